@@ -1,0 +1,74 @@
+package store
+
+import "time"
+
+// Receipt verdicts: the outcome recorded for every message.
+const (
+	VerdictAccepted     = "accepted"      // every attachment is a PDF that opens
+	VerdictPartial      = "partial"       // some attachments are usable PDFs, some are not
+	VerdictRejected     = "rejected"      // attachments, but no usable PDF
+	VerdictNoAttachment = "no_attachment" // no attachment (perhaps a cloud-attachment link)
+	VerdictTooLarge     = "too_large"     // over the size limit, not downloaded
+	VerdictMalformed    = "malformed"     // could not be parsed; the raw copy is kept
+	VerdictIgnored      = "ignored"       // auto-reply, bounce, list mail, our own mail: no reply
+)
+
+// Reply states of a receipt.
+const (
+	ReplyQueued     = "queued"
+	ReplySent       = "sent"
+	ReplyFailed     = "failed"
+	ReplySuppressed = "suppressed"
+)
+
+// Receipt is the record of one received message. Its JSON form is the contract of `briefd receipts -json`.
+type Receipt struct {
+	Number      string       `json:"receipt"`
+	Received    time.Time    `json:"received"` // when the server received it (INTERNALDATE), office time zone
+	MessageID   string       `json:"message_id"`
+	From        string       `json:"from"`
+	FromName    string       `json:"from_name,omitempty"`
+	Subject     string       `json:"subject"`
+	Date        time.Time    `json:"date,omitzero"` // the Date header, as the sender claims
+	Unit        string       `json:"unit"`
+	Match       string       `json:"match"` // address | name | manual | none
+	Campaign    string       `json:"campaign"`
+	Period      string       `json:"period"`
+	Late        bool         `json:"late"`
+	Verdict     string       `json:"verdict"`
+	Attachments []Attachment `json:"attachments"`
+	Links       []string     `json:"links"`
+	Reply       string       `json:"reply"` // queued | sent | failed | suppressed
+	ReplyNote   string       `json:"reply_note"`
+
+	Note        string `json:"note,omitempty"`        // why ignored or malformed, in English
+	Auth        string `json:"auth,omitempty"`        // sender authentication seen by the receiving server: pass | fail | none
+	Size        int64  `json:"size,omitempty"`        // RFC822.SIZE
+	Mailbox     string `json:"mailbox,omitempty"`     // where it was read
+	UIDValidity uint32 `json:"uidvalidity,omitempty"` //
+	UID         uint32 `json:"uid,omitempty"`         //
+	Raw         string `json:"raw,omitempty"`         // raw message in the archive, relative path
+	DuplicateOf string `json:"duplicate_of,omitempty"`
+}
+
+// Attachment is one file of a message and its check.
+type Attachment struct {
+	Filename    string `json:"filename"`
+	Size        int64  `json:"size"`
+	SHA256      string `json:"sha256"`
+	Kind        string `json:"kind"`
+	Verdict     string `json:"verdict"` // ok | reject
+	Pages       int    `json:"pages"`
+	Encrypted   bool   `json:"encrypted"`
+	Reason      string `json:"reason"`
+	DuplicateOf string `json:"duplicate_of"`
+	Archived    string `json:"archived,omitempty"` // path in the archive, relative to its root
+}
+
+// OK reports whether the attachment is a usable PDF.
+func (a Attachment) OK() bool { return a.Verdict == "ok" }
+
+// Counts reports whether the receipt counts as a submission: it has at least one usable PDF.
+func (r *Receipt) Counts() bool {
+	return r.Verdict == VerdictAccepted || r.Verdict == VerdictPartial
+}

@@ -1,0 +1,422 @@
+// Package store keeps briefd's state in one bbolt file: receipts and their indexes, mailbox cursors, the
+// outbox of mail to send, marks of scheduled jobs and addresses learned by hand. It also keeps the
+// on-disk archive of accepted PDFs and raw mails (archive.go).
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// SchemaVersion is the layout version written into new databases.
+const SchemaVersion = 1
+
+var (
+	bMeta      = []byte("meta")
+	bReceipts  = []byte("receipts")   // number -> Receipt JSON
+	bMsgKeys   = []byte("msgkeys")    // mailbox\x00uidvalidity\x00uid -> number
+	bMsgIDs    = []byte("messageids") // Message-ID -> number
+	bCursors   = []byte("cursors")    // mailbox -> Cursor JSON
+	bOutbox    = []byte("outbox")     // big-endian id -> OutboxItem JSON
+	bMarks     = []byte("marks")      // name -> RFC 3339 time
+	bLearned   = []byte("learned")    // address -> unit id
+	bSequences = []byte("sequences")  // year -> last receipt sequence
+	allBuckets = [][]byte{bMeta, bReceipts, bMsgKeys, bMsgIDs, bCursors, bOutbox, bMarks, bLearned, bSequences}
+)
+
+// Errors callers branch on.
+var (
+	ErrInUse    = errors.New("database is in use by another briefd")
+	ErrNotFound = errors.New("not found")
+)
+
+// Options configure a Store.
+type Options struct {
+	// Prefix starts every receipt number ("JB" gives JB2026-0001). Default "JB".
+	Prefix string
+	// Location is the office time zone; the receipt year is the year of Received there. Default time.Local.
+	Location *time.Location
+	// LockTimeout bounds the wait for the file lock. Default 1s.
+	LockTimeout time.Duration
+}
+
+// Store is the open database.
+type Store struct {
+	db   *bolt.DB
+	opts Options
+	lock string
+}
+
+// Open opens or creates the database at path (mode 0600, its folder 0700). A second process opening the
+// same file fails at once with ErrInUse naming the holder's pid.
+func Open(path string, opts Options) (*Store, error) {
+	if opts.Prefix == "" {
+		opts.Prefix = "JB"
+	}
+	if opts.Location == nil {
+		opts.Location = time.Local
+	}
+	if opts.LockTimeout <= 0 {
+		opts.LockTimeout = time.Second
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("store: create folder for %s: %w", path, err)
+	}
+	lock := path + ".pid"
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout})
+	if errors.Is(err, berrors.ErrTimeout) {
+		pid := "unknown"
+		if b, rerr := os.ReadFile(lock); rerr == nil {
+			pid = strings.TrimSpace(string(b))
+		}
+		return nil, fmt.Errorf("%w (pid %s): %s", ErrInUse, pid, path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if err := os.WriteFile(lock, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: write %s: %w", lock, err)
+	}
+	s := &Store{db: db, opts: opts, lock: lock}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bMeta)
+		v := meta.Get([]byte("schema"))
+		if v == nil {
+			return meta.Put([]byte("schema"), []byte(strconv.Itoa(SchemaVersion)))
+		}
+		if n, _ := strconv.Atoi(string(v)); n > SchemaVersion {
+			return fmt.Errorf("database schema %d is newer than this briefd understands (%d): upgrade briefd", n, SchemaVersion)
+		}
+		return nil
+	})
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("store: init %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error {
+	err := s.db.Close()
+	os.Remove(s.lock)
+	return err
+}
+
+// Path is the database file.
+func (s *Store) Path() string { return s.db.Path() }
+
+// Backup writes a consistent copy of the database to w while others keep using it.
+func (s *Store) Backup(w io.Writer) (int64, error) {
+	var n int64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	return n, err
+}
+
+// BackupFile writes a consistent copy to path atomically (temp file, fsync, rename), mode 0600.
+func (s *Store) BackupFile(path string) (int64, error) {
+	var n int64
+	err := WriteFileAtomic(path, 0o600, func(w io.Writer) error {
+		var err error
+		n, err = s.Backup(w)
+		return err
+	})
+	return n, err
+}
+
+// MessageKey identifies one message in one mailbox generation.
+type MessageKey struct {
+	Mailbox     string
+	UIDValidity uint32
+	UID         uint32
+}
+
+func (k MessageKey) bytes() []byte {
+	return []byte(fmt.Sprintf("%s\x00%010d\x00%010d", k.Mailbox, k.UIDValidity, k.UID))
+}
+
+// Cursor is how far a mailbox has been read.
+type Cursor struct {
+	Mailbox     string `json:"mailbox"`
+	UIDValidity uint32 `json:"uidvalidity"`
+	LastUID     uint32 `json:"last_uid"`
+}
+
+// Cursor returns the mailbox's cursor; the zero Cursor when it was never read.
+func (s *Store) Cursor(mailbox string) (Cursor, error) {
+	c := Cursor{Mailbox: mailbox}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bCursors).Get([]byte(mailbox))
+		if v == nil {
+			return nil
+		}
+		return json.Unmarshal(v, &c)
+	})
+	return c, err
+}
+
+// SetCursor moves the mailbox's cursor, for messages that leave no receipt.
+func (s *Store) SetCursor(c Cursor) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return putJSON(tx.Bucket(bCursors), []byte(c.Mailbox), c) })
+}
+
+// Record is the commit point for one message: in one transaction it numbers and writes the receipt, its
+// indexes, the mailbox cursor (when cur is not nil and moves forward) and the reply (when reply is not
+// nil). rec.Number and reply.ID/Receipt are filled in. A message already recorded under the same key or
+// Message-ID is not recorded again: Record returns the earlier number and dup true.
+func (s *Store) Record(rec *Receipt, key *MessageKey, cur *Cursor, reply *OutboxItem) (number string, dup bool, err error) {
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		number, dup = "", false
+		if key != nil {
+			if v := tx.Bucket(bMsgKeys).Get(key.bytes()); v != nil {
+				number, dup = string(v), true
+			}
+		}
+		if !dup && rec.MessageID != "" {
+			if v := tx.Bucket(bMsgIDs).Get([]byte(rec.MessageID)); v != nil {
+				number, dup = string(v), true
+			}
+		}
+		if dup {
+			if key != nil {
+				if err := tx.Bucket(bMsgKeys).Put(key.bytes(), []byte(number)); err != nil {
+					return err
+				}
+			}
+			return advanceCursor(tx, cur)
+		}
+		n, err := s.nextNumber(tx, rec.Received)
+		if err != nil {
+			return err
+		}
+		rec.Number = n
+		if reply != nil {
+			reply.Receipt = n
+			if reply.To == "" {
+				reply.To = rec.From
+			}
+			if err := enqueue(tx, reply); err != nil {
+				return err
+			}
+			rec.Reply = ReplyQueued
+		}
+		if err := putJSON(tx.Bucket(bReceipts), []byte(n), rec); err != nil {
+			return err
+		}
+		if key != nil {
+			if err := tx.Bucket(bMsgKeys).Put(key.bytes(), []byte(n)); err != nil {
+				return err
+			}
+		}
+		if rec.MessageID != "" {
+			if err := tx.Bucket(bMsgIDs).Put([]byte(rec.MessageID), []byte(n)); err != nil {
+				return err
+			}
+		}
+		number = n
+		return advanceCursor(tx, cur)
+	})
+	if err != nil {
+		return "", false, fmt.Errorf("store: record message: %w", err)
+	}
+	return number, dup, nil
+}
+
+func advanceCursor(tx *bolt.Tx, cur *Cursor) error {
+	if cur == nil {
+		return nil
+	}
+	b := tx.Bucket(bCursors)
+	var old Cursor
+	if v := b.Get([]byte(cur.Mailbox)); v != nil {
+		if err := json.Unmarshal(v, &old); err != nil {
+			return err
+		}
+		if old.UIDValidity == cur.UIDValidity && old.LastUID >= cur.LastUID {
+			return nil
+		}
+	}
+	return putJSON(b, []byte(cur.Mailbox), cur)
+}
+
+// nextNumber allocates the next receipt number of the year of t; it must run in the transaction that
+// writes the receipt, so numbers are unique and without gaps.
+func (s *Store) nextNumber(tx *bolt.Tx, t time.Time) (string, error) {
+	year := strconv.Itoa(t.In(s.opts.Location).Year())
+	b := tx.Bucket(bSequences)
+	var n uint64
+	if v := b.Get([]byte(year)); v != nil {
+		n = binary.BigEndian.Uint64(v)
+	}
+	n++
+	if err := b.Put([]byte(year), binary.BigEndian.AppendUint64(nil, n)); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s%s-%04d", s.opts.Prefix, year, n), nil
+}
+
+// LookupMessage returns the receipt number recorded for a message key.
+func (s *Store) LookupMessage(key MessageKey) (string, bool, error) {
+	return s.lookup(bMsgKeys, key.bytes())
+}
+
+// LookupMessageID returns the receipt number recorded for a Message-ID.
+func (s *Store) LookupMessageID(id string) (string, bool, error) {
+	if id == "" {
+		return "", false, nil
+	}
+	return s.lookup(bMsgIDs, []byte(id))
+}
+
+func (s *Store) lookup(bucket, key []byte) (string, bool, error) {
+	var out string
+	err := s.db.View(func(tx *bolt.Tx) error {
+		out = string(tx.Bucket(bucket).Get(key))
+		return nil
+	})
+	return out, out != "", err
+}
+
+// Receipt returns one receipt.
+func (s *Store) Receipt(number string) (*Receipt, error) {
+	var r Receipt
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bReceipts).Get([]byte(number))
+		if v == nil {
+			return fmt.Errorf("receipt %s: %w", number, ErrNotFound)
+		}
+		return json.Unmarshal(v, &r)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// EachReceipt calls fn for every receipt in number order until fn returns false.
+func (s *Store) EachReceipt(fn func(*Receipt) bool) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bReceipts).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			var r Receipt
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("store: receipt %s: %w", k, err)
+			}
+			if !fn(&r) {
+				return nil
+			}
+		}
+		return nil
+	})
+}
+
+// Receipts returns every receipt that keep accepts (all when keep is nil), in number order.
+func (s *Store) Receipts(keep func(*Receipt) bool) ([]*Receipt, error) {
+	var out []*Receipt
+	err := s.EachReceipt(func(r *Receipt) bool {
+		if keep == nil || keep(r) {
+			out = append(out, r)
+		}
+		return true
+	})
+	return out, err
+}
+
+// UpdateReceipt changes a receipt in place in one transaction.
+func (s *Store) UpdateReceipt(number string, fn func(*Receipt) error) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bReceipts)
+		v := b.Get([]byte(number))
+		if v == nil {
+			return fmt.Errorf("receipt %s: %w", number, ErrNotFound)
+		}
+		var r Receipt
+		if err := json.Unmarshal(v, &r); err != nil {
+			return err
+		}
+		if err := fn(&r); err != nil {
+			return err
+		}
+		r.Number = number
+		return putJSON(b, []byte(number), &r)
+	})
+}
+
+// Mark returns when the named job last ran.
+func (s *Store) Mark(name string) (time.Time, bool, error) {
+	var t time.Time
+	var ok bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bMarks).Get([]byte(name))
+		if v == nil {
+			return nil
+		}
+		ok = true
+		return t.UnmarshalText(v)
+	})
+	return t, ok, err
+}
+
+// SetMark records that the named job ran at t.
+func (s *Store) SetMark(name string, t time.Time) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return putMark(tx, name, t) })
+}
+
+func putMark(tx *bolt.Tx, name string, t time.Time) error {
+	v, err := t.MarshalText()
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bMarks).Put([]byte(name), v)
+}
+
+// Learn registers an address for a unit (from `assign -learn`); it takes effect at the next roster load.
+func (s *Store) Learn(address, unit string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bLearned).Put([]byte(strings.ToLower(strings.TrimSpace(address))), []byte(unit))
+	})
+}
+
+// Learned returns the addresses registered with Learn, address -> unit id.
+func (s *Store) Learned() (map[string]string, error) {
+	out := map[string]string{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bLearned).ForEach(func(k, v []byte) error {
+			out[string(k)] = string(v)
+			return nil
+		})
+	})
+	return out, err
+}
+
+func putJSON(b *bolt.Bucket, key []byte, v any) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	return b.Put(key, bytes.TrimRight(buf.Bytes(), "\n"))
+}
