@@ -1,0 +1,644 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"briefd/roster"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is config.yaml. Durations and sizes are kept as written and parsed by validate, so that every
+// mistake can be reported at once; the parsed values live in the fields tagged yaml:"-".
+type Config struct {
+	Office    OfficeConfig     `yaml:"office"`
+	IMAP      IMAPConfig       `yaml:"imap"`
+	SMTP      SMTPConfig       `yaml:"smtp"`
+	Store     StoreConfig      `yaml:"store"`
+	Limits    LimitsConfig     `yaml:"limits"`
+	Replies   RepliesConfig    `yaml:"replies"`
+	Summary   SummaryConfig    `yaml:"summary"`
+	Reminders RemindersConfig  `yaml:"reminders"`
+	Health    HealthConfig     `yaml:"health"`
+	Web       WebConfig        `yaml:"web"`
+	Log       LogConfig        `yaml:"log"`
+	UnitsFile string           `yaml:"units_file,omitempty"`
+	Units     []roster.Unit    `yaml:"units"`
+	Campaigns []CampaignConfig `yaml:"campaigns"`
+
+	path     string
+	location *time.Location
+	roster   *roster.Roster
+}
+
+// OfficeConfig describes the office that owns the mailbox.
+type OfficeConfig struct {
+	Name      string   `yaml:"name"`
+	Address   string   `yaml:"address"`
+	Contact   string   `yaml:"contact"`
+	SummaryTo []string `yaml:"summary_to"`
+	Timezone  string   `yaml:"timezone"`
+}
+
+// Secret is a password given by the name of an environment variable or a file, never by value.
+type Secret struct {
+	PasswordEnv  string `yaml:"password_env,omitempty"`
+	PasswordFile string `yaml:"password_file,omitempty"`
+	value        string
+}
+
+// IMAPConfig is the mailbox briefd watches.
+type IMAPConfig struct {
+	Server       string `yaml:"server"`
+	Security     string `yaml:"security"`
+	Username     string `yaml:"username"`
+	Secret       `yaml:",inline"`
+	CAFile       string `yaml:"ca_file,omitempty"`
+	Mailbox      string `yaml:"mailbox"`
+	IDLE         bool   `yaml:"idle"`
+	PollInterval string `yaml:"poll_interval"`
+	After        string `yaml:"after"`
+	MoveTo       string `yaml:"move_to,omitempty"`
+	Debug        bool   `yaml:"debug"`
+
+	pollInterval time.Duration
+}
+
+// SMTPConfig is the server replies go out through.
+type SMTPConfig struct {
+	Server   string `yaml:"server"`
+	Security string `yaml:"security"`
+	Username string `yaml:"username"`
+	Secret   `yaml:",inline"`
+	CAFile   string `yaml:"ca_file,omitempty"`
+	SaveSent string `yaml:"save_sent"`
+}
+
+// StoreConfig says where state and archive live.
+type StoreConfig struct {
+	Path    string `yaml:"path"`
+	Archive string `yaml:"archive"`
+	Spool   string `yaml:"spool"`
+}
+
+// LimitsConfig bounds what one mail may cost.
+type LimitsConfig struct {
+	MaxMessage    string `yaml:"max_message"`
+	MaxAttachment string `yaml:"max_attachment"`
+	PDFTimeout    string `yaml:"pdf_timeout"`
+	PDFMemory     string `yaml:"pdf_memory"`
+
+	maxMessage, maxAttachment, pdfMemory int64
+	pdfTimeout                           time.Duration
+}
+
+// RepliesConfig controls receipt replies.
+type RepliesConfig struct {
+	Enabled          bool   `yaml:"enabled"`
+	ReceiptPrefix    string `yaml:"receipt_prefix"`
+	PerSenderPerHour int    `yaml:"per_sender_per_hour"`
+	Templates        string `yaml:"templates,omitempty"`
+}
+
+// SummaryConfig is when the weekly summary goes out.
+type SummaryConfig struct {
+	Weekday string `yaml:"weekday"`
+	At      string `yaml:"at"`
+}
+
+// RemindersConfig is when reminders go out.
+type RemindersConfig struct {
+	DaysBeforeDue []int  `yaml:"days_before_due"`
+	At            string `yaml:"at"`
+}
+
+// HealthConfig is when the office is told the mailbox cannot be read.
+type HealthConfig struct {
+	AlertAfter string `yaml:"alert_after"`
+
+	alertAfter time.Duration
+}
+
+// WebConfig is the dashboard.
+type WebConfig struct {
+	Listen string `yaml:"listen"`
+	Secret `yaml:",inline"`
+}
+
+// LogConfig sets logging.
+type LogConfig struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
+}
+
+// CampaignConfig is one campaign as written in the file.
+type CampaignConfig struct {
+	ID       string   `yaml:"id"`
+	Title    string   `yaml:"title"`
+	Units    UnitList `yaml:"units"`
+	Opens    string   `yaml:"opens"`
+	Due      string   `yaml:"due,omitempty"`
+	Every    string   `yaml:"every,omitempty"`
+	Until    string   `yaml:"until,omitempty"`
+	Keywords []string `yaml:"keywords,omitempty"`
+}
+
+// UnitList is "all" or a list of unit ids.
+type UnitList []string
+
+// UnmarshalYAML accepts a scalar ("all") or a sequence.
+func (l *UnitList) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		*l = UnitList{n.Value}
+		return nil
+	}
+	var s []string
+	if err := n.Decode(&s); err != nil {
+		return err
+	}
+	*l = s
+	return nil
+}
+
+// MarshalYAML writes "all" as a scalar.
+func (l UnitList) MarshalYAML() (any, error) {
+	if len(l) == 1 && l[0] == "all" {
+		return "all", nil
+	}
+	return []string(l), nil
+}
+
+// defaultConfig holds every default; config.example.yaml documents the same values.
+func defaultConfig() Config {
+	return Config{
+		Office: OfficeConfig{Timezone: "Asia/Shanghai"},
+		IMAP: IMAPConfig{Security: "tls", Mailbox: "INBOX", IDLE: true, PollInterval: "2m", After: "none",
+			Secret: Secret{PasswordEnv: "BRIEFD_IMAP_PASSWORD"}},
+		SMTP:      SMTPConfig{Security: "tls", Secret: Secret{PasswordEnv: "BRIEFD_SMTP_PASSWORD"}},
+		Store:     StoreConfig{Path: "data/briefd.db", Archive: "data/archive", Spool: "data/spool"},
+		Limits:    LimitsConfig{MaxMessage: "60MiB", MaxAttachment: "50MiB", PDFTimeout: "30s", PDFMemory: "512MiB"},
+		Replies:   RepliesConfig{Enabled: true, ReceiptPrefix: "JB", PerSenderPerHour: 10},
+		Summary:   SummaryConfig{Weekday: "monday", At: "08:30"},
+		Reminders: RemindersConfig{DaysBeforeDue: []int{3, 1}, At: "09:00"},
+		Health:    HealthConfig{AlertAfter: "2h"},
+		Web:       WebConfig{Listen: "127.0.0.1:8080", Secret: Secret{PasswordEnv: "BRIEFD_WEB_PASSWORD"}},
+		Log:       LogConfig{Level: "info", Format: "text"},
+	}
+}
+
+// ConfigError lists every problem of a config file; each line names the key.
+type ConfigError struct {
+	Path     string
+	Problems []string
+}
+
+func (e *ConfigError) Error() string {
+	if len(e.Problems) == 1 {
+		return fmt.Sprintf("%s: %s", e.Path, e.Problems[0])
+	}
+	return fmt.Sprintf("%s has %d problems:\n  - %s", e.Path, len(e.Problems), strings.Join(e.Problems, "\n  - "))
+}
+
+// configPath picks the file: the flag, else $BRIEFD_CONFIG, else ./config.yaml.
+func configPath(flagValue string, getenv func(string) string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	if p := getenv("BRIEFD_CONFIG"); p != "" {
+		return p
+	}
+	return "config.yaml"
+}
+
+// loadConfig reads, checks and resolves a config file. Secrets are read when needSecrets is set
+// (commands that talk to servers); the others work without them.
+func loadConfig(path string, getenv func(string) string, needSecrets bool) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, &ConfigError{Path: path, Problems: []string{"file not found (copy config.example.yaml to config.yaml and edit it, or pass -config PATH)"}}
+		}
+		return nil, &ConfigError{Path: path, Problems: []string{err.Error()}}
+	}
+	return parseConfig(path, data, getenv, needSecrets)
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: (line \d+: )?`)
+
+func parseConfig(path string, data []byte, getenv func(string) string, needSecrets bool) (*Config, error) {
+	cfg := defaultConfig()
+	cfg.path = path
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, &ConfigError{Path: path, Problems: []string{"not valid YAML: " + yamlLine.ReplaceAllString(err.Error(), "$1")}}
+	}
+	var problems []string
+	if len(doc.Content) > 0 {
+		problems = unknownKeys(doc.Content[0], reflect.TypeOf(cfg), "")
+		if err := doc.Content[0].Decode(&cfg); err != nil {
+			if te, ok := err.(*yaml.TypeError); ok {
+				for _, e := range te.Errors {
+					problems = append(problems, strings.TrimPrefix(e, "yaml: "))
+				}
+			} else {
+				problems = append(problems, err.Error())
+			}
+		}
+	}
+	problems = append(problems, cfg.validate(getenv, needSecrets)...)
+	if len(problems) > 0 {
+		return nil, &ConfigError{Path: path, Problems: problems}
+	}
+	return &cfg, nil
+}
+
+// unknownKeys walks the YAML tree along the Go type and reports keys the type does not have.
+func unknownKeys(n *yaml.Node, t reflect.Type, prefix string) []string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var out []string
+	switch {
+	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Struct:
+		fields := yamlFields(t)
+		var names []string
+		for k := range fields {
+			names = append(names, k)
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key, val := n.Content[i], n.Content[i+1]
+			ft, ok := fields[key.Value]
+			if !ok {
+				msg := fmt.Sprintf("%s (line %d): unknown key", join(prefix, key.Value), key.Line)
+				if s := nearest(key.Value, names); s != "" {
+					msg += fmt.Sprintf(", did you mean %q?", s)
+				}
+				out = append(out, msg)
+				continue
+			}
+			out = append(out, unknownKeys(val, ft, join(prefix, key.Value))...)
+		}
+	case n.Kind == yaml.SequenceNode && t.Kind() == reflect.Slice:
+		for i, c := range n.Content {
+			out = append(out, unknownKeys(c, t.Elem(), fmt.Sprintf("%s[%d]", prefix, i))...)
+		}
+	}
+	return out
+}
+
+func join(prefix, key string) string {
+	if prefix == "" {
+		return key
+	}
+	return prefix + "." + key
+}
+
+// yamlFields maps the YAML keys of a struct type (following ",inline") to their field types.
+func yamlFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("yaml")
+		name, opts, _ := strings.Cut(tag, ",")
+		if name == "-" || (!f.IsExported() && !f.Anonymous) {
+			continue
+		}
+		if strings.Contains(opts, "inline") {
+			for k, v := range yamlFields(f.Type) {
+				out[k] = v
+			}
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		out[name] = f.Type
+	}
+	return out
+}
+
+// validate checks every value and fills the parsed fields. It returns every problem found.
+func (c *Config) validate(getenv func(string) string, needSecrets bool) []string {
+	var p []string
+	add := func(key, format string, a ...any) { p = append(p, key+": "+fmt.Sprintf(format, a...)) }
+
+	if c.Office.Name == "" {
+		add("office.name", "missing (the office's name, shown in replies)")
+	}
+	if !isAddress(c.Office.Address) {
+		add("office.address", "%q is not an email address (the mailbox units write to)", c.Office.Address)
+	}
+	for i, a := range c.Office.SummaryTo {
+		if !isAddress(a) {
+			add(fmt.Sprintf("office.summary_to[%d]", i), "%q is not an email address", a)
+		}
+	}
+	loc, err := time.LoadLocation(c.Office.Timezone)
+	if err != nil || c.Office.Timezone == "" {
+		add("office.timezone", "%q is not a known time zone (for China use Asia/Shanghai)", c.Office.Timezone)
+		loc = time.FixedZone("CST", 8*3600)
+	}
+	c.location = loc
+
+	checkServer := func(key, server, security string) {
+		host, port, err := net.SplitHostPort(server)
+		if server == "" || err != nil || host == "" || port == "" {
+			add(key+".server", "%q must be host:port, e.g. %s.163.com:%s", server, key, map[string]string{"imap": "993", "smtp": "465"}[key])
+		}
+		switch security {
+		case "tls", "starttls":
+		case "plain":
+			if err == nil && !isLoopback(host) {
+				add(key+".security", "plain (no encryption) is only allowed to a server on this machine, not %s: use tls or starttls", host)
+			}
+		default:
+			add(key+".security", "%q must be tls, starttls or plain", security)
+		}
+	}
+	checkServer("imap", c.IMAP.Server, c.IMAP.Security)
+	checkServer("smtp", c.SMTP.Server, c.SMTP.Security)
+	if c.IMAP.Username == "" {
+		add("imap.username", "missing (usually the mailbox address)")
+	}
+	c.IMAP.pollInterval = parseDuration(&p, "imap.poll_interval", c.IMAP.PollInterval, 10*time.Second)
+	switch c.IMAP.After {
+	case "none", "seen", "flag":
+	case "move":
+		if c.IMAP.MoveTo == "" {
+			add("imap.move_to", "missing: after: move needs the folder to move processed mail to")
+		}
+	default:
+		add("imap.after", "%q must be none, seen, flag or move", c.IMAP.After)
+	}
+	for _, f := range []struct{ key, path string }{{"imap.ca_file", c.IMAP.CAFile}, {"smtp.ca_file", c.SMTP.CAFile}} {
+		if f.path != "" {
+			if _, err := os.Stat(f.path); err != nil {
+				add(f.key, "cannot read %s: %v", f.path, err)
+			}
+		}
+	}
+
+	if c.Store.Path == "" {
+		add("store.path", "missing")
+	}
+	if c.Store.Archive == "" {
+		add("store.archive", "missing")
+	}
+	c.Limits.maxMessage = parseSize(&p, "limits.max_message", c.Limits.MaxMessage)
+	c.Limits.maxAttachment = parseSize(&p, "limits.max_attachment", c.Limits.MaxAttachment)
+	c.Limits.pdfMemory = parseSize(&p, "limits.pdf_memory", c.Limits.PDFMemory)
+	c.Limits.pdfTimeout = parseDuration(&p, "limits.pdf_timeout", c.Limits.PDFTimeout, time.Second)
+
+	if !regexp.MustCompile(`^[A-Za-z]{1,8}$`).MatchString(c.Replies.ReceiptPrefix) {
+		add("replies.receipt_prefix", "%q must be 1 to 8 Latin letters, e.g. JB", c.Replies.ReceiptPrefix)
+	}
+	if c.Replies.PerSenderPerHour < 1 {
+		add("replies.per_sender_per_hour", "must be at least 1, not %d", c.Replies.PerSenderPerHour)
+	}
+	if c.Replies.Templates != "" {
+		if st, err := os.Stat(c.Replies.Templates); err != nil || !st.IsDir() {
+			add("replies.templates", "%q is not a folder", c.Replies.Templates)
+		}
+	}
+	if _, ok := parseWeekday(c.Summary.Weekday); !ok {
+		add("summary.weekday", "%q is not a day of the week (monday … sunday)", c.Summary.Weekday)
+	}
+	if _, _, ok := parseClock(c.Summary.At); !ok {
+		add("summary.at", "%q is not a time like 08:30", c.Summary.At)
+	}
+	if _, _, ok := parseClock(c.Reminders.At); !ok {
+		add("reminders.at", "%q is not a time like 09:00", c.Reminders.At)
+	}
+	for i, d := range c.Reminders.DaysBeforeDue {
+		if d < 0 || d > 60 {
+			add(fmt.Sprintf("reminders.days_before_due[%d]", i), "%d must be between 0 and 60", d)
+		}
+	}
+	c.Health.alertAfter = parseDuration(&p, "health.alert_after", c.Health.AlertAfter, time.Minute)
+
+	webPublic := false
+	if host, _, err := net.SplitHostPort(c.Web.Listen); err != nil {
+		add("web.listen", "%q must be host:port, e.g. 127.0.0.1:8080", c.Web.Listen)
+	} else if webPublic = !isLoopback(host); webPublic && c.Web.PasswordEnv == "" && c.Web.PasswordFile == "" {
+		add("web.listen", "%s is reachable from other machines: set web.password_env or web.password_file", c.Web.Listen)
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		add("log.level", "%q must be debug, info, warn or error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		add("log.format", "%q must be text or json", c.Log.Format)
+	}
+
+	for _, s := range []struct {
+		key string
+		sec *Secret
+		req bool
+	}{{"imap", &c.IMAP.Secret, true}, {"smtp", &c.SMTP.Secret, c.SMTP.Username != ""}, {"web", &c.Web.Secret, webPublic}} {
+		if s.sec.PasswordEnv != "" && s.sec.PasswordFile != "" {
+			add(s.key+".password_file", "give password_env or password_file, not both")
+			continue
+		}
+		v, err := s.sec.resolve(getenv)
+		if err != nil && needSecrets && s.req {
+			add(s.key+"."+s.sec.source(), "%v", err)
+		}
+		s.sec.value = v
+	}
+	p = append(p, c.buildRoster(loc)...)
+	return p
+}
+
+var errNoSecret = fmt.Errorf("no password configured")
+
+// resolve reads the secret from its variable or file.
+func (s *Secret) resolve(getenv func(string) string) (string, error) {
+	switch {
+	case s.PasswordEnv != "":
+		v := getenv(s.PasswordEnv)
+		if v == "" {
+			return "", fmt.Errorf("environment variable %s is not set", s.PasswordEnv)
+		}
+		return v, nil
+	case s.PasswordFile != "":
+		b, err := os.ReadFile(s.PasswordFile)
+		if err != nil {
+			return "", fmt.Errorf("cannot read the password file: %v", err)
+		}
+		v := strings.TrimRight(string(b), "\r\n")
+		if v == "" {
+			return "", fmt.Errorf("the password file %s is empty", s.PasswordFile)
+		}
+		return v, nil
+	}
+	return "", errNoSecret
+}
+
+func (s *Secret) source() string {
+	if s.PasswordFile != "" {
+		return "password_file"
+	}
+	return "password_env"
+}
+
+// buildRoster loads units (config and units_file) and campaigns and builds the roster.
+func (c *Config) buildRoster(loc *time.Location) []string {
+	var p []string
+	units := slices.Clone(c.Units)
+	if c.UnitsFile != "" {
+		fu, err := roster.LoadUnitsFile(c.UnitsFile)
+		if err != nil {
+			p = append(p, "units_file: "+err.Error())
+		}
+		units = append(units, fu...)
+	}
+	if len(units) == 0 && c.UnitsFile == "" {
+		p = append(p, "units: no units registered (list them here or in units_file)")
+	}
+	var camps []roster.Campaign
+	for i, cc := range c.Campaigns {
+		key := fmt.Sprintf("campaigns[%d]", i)
+		rc := roster.Campaign{ID: cc.ID, Title: cc.Title, Units: cc.Units, Every: cc.Every, Keywords: cc.Keywords}
+		for _, d := range []struct {
+			name, val string
+			dst       *roster.Date
+		}{{"opens", cc.Opens, &rc.Opens}, {"due", cc.Due, &rc.Due}, {"until", cc.Until, &rc.Until}} {
+			if d.val == "" {
+				continue
+			}
+			v, err := roster.ParseDate(d.val)
+			if err != nil {
+				p = append(p, fmt.Sprintf("%s.%s: %v", key, d.name, err))
+				continue
+			}
+			*d.dst = v
+		}
+		if len(cc.Units) == 0 {
+			p = append(p, key+".units: missing (a list of unit ids, or all)")
+		}
+		camps = append(camps, rc)
+	}
+	r, err := roster.New(units, camps, loc)
+	if err != nil {
+		if re, ok := err.(*roster.Error); ok {
+			p = append(p, re.Problems...)
+		} else {
+			p = append(p, err.Error())
+		}
+		return p
+	}
+	c.roster = r
+	return p
+}
+
+func parseDuration(p *[]string, key, s string, min time.Duration) time.Duration {
+	d, err := parseDurationString(s)
+	if err != nil {
+		*p = append(*p, fmt.Sprintf("%s: %q is not a duration like 30s, 2m, 2h or 1d", key, s))
+		return 0
+	}
+	if d < min {
+		*p = append(*p, fmt.Sprintf("%s: %s is too short (at least %s)", key, s, min))
+	}
+	return d
+}
+
+func parseDurationString(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil {
+			return 0, err
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
+}
+
+var sizeRe = regexp.MustCompile(`(?i)^\s*(\d+(?:\.\d+)?)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)?\s*$`)
+
+func parseSize(p *[]string, key, s string) int64 {
+	n, err := parseSizeString(s)
+	if err != nil || n <= 0 {
+		*p = append(*p, fmt.Sprintf("%s: %q is not a size like 50MiB or 60MB", key, s))
+	}
+	return n
+}
+
+func parseSizeString(s string) (int64, error) {
+	m := sizeRe.FindStringSubmatch(s)
+	if m == nil {
+		return 0, fmt.Errorf("bad size %q", s)
+	}
+	f, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		return 0, err
+	}
+	mult := map[string]float64{"": 1, "b": 1, "k": 1 << 10, "kb": 1e3, "kib": 1 << 10, "m": 1 << 20, "mb": 1e6,
+		"mib": 1 << 20, "g": 1 << 30, "gb": 1e9, "gib": 1 << 30}[strings.ToLower(m[2])]
+	return int64(f * mult), nil
+}
+
+func parseWeekday(s string) (time.Weekday, bool) {
+	for d := time.Sunday; d <= time.Saturday; d++ {
+		if strings.EqualFold(s, d.String()) || strings.EqualFold(s, d.String()[:3]) {
+			return d, true
+		}
+	}
+	return 0, false
+}
+
+func parseClock(s string) (h, m int, ok bool) {
+	t, err := time.Parse("15:04", strings.TrimSpace(s))
+	if err != nil {
+		return 0, 0, false
+	}
+	return t.Hour(), t.Minute(), true
+}
+
+func isAddress(s string) bool {
+	at := strings.LastIndex(s, "@")
+	return at > 0 && at < len(s)-1 && !strings.ContainsAny(s, " \t\r\n<>\"")
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// dump prints the effective config as YAML. Secrets are never part of it: only where they come from,
+// and whether they were found.
+func (c *Config) dump() string {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	enc.Encode(c)
+	enc.Close()
+	var notes []string
+	for _, s := range []struct {
+		key string
+		sec Secret
+	}{{"imap", c.IMAP.Secret}, {"smtp", c.SMTP.Secret}, {"web", c.Web.Secret}} {
+		state := "not set"
+		if s.sec.value != "" {
+			state = "set (hidden)"
+		}
+		notes = append(notes, fmt.Sprintf("# %s password: %s", s.key, state))
+	}
+	return fmt.Sprintf("# effective configuration of %s\n%s\n%s", c.path, strings.Join(notes, "\n"), buf.String())
+}

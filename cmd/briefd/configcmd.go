@@ -1,0 +1,25 @@
+package main
+
+import (
+	"context"
+	"fmt"
+)
+
+// cmdConfig implements `briefd config check`.
+func cmdConfig(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 || args[0] != "check" {
+		fmt.Fprintln(e.stderr, "usage: briefd config check [-config PATH]")
+		return usagef("the only config subcommand is check")
+	}
+	fs, cfgFlag := newFlags(e, "config check", "config check [-config PATH]")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(configPath(*cfgFlag, e.getenv), e.getenv, true)
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(e.stdout, cfg.dump())
+	fmt.Fprintf(e.stdout, "# ok: %d units, %d campaigns\n", len(cfg.roster.Units()), len(cfg.roster.Campaigns()))
+	return nil
+}

@@ -1,0 +1,171 @@
+// Command briefd runs an office's report mailbox: it watches the mailbox over IMAP, checks that every
+// briefing is a PDF a person can open, records a receipt, replies to the sender and tells the office who
+// has and has not reported. See README.md and config.example.yaml.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+
+	_ "time/tzdata" // the office time zone must load on machines without zoneinfo
+
+	"briefd/pdfcheck"
+)
+
+// command is one entry of the command table.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, e *env, args []string) error
+}
+
+// env is what a command sees of the outside world; tests replace it.
+type env struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+// usageError marks a failure that exits with status 2 (bad usage or bad config).
+type usageError struct{ msg string }
+
+func (u *usageError) Error() string { return u.msg }
+
+func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
+
+// commands is the command table. Each command lives in the file named after its group.
+func commands() []command {
+	return []command{
+		{"check", "verdict on local files, as the mailbox check gives it (-json)", cmdCheck},
+		{"config", "config check: load and validate the config, print it with secrets hidden", cmdConfig},
+		{"receipts", "list receipts (-json, -campaign, -unit, -since)", cmdReceipts},
+		{"status", "who has / has not reported, per campaign and period (-json)", cmdStatus},
+		{"assign", "assign RECEIPT UNIT: give an unmatched receipt to a unit (-learn registers the address)", cmdAssign},
+		{"backup", "backup FILE: a consistent copy of the database while the daemon runs", cmdBackup},
+	}
+}
+
+func main() {
+	pdfcheck.MaybeWorker() // when started as the isolated PDF checker, work and exit
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := runMain(ctx, &env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// runMain dispatches to a command and maps its error to an exit status.
+func runMain(ctx context.Context, e *env, args []string) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		printUsage(e.stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	if args[0] == "version" || args[0] == "-version" || args[0] == "--version" {
+		fmt.Fprintln(e.stdout, "briefd", version())
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(ctx, e, args[1:])
+		var ue *usageError
+		var ce *ConfigError
+		switch {
+		case err == nil, errors.Is(err, errHelp):
+			return 0
+		case errors.As(err, &ue), errors.As(err, &ce):
+			fmt.Fprintf(e.stderr, "briefd %s: %v\n", c.name, err)
+			return 2
+		default:
+			fmt.Fprintf(e.stderr, "briefd %s: %v\n", c.name, err)
+			return 1
+		}
+	}
+	msg := fmt.Sprintf("briefd: unknown command %q", args[0])
+	if s := nearest(args[0], commandNames()); s != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	fmt.Fprintln(e.stderr, msg+"; run 'briefd help' for the list")
+	return 2
+}
+
+func commandNames() []string {
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	return names
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "usage: briefd <command> [flags]   (-config PATH, default ./config.yaml or $BRIEFD_CONFIG)")
+	fmt.Fprintln(w)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'briefd <command> -h' for a command's flags.")
+}
+
+// nearest returns the candidate closest to s by edit distance, if it is close enough to be a likely typo.
+func nearest(s string, candidates []string) string {
+	best, bestD := "", 1<<30
+	for _, c := range candidates {
+		if d := editDistance(strings.ToLower(s), strings.ToLower(c)); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	if bestD <= 2 || (bestD <= len(s)/3 && bestD < len(best)) {
+		return best
+	}
+	return ""
+}
+
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
+
+// version reports the module version and VCS revision the binary was built from.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
+	}
+	v := bi.Main.Version
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			v += " " + s.Value[:min(12, len(s.Value))]
+		case "vcs.modified":
+			if s.Value == "true" {
+				v += "+dirty"
+			}
+		}
+	}
+	return v + " " + bi.GoVersion
+}

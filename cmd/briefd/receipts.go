@@ -1,0 +1,196 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"briefd/roster"
+	"briefd/store"
+)
+
+// cmdReceipts implements `briefd receipts`.
+func cmdReceipts(ctx context.Context, e *env, args []string) error {
+	fs, cfgFlag := newFlags(e, "receipts", "receipts [-json] [-campaign ID] [-unit ID] [-since YYYY-MM-DD] [-verdict V]")
+	asJSON := fs.Bool("json", false, "print a JSON array (the contract in DESIGN.md)")
+	campaign := fs.String("campaign", "", "only this campaign")
+	unit := fs.String("unit", "", "only this unit (use none for unmatched senders)")
+	since := fs.String("since", "", "only receipts received on or after this date (office time zone)")
+	verdict := fs.String("verdict", "", "only this verdict")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	a, err := openApp(e, *cfgFlag, false)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	var from time.Time
+	if *since != "" {
+		d, err := roster.ParseDate(*since)
+		if err != nil {
+			return usagef("-since: %v", err)
+		}
+		from = d.Start(a.cfg.location)
+	}
+	rs, err := a.st.Receipts(func(r *store.Receipt) bool {
+		return (*campaign == "" || r.Campaign == *campaign) &&
+			(*unit == "" || r.Unit == *unit || (*unit == "none" && r.Unit == "")) &&
+			(*verdict == "" || r.Verdict == *verdict) &&
+			(from.IsZero() || !r.Received.Before(from))
+	})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, receiptsJSON(rs))
+	}
+	t := &table{header: []string{"回执编号", "收到时间", "单位", "任务/期", "结果", "附件", "回复"}}
+	for _, r := range rs {
+		unit := a.ros.UnitName(r.Unit)
+		if r.Unit == "" {
+			unit = "(未匹配) " + r.From
+		}
+		cp := ""
+		if r.Campaign != "" {
+			cp = r.Campaign + "/" + r.Period
+			if r.Late {
+				cp += " 逾期"
+			}
+		}
+		t.add(r.Number, r.Received.In(a.cfg.location).Format("2006-01-02 15:04"), unit, cp, verdictZH(r.Verdict),
+			attachmentSummary(r), r.Reply)
+	}
+	t.write(e.stdout)
+	fmt.Fprintf(e.stdout, "%d receipts\n", len(rs))
+	return nil
+}
+
+// receiptsJSON makes nil slices print as [] so the contract holds for every receipt.
+func receiptsJSON(rs []*store.Receipt) []*store.Receipt {
+	out := make([]*store.Receipt, len(rs))
+	for i, r := range rs {
+		c := *r
+		if c.Attachments == nil {
+			c.Attachments = []store.Attachment{}
+		}
+		if c.Links == nil {
+			c.Links = []string{}
+		}
+		out[i] = &c
+	}
+	return out
+}
+
+func attachmentSummary(r *store.Receipt) string {
+	var parts []string
+	for _, at := range r.Attachments {
+		s := at.Kind
+		if at.OK() {
+			s = fmt.Sprintf("PDF %d页", at.Pages)
+		} else if at.Reason != "" {
+			s = at.Reason
+		}
+		parts = append(parts, s)
+	}
+	if len(r.Links) > 0 {
+		parts = append(parts, "超大附件链接")
+	}
+	return strings.Join(parts, ", ")
+}
+
+// verdictZH names a receipt verdict for office staff.
+func verdictZH(v string) string {
+	switch v {
+	case store.VerdictAccepted:
+		return "已受理"
+	case store.VerdictPartial:
+		return "部分受理"
+	case store.VerdictRejected:
+		return "未通过"
+	case store.VerdictNoAttachment:
+		return "无附件"
+	case store.VerdictTooLarge:
+		return "邮件过大"
+	case store.VerdictMalformed:
+		return "无法解析"
+	case store.VerdictIgnored:
+		return "已忽略"
+	}
+	return v
+}
+
+// cmdAssign implements `briefd assign RECEIPT UNIT`.
+func cmdAssign(ctx context.Context, e *env, args []string) error {
+	fs, cfgFlag := newFlags(e, "assign", "assign [-learn] RECEIPT UNIT")
+	learn := fs.Bool("learn", false, "also register the sender's address for the unit")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 2 {
+		fs.Usage()
+		return usagef("need a receipt number and a unit id")
+	}
+	a, err := openApp(e, *cfgFlag, false)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	r, err := assign(a, fs.Arg(0), fs.Arg(1), *learn)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%s → %s (%s), %s %s\n", r.Number, r.Unit, a.ros.UnitName(r.Unit), r.Campaign, r.Period)
+	if *learn {
+		fmt.Fprintf(e.stdout, "%s is now registered for %s\n", r.From, r.Unit)
+	}
+	return nil
+}
+
+// assign gives a receipt to a unit, placing it in the unit's campaign period, and optionally learns the
+// sender's address. The web dashboard uses it too.
+func assign(a *app, number, unitID string, learn bool) (*store.Receipt, error) {
+	if _, ok := a.ros.Unit(unitID); !ok {
+		return nil, usagef("no unit has the id %q", unitID)
+	}
+	var out store.Receipt
+	err := a.st.UpdateReceipt(number, func(r *store.Receipt) error {
+		r.Unit, r.Match = unitID, roster.MatchManual
+		var names []string
+		for _, at := range r.Attachments {
+			names = append(names, at.Filename)
+		}
+		if pl, ok := a.ros.Place(unitID, r.Received, r.Subject, names); ok {
+			r.Campaign, r.Period, r.Late = pl.Campaign, pl.Period, pl.Late
+		} else {
+			r.Campaign, r.Period, r.Late = "", "", false
+		}
+		out = *r
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if learn && out.From != "" {
+		if other, ok := a.ros.UnitByAddress(out.From); ok && other != unitID {
+			return &out, fmt.Errorf("%s is already registered to %s; not learned", out.From, other)
+		}
+		if err := a.st.Learn(out.From, unitID); err != nil {
+			return &out, err
+		}
+		if err := a.reloadRoster(); err != nil {
+			return &out, err
+		}
+	}
+	return &out, nil
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

@@ -1,0 +1,92 @@
+package roster
+
+import (
+	"sort"
+	"time"
+)
+
+// Unit states in a period.
+const (
+	StateReported = "reported" // a usable PDF arrived by the due date
+	StateLate     = "late"     // a usable PDF arrived, but only after the due date
+	StateRejected = "rejected" // mail came, but no usable PDF
+	StateMissing  = "missing"  // nothing yet
+)
+
+// Submission is what status needs of one receipt.
+type Submission struct {
+	Receipt  string
+	Unit     string
+	Campaign string
+	Period   string
+	At       time.Time
+	Usable   bool // it carried at least one PDF that opens
+}
+
+// UnitState is one unit's state in one period.
+type UnitState struct {
+	Unit    string    `json:"unit"`
+	Name    string    `json:"name"`
+	State   string    `json:"state"`
+	Receipt string    `json:"receipt,omitempty"`
+	At      time.Time `json:"at,omitzero"`
+	Tries   int       `json:"tries,omitempty"` // receipts for this unit and period, usable or not
+}
+
+// PeriodStatus is the state of every unit owing one campaign period.
+type PeriodStatus struct {
+	Campaign string         `json:"campaign"`
+	Title    string         `json:"title"`
+	Period   string         `json:"period"`
+	Opens    string         `json:"opens"`
+	Due      string         `json:"due"`
+	Units    []UnitState    `json:"units"`
+	Counts   map[string]int `json:"counts"`
+}
+
+// Status works out, for every period opened by now (all campaigns when campaign is ""), which units have
+// reported. The first usable submission decides reported or late; later ones do not change it.
+func (r *Roster) Status(subs []Submission, campaign string, now time.Time) []PeriodStatus {
+	type key struct{ campaign, period, unit string }
+	first := map[key]Submission{}
+	tries := map[key]int{}
+	sorted := append([]Submission(nil), subs...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].At.Before(sorted[j].At) })
+	for _, s := range sorted {
+		k := key{s.Campaign, s.Period, s.Unit}
+		tries[k]++
+		if f, ok := first[k]; !ok || (!f.Usable && s.Usable) {
+			first[k] = s
+		}
+	}
+	var out []PeriodStatus
+	for _, c := range r.campaigns {
+		if campaign != "" && c.ID != campaign {
+			continue
+		}
+		units := r.UnitsOf(c)
+		for _, p := range r.PeriodsUntil(c, now) {
+			ps := PeriodStatus{Campaign: c.ID, Title: c.Title, Period: p.Key, Opens: p.Opens.String(),
+				Due: p.Due.String(), Counts: map[string]int{StateReported: 0, StateLate: 0, StateRejected: 0, StateMissing: 0}}
+			for _, u := range units {
+				k := key{c.ID, p.Key, u.ID}
+				us := UnitState{Unit: u.ID, Name: u.Name, State: StateMissing, Tries: tries[k]}
+				if s, ok := first[k]; ok {
+					us.Receipt, us.At = s.Receipt, s.At.In(r.loc)
+					switch {
+					case !s.Usable:
+						us.State = StateRejected
+					case r.Late(p, s.At):
+						us.State = StateLate
+					default:
+						us.State = StateReported
+					}
+				}
+				ps.Counts[us.State]++
+				ps.Units = append(ps.Units, us)
+			}
+			out = append(out, ps)
+		}
+	}
+	return out
+}
