@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+	"sync"
+	"text/tabwriter"
+
+	"briefd/pdfcheck"
+)
+
+// checkResult is one line of `briefd check -json`; the field set is a contract (see DESIGN.md).
+type checkResult struct {
+	File      string `json:"file"`
+	Kind      string `json:"kind"`
+	Verdict   string `json:"verdict"`
+	Pages     int    `json:"pages"`
+	Encrypted bool   `json:"encrypted"`
+	Reason    string `json:"reason"`
+}
+
+// cmdCheck gives the verdict on local files, as the mailbox check would.
+// Exit status, like a linter: 0 when every file is ok, 1 when any is rejected, 2 on bad usage.
+func cmdCheck(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	asJSON := fs.Bool("json", false, "print a JSON array of {file, kind, verdict, pages, encrypted, reason}")
+	verbose := fs.Bool("v", false, "also print the warnings (English) under each file")
+	timeout := fs.Duration("timeout", pdfcheck.DefaultTimeout, "time limit per file")
+	maxSize := fs.Int64("max-size", pdfcheck.DefaultMaxSize, "largest file checked, in bytes")
+	fs.Usage = func() {
+		fmt.Fprintln(e.stderr, "usage: briefd check [-json] [-v] [-timeout D] [-max-size BYTES] FILE...")
+		fmt.Fprintln(e.stderr, "Says whether each file is a PDF the office can open, and if not why.")
+		fmt.Fprintln(e.stderr, "Exit status: 0 all ok, 1 some rejected, 2 bad usage.")
+		fs.PrintDefaults()
+	}
+	// Flags may come before or after the files: `briefd check a.pdf b.pdf -json`.
+	var files []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil
+			}
+			return usagef("%v", err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		if args[0] == "--" { // flag stops before "--" only when it is not the first argument
+			files = append(files, args[1:]...)
+			break
+		}
+		files = append(files, args[0])
+		args = args[1:]
+	}
+	if len(files) == 0 {
+		return usagef("no files given; usage: briefd check [-json] FILE...")
+	}
+	if *timeout <= 0 || *maxSize <= 0 {
+		return usagef("-timeout and -max-size must be positive")
+	}
+
+	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	workers := min(runtime.NumCPU(), 4, len(files))
+	c := pdfcheck.New(pdfcheck.Options{Timeout: *timeout, MaxSize: *maxSize, Workers: workers, Validate: *verbose}, log)
+	defer c.Close()
+
+	verdicts := make([]pdfcheck.Verdict, len(files))
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		done int
+		next = make(chan int)
+	)
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				verdicts[i] = c.CheckFile(ctx, files[i])
+				mu.Lock()
+				done++
+				if len(files) >= 20 && (done%10 == 0 || done == len(files)) {
+					fmt.Fprintf(e.stderr, "checked %d of %d\n", done, len(files))
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for i := range files {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("interrupted: %w", err)
+	}
+
+	rejected := 0
+	for _, v := range verdicts {
+		if !v.OK() {
+			rejected++
+		}
+	}
+	if *asJSON {
+		out := make([]checkResult, len(verdicts))
+		for i, v := range verdicts {
+			out[i] = checkResult{v.File, v.Kind, v.Verdict, v.Pages, v.Encrypted, v.Reason}
+		}
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(out); err != nil {
+			return fmt.Errorf("write output: %w", err)
+		}
+	} else if err := printCheckTable(e.stdout, verdicts, *verbose); err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	if rejected > 0 {
+		return fmt.Errorf("%d of %d files rejected", rejected, len(files))
+	}
+	return nil
+}
+
+func printCheckTable(w io.Writer, verdicts []pdfcheck.Verdict, verbose bool) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "FILE\tKIND\tVERDICT\tPAGES\tREASON")
+	for _, v := range verdicts {
+		verdict := v.Verdict
+		if v.Encrypted && v.OK() {
+			verdict += " (encrypted)"
+		}
+		reason := "-"
+		if v.Reason != "" {
+			zh, _ := pdfcheck.ReasonText(v.Reason)
+			reason = v.Reason + ": " + zh
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", v.File, v.Kind, verdict, v.Pages, reason)
+		if verbose {
+			for _, warn := range v.Warnings {
+				fmt.Fprintf(tw, "  warning: %s\t\t\t\t\n", warn)
+			}
+		}
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,94 @@
+package pdfcheck
+
+// Reason codes: stable strings that receipts, replies and the office's scripts depend on.
+const (
+	ReasonNotPDFWord  = "not_pdf_word"
+	ReasonNotPDFExcel = "not_pdf_excel"
+	ReasonNotPDFPPT   = "not_pdf_ppt"
+	ReasonNotPDFWPS   = "not_pdf_wps"
+	ReasonOFD         = "ofd"
+	ReasonImage       = "image"
+	ReasonArchive     = "archive"
+	ReasonHTML        = "html"
+	ReasonNotPDF      = "not_pdf"
+	ReasonEmpty       = "empty"
+	ReasonTooLarge    = "too_large"
+	ReasonPassword    = "pdf_password"
+	ReasonDamaged     = "pdf_damaged"
+	ReasonNoPages     = "pdf_no_pages"
+	ReasonCheckFailed = "check_failed"
+	ReasonUnreadable  = "unreadable"
+)
+
+var reasonTexts = map[string][2]string{
+	ReasonNotPDFWord: {"附件是Word文档，不是PDF。请在Word中选择“另存为”→“PDF”后重新发送。",
+		"the attachment is a Word document, not a PDF"},
+	ReasonNotPDFExcel: {"附件是Excel表格，不是PDF。请在Excel中选择“另存为”→“PDF”后重新发送。",
+		"the attachment is an Excel spreadsheet, not a PDF"},
+	ReasonNotPDFPPT: {"附件是PowerPoint演示文稿，不是PDF。请在PowerPoint中选择“另存为”→“PDF”后重新发送。",
+		"the attachment is a PowerPoint presentation, not a PDF"},
+	ReasonNotPDFWPS: {"附件是WPS文档，不是PDF。请在WPS中选择“输出为PDF”后重新发送。",
+		"the attachment is a Kingsoft WPS document, not a PDF"},
+	ReasonOFD: {"附件是OFD版式文件，不是PDF。请用OFD阅读器或WPS将其转换为PDF后重新发送。",
+		"the attachment is an OFD document, not a PDF"},
+	ReasonImage: {"附件是图片，不是PDF。请将纸质材料扫描为PDF（或用WPS等把图片转换为PDF）后重新发送。",
+		"the attachment is an image, not a PDF"},
+	ReasonArchive: {"附件是压缩包，不是PDF。请直接把PDF文件作为附件发送，不要压缩。",
+		"the attachment is an archive (zip/rar/7z), not a PDF"},
+	ReasonHTML: {"附件是网页文件，不是PDF。请把原文件另存为PDF后作为附件发送。",
+		"the attachment is an HTML page, not a PDF"},
+	ReasonNotPDF: {"附件不是PDF文件。请把简报另存为PDF后重新发送。",
+		"the attachment is not a PDF"},
+	ReasonEmpty: {"附件是空文件（0字节），可能上传失败。请重新添加附件后发送。",
+		"the attachment is empty (0 bytes)"},
+	ReasonTooLarge: {"附件太大，超过了系统的大小限制。请压缩PDF中的图片或拆分成几个文件后重新发送。",
+		"the attachment exceeds the size limit"},
+	ReasonPassword: {"PDF设置了打开密码，我们无法打开。请去除密码后重新发送。",
+		"the PDF needs a user password to open"},
+	ReasonDamaged: {"PDF文件已损坏，无法打开（可能下载或上传不完整）。请重新导出PDF后发送。",
+		"the PDF is damaged and cannot be parsed"},
+	ReasonNoPages: {"PDF文件中没有任何页面（可能不完整）。请重新导出PDF后发送。",
+		"the PDF has no pages"},
+	ReasonCheckFailed: {"系统未能在规定时间内检查完这个PDF文件。请确认文件能正常打开，另存为新的PDF后重新发送。",
+		"the checker crashed, ran out of memory or timed out on this file"},
+	ReasonUnreadable: {"系统读取附件时出错。请重新发送。",
+		"the attachment could not be read from the spool"},
+}
+
+// ReasonText returns, for a reason code, one Chinese sentence for the reply to a school clerk, saying what
+// is wrong and what to do, and an English one for logs. An unknown code gets a generic sentence; "" (ok)
+// gets empty strings.
+func ReasonText(code string) (zh, en string) {
+	if code == "" {
+		return "", ""
+	}
+	if t, ok := reasonTexts[code]; ok {
+		return t[0], t[1]
+	}
+	return "附件无法作为PDF打开。请把简报另存为PDF后重新发送。", "rejected: " + code
+}
+
+// reasonForKind maps a non-PDF kind to its reason code.
+func reasonForKind(kind string) string {
+	switch kind {
+	case KindDoc, KindDocx:
+		return ReasonNotPDFWord
+	case KindXls, KindXlsx:
+		return ReasonNotPDFExcel
+	case KindPpt, KindPptx:
+		return ReasonNotPDFPPT
+	case KindWPS:
+		return ReasonNotPDFWPS
+	case KindOFD:
+		return ReasonOFD
+	case KindImage:
+		return ReasonImage
+	case KindArchive:
+		return ReasonArchive
+	case KindHTML:
+		return ReasonHTML
+	case KindEmpty:
+		return ReasonEmpty
+	}
+	return ReasonNotPDF
+}
