@@ -140,3 +140,18 @@ func WriteFileAtomic(path string, perm os.FileMode, fill func(io.Writer) error) 
 	}
 	return nil
 }
+
+// Adopt moves the file src (on the same file system, e.g. a staging folder inside the root) to rel.
+func (a Archive) Adopt(src, rel string) error {
+	full, err := a.full(rel)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(full), 0o700); err != nil {
+		return fmt.Errorf("archive: %w", err)
+	}
+	if err := os.Rename(src, full); err != nil {
+		return fmt.Errorf("archive: %w", err)
+	}
+	return nil
+}

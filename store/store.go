@@ -33,7 +33,8 @@ var (
 	bMarks     = []byte("marks")      // name -> RFC 3339 time
 	bLearned   = []byte("learned")    // address -> unit id
 	bSequences = []byte("sequences")  // year -> last receipt sequence
-	allBuckets = [][]byte{bMeta, bReceipts, bMsgKeys, bMsgIDs, bCursors, bOutbox, bMarks, bLearned, bSequences}
+	bHashes    = []byte("hashes")     // unit\x00campaign\x00period\x00sha256 -> first receipt with that file
+	allBuckets = [][]byte{bMeta, bReceipts, bMsgKeys, bMsgIDs, bCursors, bOutbox, bMarks, bLearned, bSequences, bHashes}
 )
 
 // Errors callers branch on.
@@ -187,6 +188,12 @@ func (s *Store) SetCursor(c Cursor) error {
 // nil). rec.Number and reply.ID/Receipt are filled in. A message already recorded under the same key or
 // Message-ID is not recorded again: Record returns the earlier number and dup true.
 func (s *Store) Record(rec *Receipt, key *MessageKey, cur *Cursor, reply *OutboxItem) (number string, dup bool, err error) {
+	return s.RecordWith(rec, key, cur, reply, nil)
+}
+
+// RecordWith is Record with a hook: prepare runs inside the transaction once rec.Number is known (to name
+// archive files after it) and must not have side effects outside rec.
+func (s *Store) RecordWith(rec *Receipt, key *MessageKey, cur *Cursor, reply *OutboxItem, prepare func(*Receipt)) (number string, dup bool, err error) {
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		number, dup = "", false
 		if key != nil {
@@ -212,6 +219,12 @@ func (s *Store) Record(rec *Receipt, key *MessageKey, cur *Cursor, reply *Outbox
 			return err
 		}
 		rec.Number = n
+		if prepare != nil {
+			prepare(rec)
+		}
+		if err := indexHashes(tx, rec); err != nil {
+			return err
+		}
 		if reply != nil {
 			reply.Receipt = n
 			if reply.To == "" {
@@ -242,6 +255,35 @@ func (s *Store) Record(rec *Receipt, key *MessageKey, cur *Cursor, reply *Outbox
 		return "", false, fmt.Errorf("store: record message: %w", err)
 	}
 	return number, dup, nil
+}
+
+func hashKey(unit, campaign, period, sha string) []byte {
+	return []byte(unit + "\x00" + campaign + "\x00" + period + "\x00" + sha)
+}
+
+// indexHashes remembers the usable files of a receipt, so the same file sent again is noticed.
+func indexHashes(tx *bolt.Tx, rec *Receipt) error {
+	if rec.Unit == "" || rec.Campaign == "" {
+		return nil
+	}
+	b := tx.Bucket(bHashes)
+	for _, a := range rec.Attachments {
+		if !a.OK() || a.SHA256 == "" || a.DuplicateOf != "" {
+			continue
+		}
+		k := hashKey(rec.Unit, rec.Campaign, rec.Period, a.SHA256)
+		if b.Get(k) == nil {
+			if err := b.Put(k, []byte(rec.Number)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// LookupFile returns the receipt that first brought a file with this SHA-256 from the unit for the period.
+func (s *Store) LookupFile(unit, campaign, period, sha string) (string, bool, error) {
+	return s.lookup(bHashes, hashKey(unit, campaign, period, sha))
 }
 
 func advanceCursor(tx *bolt.Tx, cur *Cursor) error {
