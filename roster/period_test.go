@@ -134,7 +134,9 @@ func TestPeriodsUntil(t *testing.T) {
 
 func TestPlace(t *testing.T) {
 	r := testRoster(t)
-	bj := func(y int, m time.Month, day, h, min int) time.Time { return time.Date(y, m, day, h, min, 0, 0, beijing) }
+	bj := func(y int, m time.Month, day, h, min int) time.Time {
+		return time.Date(y, m, day, h, min, 0, 0, beijing)
+	}
 	tests := []struct {
 		name    string
 		unit    string
@@ -185,7 +187,9 @@ func TestPlace(t *testing.T) {
 
 func TestStatus(t *testing.T) {
 	r := testRoster(t)
-	bj := func(m time.Month, day, h, min, s int) time.Time { return time.Date(2022, m, day, h, min, s, 0, beijing) }
+	bj := func(m time.Month, day, h, min, s int) time.Time {
+		return time.Date(2022, m, day, h, min, s, 0, beijing)
+	}
 	sub := func(n, unit string, at time.Time, usable bool) Submission {
 		return Submission{Receipt: n, Unit: unit, Campaign: "zjdh-study", Period: "2022-01", At: at, Usable: usable}
 	}

@@ -98,9 +98,11 @@ func TestNewProblems(t *testing.T) {
 			want:  []string{"units[5]: id is empty"},
 		},
 		{
-			name:  "email that is not an address",
-			units: func(u []Unit) []Unit { return append(u, Unit{ID: "bad", Name: "坏邮箱", Emails: []string{"bad.example.cn"}}) },
-			want:  []string{`units[5] (bad).emails: "bad.example.cn" is not an email address`},
+			name: "email that is not an address",
+			units: func(u []Unit) []Unit {
+				return append(u, Unit{ID: "bad", Name: "坏邮箱", Emails: []string{"bad.example.cn"}})
+			},
+			want: []string{`units[5] (bad).emails: "bad.example.cn" is not an email address`},
 		},
 		{
 			name: "campaign naming an unknown unit",
