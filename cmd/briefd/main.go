@@ -42,6 +42,9 @@ func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(form
 // commands is the command table. Each command lives in the file named after its group.
 func commands() []command {
 	return []command{
+		{"run", "the daemon: watch the mailbox, send replies, serve backups", cmdRun},
+		{"poll", "one pass: fetch and process all new mail, send what the outbox holds, exit", cmdPoll},
+		{"demo", "the whole flow on sample mail with built-in servers; nothing to configure", cmdDemo},
 		{"check", "verdict on local files, as the mailbox check gives it (-json)", cmdCheck},
 		{"config", "config check: load and validate the config, print it with secrets hidden", cmdConfig},
 		{"receipts", "list receipts (-json, -campaign, -unit, -since)", cmdReceipts},

@@ -48,6 +48,12 @@ func cmdReceipts(ctx context.Context, e *env, args []string) error {
 	if *asJSON {
 		return writeJSON(e.stdout, receiptsJSON(rs))
 	}
+	printReceipts(e.stdout, a, rs)
+	return nil
+}
+
+// printReceipts prints receipts as a table for office staff.
+func printReceipts(w io.Writer, a *app, rs []*store.Receipt) {
 	t := &table{header: []string{"回执编号", "收到时间", "单位", "任务/期", "结果", "附件", "回复"}}
 	for _, r := range rs {
 		unit := a.ros.UnitName(r.Unit)
@@ -64,9 +70,8 @@ func cmdReceipts(ctx context.Context, e *env, args []string) error {
 		t.add(r.Number, r.Received.In(a.cfg.location).Format("2006-01-02 15:04"), unit, cp, verdictZH(r.Verdict),
 			attachmentSummary(r), r.Reply)
 	}
-	t.write(e.stdout)
-	fmt.Fprintf(e.stdout, "%d receipts\n", len(rs))
-	return nil
+	t.write(w)
+	fmt.Fprintf(w, "%d receipts\n", len(rs))
 }
 
 // receiptsJSON makes nil slices print as [] so the contract holds for every receipt.

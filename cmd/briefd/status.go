@@ -27,19 +27,28 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	if _, ok := a.ros.Campaign(*campaign); *campaign != "" && !ok {
 		return usagef("no campaign has the id %q", *campaign)
 	}
-	st, err := a.status(*campaign)
-	if err != nil {
-		return err
-	}
 	if *asJSON {
+		st, err := a.status(*campaign)
+		if err != nil {
+			return err
+		}
 		if st == nil {
 			st = []roster.PeriodStatus{}
 		}
 		return writeJSON(e.stdout, st)
 	}
+	return printStatus(e.stdout, a, *campaign)
+}
+
+// printStatus prints every open period's state as tables.
+func printStatus(w io.Writer, a *app, campaign string) error {
+	st, err := a.status(campaign)
+	if err != nil {
+		return err
+	}
 	for _, ps := range st {
 		c := ps.Counts
-		fmt.Fprintf(e.stdout, "%s  %s  第%s期  截止 %s   已报 %d  逾期 %d  未通过 %d  未报 %d\n", ps.Campaign, ps.Title, ps.Period,
+		fmt.Fprintf(w, "%s  %s  第%s期  截止 %s   已报 %d  逾期 %d  未通过 %d  未报 %d\n", ps.Campaign, ps.Title, ps.Period,
 			ps.Due, c[roster.StateReported], c[roster.StateLate], c[roster.StateRejected], c[roster.StateMissing])
 		t := &table{header: []string{"单位", "状态", "回执编号", "时间"}, indent: "  "}
 		for _, u := range ps.Units {
@@ -49,8 +58,8 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 			}
 			t.add(u.Name, stateZH(u.State), u.Receipt, at)
 		}
-		t.write(e.stdout)
-		fmt.Fprintln(e.stdout)
+		t.write(w)
+		fmt.Fprintln(w)
 	}
 	rs, err := a.st.Receipts(nil)
 	if err != nil {
@@ -63,7 +72,7 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if waiting > 0 {
-		fmt.Fprintf(e.stdout, "%d mails from unregistered senders wait for `briefd assign` (briefd receipts -unit none)\n", waiting)
+		fmt.Fprintf(w, "%d mails from unregistered senders wait for `briefd assign` (briefd receipts -unit none)\n", waiting)
 	}
 	return nil
 }

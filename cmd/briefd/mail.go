@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"briefd/intake"
+	"briefd/notify"
+	"briefd/pdfcheck"
+	"briefd/roster"
+	"briefd/store"
+)
+
+// services are the long-lived parts wired from the config: the same for run, poll and demo.
+type services struct {
+	a        *app
+	checker  *pdfcheck.Checker
+	watcher  *intake.Watcher
+	pipeline *intake.Pipeline
+	notifier *notify.Notifier
+	wake     chan struct{} // tells the outbox sender that something was queued
+}
+
+// buildServices wires checker, watcher, pipeline and notifier by hand.
+func buildServices(a *app, progress io.Writer) (*services, error) {
+	cfg := a.cfg
+	imapCAs, err := loadCAs(cfg.IMAP.CAFile)
+	if err != nil {
+		return nil, &ConfigError{Path: cfg.path, Problems: []string{"imap.ca_file: " + err.Error()}}
+	}
+	smtpCAs, err := loadCAs(cfg.SMTP.CAFile)
+	if err != nil {
+		return nil, &ConfigError{Path: cfg.path, Problems: []string{"smtp.ca_file: " + err.Error()}}
+	}
+	s := &services{a: a, wake: make(chan struct{}, 1)}
+	s.checker = pdfcheck.New(pdfcheck.Options{Timeout: cfg.Limits.pdfTimeout, MaxSize: cfg.Limits.maxAttachment,
+		MaxMemory: cfg.Limits.pdfMemory, Workers: 2}, a.log)
+	var debug io.Writer
+	if cfg.IMAP.Debug {
+		debug = os.Stderr
+	}
+	iopts := intake.IMAPOptions{Server: cfg.IMAP.Server, Security: cfg.IMAP.Security, Username: cfg.IMAP.Username,
+		Password: cfg.IMAP.value, Mailbox: cfg.IMAP.Mailbox, IDLE: cfg.IMAP.IDLE, PollInterval: cfg.IMAP.pollInterval,
+		After: cfg.IMAP.After, MoveTo: cfg.IMAP.MoveTo, MaxMessage: cfg.Limits.maxMessage,
+		SpoolDir: cfg.Store.Spool, RootCAs: imapCAs, Debug: debug}
+	s.watcher = intake.NewWatcher(iopts, a.st, a.log)
+	s.pipeline = intake.NewPipeline(intake.PipelineOptions{Ours: []string{cfg.Office.Address, cfg.IMAP.Username},
+		Marker: replyMarker, Replies: cfg.Replies.Enabled, MaxAttachment: cfg.Limits.maxAttachment,
+		SpoolDir: cfg.Store.Spool, Location: cfg.location}, a.st, func() *roster.Roster { return a.ros }, s.checker, a.archive, a.log)
+	if progress != nil {
+		s.pipeline.Recorded = func(f *intake.Fetched, r *store.Receipt, dup bool) {
+			who := a.ros.UnitName(r.Unit)
+			if r.Unit == "" {
+				who = r.From
+			}
+			state := r.Verdict
+			if dup {
+				state = "already recorded"
+			}
+			fmt.Fprintf(progress, "[%d/%d] %s %s %s\n", f.Index, f.Total, who, state, r.Number)
+		}
+	}
+	sender := notify.NewSMTPSender(notify.SMTPOptions{Server: cfg.SMTP.Server, Security: cfg.SMTP.Security,
+		Username: cfg.SMTP.Username, Password: cfg.SMTP.value, RootCAs: smtpCAs})
+	s.notifier, err = notify.New(notify.Options{
+		Office: notify.Office{Name: cfg.Office.Name, Address: cfg.Office.Address, Contact: cfg.Office.Contact,
+			Location: cfg.location},
+		PerSenderPerHour: cfg.Replies.PerSenderPerHour, TemplateDir: cfg.Replies.Templates,
+		ReasonText: pdfcheck.ReasonText, Marker: replyMarker, Now: a.now,
+	}, a.st, a.ros, sender, a.log)
+	if err != nil {
+		s.checker.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// replyMarker is in the Message-ID of every mail briefd sends, so that it recognises them coming back.
+const replyMarker = "briefd"
+
+func (s *services) close() { s.checker.Close() }
+
+// pollOnce fetches and processes all new mail, then sends what the outbox holds.
+func (s *services) pollOnce(ctx context.Context) (int, error) {
+	if err := s.pipeline.RecoverStaged(); err != nil {
+		s.a.log.Warn("recovering staged archive files", "err", err)
+	}
+	n, perr := s.watcher.Poll(ctx, s.pipeline.Handle)
+	_, failed, serr := s.notifier.Flush(ctx)
+	if serr == nil && failed > 0 {
+		s.a.log.Warn("some mail could not be sent; it stays in the outbox", "failed", failed)
+	}
+	return n, errors.Join(perr, serr)
+}
+
+func loadCAs(path string) (*x509.CertPool, error) {
+	if path == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", path)
+	}
+	return pool, nil
+}
+
+// cmdPoll implements `briefd poll`.
+func cmdPoll(ctx context.Context, e *env, args []string) error {
+	fs, cfgFlag := newFlags(e, "poll", "poll [-config PATH]")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	a, err := openApp(e, *cfgFlag, true)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	s, err := buildServices(a, e.stderr)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	start := time.Now()
+	n, err := s.pollOnce(ctx)
+	fmt.Fprintf(e.stderr, "%d new messages in %s: %s\n", n, time.Since(start).Round(time.Millisecond), countLine(s.pipeline.Counts()))
+	return err
+}
+
+func countLine(c map[string]int) string {
+	var keys []string
+	for k := range c {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s %d", k, c[k]))
+	}
+	if len(parts) == 0 {
+		return "nothing to do"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// cmdRun implements `briefd run`, the daemon.
+func cmdRun(ctx context.Context, e *env, args []string) error {
+	fs, cfgFlag := newFlags(e, "run", "run [-config PATH]")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	a, err := openApp(e, *cfgFlag, true)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	s, err := buildServices(a, nil)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	a.log.Info("briefd started", "version", version(), "mailbox", a.cfg.IMAP.Mailbox, "server", a.cfg.IMAP.Server)
+	return s.run(ctx)
+}
+
+// run runs every loop until ctx is done, then waits for them (each finishes what it has in hand).
+func (s *services) run(ctx context.Context) error {
+	if err := s.pipeline.RecoverStaged(); err != nil {
+		s.a.log.Warn("recovering staged archive files", "err", err)
+	}
+	handle := func(ctx context.Context, f *intake.Fetched) error {
+		err := s.pipeline.Handle(ctx, f)
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+		return err
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	loop := func(name string, fn func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := fn(); err != nil && ctx.Err() == nil {
+				s.a.log.Error(name+" stopped", "err", err)
+				errs <- fmt.Errorf("%s: %w", name, err)
+			}
+		}()
+	}
+	loop("mailbox watcher", func() error { return s.watcher.Run(ctx, handle) })
+	loop("outbox sender", func() error { return s.notifier.Run(ctx, s.wake) })
+	loop("backup socket", func() error { return s.a.st.ServeBackups(ctx) })
+	wg.Wait()
+	close(errs)
+	var all []error
+	for err := range errs {
+		all = append(all, err)
+	}
+	s.a.log.Info("briefd stopped")
+	return errors.Join(all...)
+}
