@@ -1,0 +1,873 @@
+package intake
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"os"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+
+	"briefd/store"
+)
+
+// IMAP after-actions (IMAPOptions.After).
+const (
+	AfterNone = "none"
+	AfterSeen = "seen"
+	AfterFlag = "flag"
+	AfterMove = "move"
+)
+
+// IMAP connection security (IMAPOptions.Security).
+const (
+	SecurityTLS      = "tls"
+	SecurityStartTLS = "starttls"
+	SecurityPlain    = "plain"
+)
+
+// MarkIMAPLastOK is the store mark set after every successful pass over the mailbox.
+const MarkIMAPLastOK = "imap:last_ok"
+
+// Defaults of IMAPOptions.
+const (
+	DefaultPollInterval = 2 * time.Minute
+	DefaultCycleTimeout = 2 * time.Minute
+	DefaultIdleTimeout  = 10 * time.Minute
+	minBackoff          = time.Second
+	maxBackoff          = 5 * time.Minute
+)
+
+// IMAPOptions configure a Watcher.
+type IMAPOptions struct {
+	Server   string // host:port
+	Security string // tls | starttls | plain (plain refused unless the server is on loopback). Default tls.
+	Username string
+	Password string
+	Mailbox  string // default INBOX
+	// IDLE waits for new mail with IDLE when the server has it; otherwise the mailbox is polled.
+	IDLE bool
+	// PollInterval is the time between passes when not idling, and the retry time after a failed pass.
+	// Default 2m.
+	PollInterval time.Duration
+	After        string // none | seen | flag | move. Default none.
+	MoveTo       string // destination of After=move
+	// MaxMessage: messages whose RFC822.SIZE is above it are not downloaded but handed over with
+	// TooLarge. 0: no limit.
+	MaxMessage int64
+	// SpoolDir receives the raw messages while they are handled. Default os.TempDir().
+	SpoolDir string
+	// RootCAs verifies the server's certificate; nil: the system roots. For pinning a self-signed CA.
+	RootCAs *x509.CertPool
+	// CycleTimeout is the watchdog: when a step (connect and login, a search, a fetch, leaving IDLE)
+	// makes no progress for this long, the connection is closed and the watcher reconnects. A body
+	// download counts as progress while bytes arrive. Default 2m.
+	CycleTimeout time.Duration
+	// IdleTimeout is how long one IDLE lasts before it is left, the mailbox checked and IDLE re-issued;
+	// a connection that went silent during IDLE is found by then at the latest. Default 10m.
+	IdleTimeout time.Duration
+	// Debug receives the protocol transcript. It contains the password: only behind a debug switch.
+	Debug io.Writer
+}
+
+// Fetched is one message handed to the Handler.
+type Fetched struct {
+	Key          store.MessageKey
+	Size         int64 // RFC822.SIZE
+	InternalDate time.Time
+	Flags        []string
+	// Path is the spooled raw message ("" when TooLarge). The handler may read it; the watcher removes
+	// it after the handler returns.
+	Path     string
+	TooLarge bool
+	Index    int // 1-based position in this pass
+	Total    int // messages in this pass
+}
+
+// Cursor is the mailbox cursor that records this message as read; pass it to store.Record.
+func (f *Fetched) Cursor() store.Cursor {
+	return store.Cursor{Mailbox: f.Key.Mailbox, UIDValidity: f.Key.UIDValidity, LastUID: f.Key.UID}
+}
+
+// Handler records one message (store.Record with f.Cursor()) and returns nil. An error stops the pass
+// without advancing: the message is handed over again in the next pass. The context is not cancelled
+// by a shutdown of the watcher, so the message in hand can be finished.
+type Handler func(ctx context.Context, m *Fetched) error
+
+// WatchStats describe the watcher's health.
+type WatchStats struct {
+	Connected   bool
+	Idling      bool
+	LastOK      time.Time // end of the last successful pass
+	LastError   string
+	LastErrorAt time.Time
+	Errors      int64 // failed passes and connections
+	Reconnects  int64 // connections made after a failure
+	Watchdog    int64 // connections closed by the watchdog
+	Passes      int64 // successful passes
+	Handled     int64 // messages the handler accepted
+}
+
+// Watcher reads new mail from one IMAP mailbox.
+type Watcher struct {
+	opts IMAPOptions
+	st   *store.Store
+	log  *slog.Logger
+
+	backoffMin, backoffMax time.Duration // for tests
+
+	mu      sync.Mutex
+	stats   WatchStats
+	warnMsg map[string]bool // warnings already logged once
+}
+
+// NewWatcher returns a watcher of opts.Mailbox that keeps its cursor in st.
+func NewWatcher(opts IMAPOptions, st *store.Store, log *slog.Logger) *Watcher {
+	if opts.Security == "" {
+		opts.Security = SecurityTLS
+	}
+	if opts.Mailbox == "" {
+		opts.Mailbox = "INBOX"
+	}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = DefaultPollInterval
+	}
+	if opts.After == "" {
+		opts.After = AfterNone
+	}
+	if opts.SpoolDir == "" {
+		opts.SpoolDir = os.TempDir()
+	}
+	if opts.CycleTimeout <= 0 {
+		opts.CycleTimeout = DefaultCycleTimeout
+	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = DefaultIdleTimeout
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Watcher{
+		opts:       opts,
+		st:         st,
+		log:        log.With("mailbox", opts.Mailbox, "server", opts.Server),
+		backoffMin: minBackoff,
+		backoffMax: maxBackoff,
+		warnMsg:    map[string]bool{},
+	}
+}
+
+// CheckIMAPOptions reports what is wrong with the options, nil when they can be used.
+func CheckIMAPOptions(o IMAPOptions) error {
+	var errs []error
+	host, _, err := net.SplitHostPort(o.Server)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("server %q: want host:port", o.Server))
+	}
+	switch o.Security {
+	case "", SecurityTLS, SecurityStartTLS:
+	case SecurityPlain:
+		if err == nil && !isLoopback(host) {
+			errs = append(errs, fmt.Errorf("security plain is only allowed to a loopback server, not %s", host))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("security %q: want tls, starttls or plain", o.Security))
+	}
+	if o.Username == "" {
+		errs = append(errs, errors.New("username is empty"))
+	}
+	switch o.After {
+	case "", AfterNone, AfterSeen, AfterFlag:
+	case AfterMove:
+		if o.MoveTo == "" {
+			errs = append(errs, errors.New("after move needs move_to"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("after %q: want none, seen, flag or move", o.After))
+	}
+	return errors.Join(errs...)
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Stats returns a snapshot of the watcher's health.
+func (w *Watcher) Stats() WatchStats {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.stats
+}
+
+func (w *Watcher) update(fn func(*WatchStats)) {
+	w.mu.Lock()
+	fn(&w.stats)
+	w.mu.Unlock()
+}
+
+func (w *Watcher) noteError(err error) {
+	w.update(func(s *WatchStats) {
+		s.Errors++
+		s.LastError = err.Error()
+		s.LastErrorAt = time.Now()
+	})
+}
+
+// warnOnce logs a warning the first time key is seen.
+func (w *Watcher) warnOnce(key, msg string, args ...any) {
+	w.mu.Lock()
+	seen := w.warnMsg[key]
+	w.warnMsg[key] = true
+	w.mu.Unlock()
+	if !seen {
+		w.log.Warn(msg, args...)
+	}
+}
+
+// errWatchdog is returned when the watchdog closed a connection that stopped making progress.
+var errWatchdog = errors.New("imap: no progress, connection closed by the watchdog")
+
+// watchdog closes the client when it is not kicked in time.
+type watchdog struct {
+	c     *imapclient.Client
+	t     *time.Timer
+	fired atomic.Bool
+}
+
+func newWatchdog(c *imapclient.Client, d time.Duration) *watchdog {
+	wd := &watchdog{c: c}
+	wd.t = time.AfterFunc(d, func() {
+		wd.fired.Store(true)
+		c.Close()
+	})
+	return wd
+}
+
+// reset allows d more for the current step.
+func (wd *watchdog) reset(d time.Duration) { wd.t.Reset(d) }
+
+// pause stops the watchdog while nothing is expected from the connection (between polls).
+func (wd *watchdog) pause() { wd.t.Stop() }
+
+// wrap turns the errors of a closed connection into errWatchdog when the watchdog closed it.
+func (wd *watchdog) wrap(err error) error {
+	if err != nil && wd.fired.Load() {
+		return fmt.Errorf("%w (%v)", errWatchdog, err)
+	}
+	return err
+}
+
+// progressReader kicks the watchdog on every read.
+type progressReader struct {
+	r  io.Reader
+	wd *watchdog
+	d  time.Duration
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if n > 0 {
+		p.wd.reset(p.d)
+	}
+	return n, err
+}
+
+// session is one logged-in connection with the mailbox selected.
+type session struct {
+	c           *imapclient.Client
+	wd          *watchdog
+	caps        imap.CapSet
+	uidValidity uint32
+	newMail     chan struct{} // signalled by EXISTS
+}
+
+func (w *Watcher) dial(ctx context.Context) (*session, error) {
+	o := w.opts
+	if err := CheckIMAPOptions(o); err != nil {
+		return nil, fmt.Errorf("imap: options: %w", err)
+	}
+	host, _, _ := net.SplitHostPort(o.Server)
+	dialer := &net.Dialer{
+		Timeout:         o.CycleTimeout,
+		KeepAliveConfig: net.KeepAliveConfig{Enable: true, Idle: 30 * time.Second, Interval: 10 * time.Second, Count: 3},
+	}
+	conn, err := dialer.DialContext(ctx, "tcp", o.Server)
+	if err != nil {
+		return nil, fmt.Errorf("imap: connect %s: %w", o.Server, err)
+	}
+	tlsConf := &tls.Config{ServerName: host, RootCAs: o.RootCAs, MinVersion: tls.VersionTLS12}
+	s := &session{newMail: make(chan struct{}, 1)}
+	copts := &imapclient.Options{
+		TLSConfig:   tlsConf,
+		DebugWriter: o.Debug,
+		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
+			Mailbox: func(d *imapclient.UnilateralDataMailbox) {
+				if d.NumMessages != nil {
+					select {
+					case s.newMail <- struct{}{}:
+					default:
+					}
+				}
+			},
+		},
+	}
+	// The watchdog covers the TLS handshake, the greeting, LOGIN and SELECT.
+	closer := time.AfterFunc(o.CycleTimeout, func() { conn.Close() })
+	switch o.Security {
+	case SecurityTLS:
+		tc := tls.Client(conn, tlsConf)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			closer.Stop()
+			conn.Close()
+			return nil, fmt.Errorf("imap: tls with %s: %w", o.Server, err)
+		}
+		s.c = imapclient.New(tc, copts)
+	case SecurityStartTLS:
+		s.c, err = imapclient.NewStartTLS(conn, copts)
+		if err != nil {
+			closer.Stop()
+			conn.Close()
+			return nil, fmt.Errorf("imap: starttls with %s: %w", o.Server, err)
+		}
+	default:
+		s.c = imapclient.New(conn, copts)
+	}
+	closer.Stop()
+	s.wd = newWatchdog(s.c, o.CycleTimeout)
+	fail := func(what string, err error) (*session, error) {
+		err = s.wd.wrap(err)
+		s.wd.pause()
+		s.c.Close()
+		return nil, fmt.Errorf("imap: %s on %s: %w", what, o.Server, err)
+	}
+	if err := s.c.WaitGreeting(); err != nil {
+		return fail("greeting", err)
+	}
+	if err := s.c.Login(o.Username, o.Password).Wait(); err != nil {
+		return fail("login as "+o.Username, err)
+	}
+	s.caps = s.c.Caps()
+	if s.caps.Has(imap.CapID) {
+		// NetEase (163/126) refuses SELECT with "Unsafe Login" unless the client says who it is.
+		if _, err := s.c.ID(clientID()).Wait(); err != nil {
+			if s.wd.fired.Load() {
+				return fail("ID", err)
+			}
+			w.log.Debug("imap: ID refused", "err", err)
+		}
+	}
+	sel, err := s.c.Select(o.Mailbox, nil).Wait()
+	if err != nil {
+		return fail("select "+o.Mailbox, err)
+	}
+	if sel.UIDValidity == 0 {
+		return fail("select "+o.Mailbox, errors.New("server sent no UIDVALIDITY"))
+	}
+	s.uidValidity = sel.UIDValidity
+	s.caps = s.c.Caps()
+	w.update(func(st *WatchStats) { st.Connected = true })
+	return s, nil
+}
+
+func clientID() *imap.IDData {
+	version := "dev"
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		version = bi.Main.Version
+	}
+	return &imap.IDData{Name: "briefd", Version: version, Vendor: "briefd"}
+}
+
+// close logs out (bounded by the watchdog) and closes the connection.
+func (w *Watcher) close(s *session) {
+	s.wd.reset(5 * time.Second)
+	if err := s.c.Logout().Wait(); err != nil {
+		w.log.Debug("imap: logout", "err", err)
+	}
+	s.wd.pause()
+	s.c.Close()
+	w.update(func(st *WatchStats) { st.Connected, st.Idling = false, false })
+}
+
+// handlerError marks an error returned by the Handler: the connection is still good.
+type handlerError struct{ err error }
+
+func (e *handlerError) Error() string { return e.err.Error() }
+func (e *handlerError) Unwrap() error { return e.err }
+
+// Poll connects, hands every new message to h in UID order, and logs out. It returns how many messages
+// h accepted.
+func (w *Watcher) Poll(ctx context.Context, h Handler) (int, error) {
+	s, err := w.dial(ctx)
+	if err != nil {
+		w.noteError(err)
+		return 0, err
+	}
+	defer w.close(s)
+	n, err := w.pass(ctx, s, h)
+	if err != nil {
+		w.noteError(err)
+	}
+	return n, err
+}
+
+// pass hands every message above the cursor to h.
+func (w *Watcher) pass(ctx context.Context, s *session, h Handler) (int, error) {
+	o := w.opts
+	select { // EXISTS seen from here on means another pass is due
+	case <-s.newMail:
+	default:
+	}
+	cur, err := w.st.Cursor(o.Mailbox)
+	if err != nil {
+		return 0, fmt.Errorf("imap: read cursor: %w", err)
+	}
+	last := cur.LastUID
+	if cur.UIDValidity != s.uidValidity {
+		if cur.UIDValidity != 0 {
+			w.log.Warn("imap: UIDVALIDITY changed, rescanning the mailbox (Message-ID prevents double receipts)",
+				"old", cur.UIDValidity, "new", s.uidValidity, "old_last_uid", cur.LastUID)
+		}
+		last = 0
+		if err := w.st.SetCursor(store.Cursor{Mailbox: o.Mailbox, UIDValidity: s.uidValidity}); err != nil {
+			return 0, fmt.Errorf("imap: reset cursor: %w", err)
+		}
+	}
+
+	s.wd.reset(o.CycleTimeout)
+	// NOOP lets servers that report new mail only on a command announce it before the search.
+	if err := s.c.Noop().Wait(); err != nil {
+		return 0, fmt.Errorf("imap: noop: %w", s.wd.wrap(err))
+	}
+	uids, err := w.searchAfter(s, last)
+	if err != nil {
+		return 0, err
+	}
+
+	n := 0
+	for i, uid := range uids {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		key := store.MessageKey{Mailbox: o.Mailbox, UIDValidity: s.uidValidity, UID: uint32(uid)}
+		number, done, err := w.st.LookupMessage(key)
+		if err != nil {
+			return n, fmt.Errorf("imap: look up uid %d: %w", uid, err)
+		}
+		if done {
+			// Recorded before, perhaps just before a crash: catch up the cursor and the after-action.
+			w.log.Debug("imap: already recorded", "uid", uid, "receipt", number)
+			if err := w.advance(key); err != nil {
+				return n, err
+			}
+			if err := w.after(s, uid); err != nil {
+				return n, err
+			}
+			continue
+		}
+		f, err := w.fetchMeta(s, key)
+		if err != nil {
+			return n, err
+		}
+		if f == nil { // expunged meanwhile
+			w.log.Info("imap: message vanished before it was read", "uid", uid)
+			continue
+		}
+		f.Index, f.Total = i+1, len(uids)
+		if o.MaxMessage > 0 && f.Size > o.MaxMessage {
+			f.TooLarge = true
+		} else if err := w.spool(s, f); err != nil {
+			return n, err
+		}
+		s.wd.pause() // the handler's time is its own
+		err = h(context.WithoutCancel(ctx), f)
+		if f.Path != "" {
+			os.Remove(f.Path)
+		}
+		if err != nil {
+			return n, &handlerError{fmt.Errorf("imap: handle uid %d: %w", uid, err)}
+		}
+		n++
+		w.update(func(st *WatchStats) { st.Handled++ })
+		if err := w.after(s, uid); err != nil {
+			return n, err
+		}
+	}
+	now := time.Now()
+	if err := w.st.SetMark(MarkIMAPLastOK, now); err != nil {
+		return n, fmt.Errorf("imap: set mark: %w", err)
+	}
+	w.update(func(st *WatchStats) { st.LastOK = now; st.Passes++ })
+	return n, nil
+}
+
+// advance moves the cursor to key when it is ahead of it.
+func (w *Watcher) advance(key store.MessageKey) error {
+	cur, err := w.st.Cursor(key.Mailbox)
+	if err != nil {
+		return fmt.Errorf("imap: read cursor: %w", err)
+	}
+	if cur.UIDValidity == key.UIDValidity && cur.LastUID >= key.UID {
+		return nil
+	}
+	if err := w.st.SetCursor(store.Cursor{Mailbox: key.Mailbox, UIDValidity: key.UIDValidity, LastUID: key.UID}); err != nil {
+		return fmt.Errorf("imap: move cursor: %w", err)
+	}
+	return nil
+}
+
+// searchAfter returns the UIDs above last, ascending.
+func (w *Watcher) searchAfter(s *session, last uint32) ([]imap.UID, error) {
+	s.wd.reset(w.opts.CycleTimeout)
+	var set imap.UIDSet
+	set.AddRange(imap.UID(last+1), 0) // last+1:*
+	data, err := s.c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{set}}, nil).Wait()
+	if err != nil {
+		return nil, fmt.Errorf("imap: search uid %d:*: %w", last+1, s.wd.wrap(err))
+	}
+	var uids []imap.UID
+	if all, ok := data.All.(imap.UIDSet); ok && all != nil {
+		nums, ok := all.Nums()
+		if !ok { // AllUIDs would panic here
+			return nil, fmt.Errorf("imap: search uid %d:*: server answered with a dynamic set %v", last+1, all)
+		}
+		uids = nums
+	}
+	// "n:*" always matches the highest UID, even when it is below n.
+	uids = slices.DeleteFunc(uids, func(u imap.UID) bool { return uint32(u) <= last })
+	slices.Sort(uids)
+	return slices.Compact(uids), nil
+}
+
+// fetchMeta fetches UID, RFC822.SIZE, FLAGS and INTERNALDATE: nothing a quirky server can garble.
+// It returns nil when the message is gone.
+func (w *Watcher) fetchMeta(s *session, key store.MessageKey) (*Fetched, error) {
+	s.wd.reset(w.opts.CycleTimeout)
+	cmd := s.c.Fetch(imap.UIDSetNum(imap.UID(key.UID)), &imap.FetchOptions{
+		UID: true, RFC822Size: true, Flags: true, InternalDate: true,
+	})
+	var f *Fetched
+	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
+		g := &Fetched{Key: key}
+		var uid imap.UID
+		for item := msg.Next(); item != nil; item = msg.Next() {
+			switch it := item.(type) {
+			case imapclient.FetchItemDataUID:
+				uid = it.UID
+			case imapclient.FetchItemDataRFC822Size:
+				g.Size = it.Size
+			case imapclient.FetchItemDataInternalDate:
+				g.InternalDate = it.Time
+			case imapclient.FetchItemDataFlags:
+				for _, fl := range it.Flags {
+					g.Flags = append(g.Flags, string(fl))
+				}
+			}
+		}
+		if uint32(uid) == key.UID {
+			f = g
+		}
+	}
+	if err := cmd.Close(); err != nil {
+		return nil, fmt.Errorf("imap: fetch size of uid %d: %w", key.UID, s.wd.wrap(err))
+	}
+	return f, nil
+}
+
+// spool streams BODY.PEEK[] of the message to a file in SpoolDir and sets f.Path.
+func (w *Watcher) spool(s *session, f *Fetched) (err error) {
+	o := w.opts
+	file, err := os.CreateTemp(o.SpoolDir, fmt.Sprintf("imap-%d-%d-*.eml", f.Key.UIDValidity, f.Key.UID))
+	if err != nil {
+		return fmt.Errorf("imap: spool uid %d: %w", f.Key.UID, err)
+	}
+	defer func() {
+		if cerr := file.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("imap: spool uid %d: %w", f.Key.UID, cerr)
+		}
+		if err != nil {
+			os.Remove(file.Name())
+		} else {
+			f.Path = file.Name()
+		}
+	}()
+
+	s.wd.reset(o.CycleTimeout)
+	cmd := s.c.Fetch(imap.UIDSetNum(imap.UID(f.Key.UID)), &imap.FetchOptions{
+		UID:         true,
+		BodySection: []*imap.FetchItemBodySection{{Peek: true}},
+	})
+	got := false
+	var copyErr error
+	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
+		var uid imap.UID
+		wrote := false
+		for item := msg.Next(); item != nil; item = msg.Next() {
+			switch it := item.(type) {
+			case imapclient.FetchItemDataUID:
+				uid = it.UID
+			case imapclient.FetchItemDataBodySection:
+				if got || it.Literal == nil || copyErr != nil {
+					continue
+				}
+				want := it.Literal.Size()
+				n, err := io.Copy(file, &progressReader{r: it.Literal, wd: s.wd, d: o.CycleTimeout})
+				switch {
+				case err != nil:
+					copyErr = err
+				case n != want:
+					copyErr = fmt.Errorf("got %d of %d bytes", n, want)
+				}
+				wrote = true
+			}
+		}
+		if wrote {
+			if uid != 0 && uint32(uid) != f.Key.UID {
+				copyErr = fmt.Errorf("server sent the body of uid %d", uid)
+			}
+			got = true
+		}
+	}
+	if err := cmd.Close(); err != nil {
+		return fmt.Errorf("imap: fetch uid %d: %w", f.Key.UID, s.wd.wrap(err))
+	}
+	if copyErr != nil {
+		return fmt.Errorf("imap: fetch uid %d: %w", f.Key.UID, s.wd.wrap(copyErr))
+	}
+	if !got {
+		return fmt.Errorf("imap: fetch uid %d: server sent no body", f.Key.UID)
+	}
+	return nil
+}
+
+// after applies the after-action to a handled message. Failures are logged, not returned: the message
+// is recorded, and the after-action is a convenience for the people reading the mailbox. Only a
+// connection that died is an error.
+func (w *Watcher) after(s *session, uid imap.UID) error {
+	o := w.opts
+	set := imap.UIDSetNum(uid)
+	var err error
+	s.wd.reset(o.CycleTimeout)
+	switch o.After {
+	case AfterSeen, AfterFlag:
+		flag := imap.FlagSeen
+		if o.After == AfterFlag {
+			flag = imap.FlagFlagged
+		}
+		err = s.c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{flag}}, nil).Close()
+	case AfterMove:
+		err = w.move(s, set)
+	default:
+		return nil
+	}
+	if err == nil {
+		return nil
+	}
+	if s.wd.fired.Load() {
+		return fmt.Errorf("imap: after-action %s on uid %d: %w", o.After, uid, s.wd.wrap(err))
+	}
+	select {
+	case <-s.c.Closed():
+		return fmt.Errorf("imap: after-action %s on uid %d: %w", o.After, uid, err)
+	default:
+	}
+	w.log.Warn("imap: after-action failed", "after", o.After, "uid", uid, "err", err)
+	return nil
+}
+
+var errNoSafeMove = errors.New("server has neither MOVE nor UIDPLUS")
+
+func (w *Watcher) move(s *session, set imap.UIDSet) error {
+	dest := w.opts.MoveTo
+	try := func() error {
+		switch {
+		case s.caps.Has(imap.CapMove):
+			_, err := s.c.Move(set, dest).Wait()
+			return err
+		case s.caps.Has(imap.CapUIDPlus):
+			if _, err := s.c.Copy(set, dest).Wait(); err != nil {
+				return err
+			}
+			flags := &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}
+			if err := s.c.Store(set, flags, nil).Close(); err != nil {
+				return err
+			}
+			return s.c.UIDExpunge(set).Close()
+		default:
+			// A bare EXPUNGE would remove every \Deleted message in the mailbox, not just ours.
+			return errNoSafeMove
+		}
+	}
+	err := try()
+	if errors.Is(err, errNoSafeMove) {
+		w.warnOnce("nomove", "imap: after move: the server has neither MOVE nor UIDPLUS; messages stay where they are", "move_to", dest)
+		return nil
+	}
+	var ierr *imap.Error
+	if errors.As(err, &ierr) && ierr.Code == imap.ResponseCodeTryCreate {
+		if cerr := s.c.Create(dest, nil).Wait(); cerr != nil {
+			return fmt.Errorf("create %s: %w", dest, cerr)
+		}
+		w.log.Info("imap: created mailbox for after-action move", "move_to", dest)
+		err = try()
+	}
+	return err
+}
+
+// Run watches the mailbox until ctx is done: a pass at once, then IDLE when the server has it and
+// opts.IDLE is set, else a pass every PollInterval. A connection that fails or stops making progress is
+// closed and made again with exponential backoff and jitter (1s to 5min). On shutdown the message in
+// hand is finished. Run returns nil when ctx is done, or an error that retrying cannot fix (bad options).
+func (w *Watcher) Run(ctx context.Context, h Handler) error {
+	if err := CheckIMAPOptions(w.opts); err != nil {
+		return fmt.Errorf("imap: options: %w", err)
+	}
+	backoff := time.Duration(0)
+	failing := false
+	var downSince time.Time
+	attempts := 0
+	for ctx.Err() == nil {
+		s, err := w.dial(ctx)
+		if err == nil {
+			if failing {
+				w.log.Info("imap: reconnected", "attempts", attempts, "down_for", time.Since(downSince).Round(time.Second))
+				w.update(func(st *WatchStats) { st.Reconnects++ })
+			}
+			err = w.serve(ctx, s, h, func() {
+				failing, attempts, backoff = false, 0, 0
+			})
+			w.close(s)
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err == nil {
+			continue
+		}
+		w.noteError(err)
+		if errors.Is(err, errWatchdog) {
+			w.update(func(st *WatchStats) { st.Watchdog++ })
+		}
+		attempts++
+		backoff = nextBackoff(backoff, w.backoffMin, w.backoffMax)
+		if !failing {
+			failing, downSince = true, time.Now()
+			w.log.Warn("imap: connection lost; reconnecting with backoff", "err", err, "retry_in", backoff.Round(time.Millisecond))
+		} else {
+			w.log.Debug("imap: reconnect failed", "err", err, "attempt", attempts, "retry_in", backoff.Round(time.Millisecond))
+		}
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+	}
+	return nil
+}
+
+// nextBackoff doubles the wait from lo up to hi, with ±25% jitter.
+func nextBackoff(prev, lo, hi time.Duration) time.Duration {
+	d := min(max(prev*2, lo), hi)
+	jitter := time.Duration(rand.Int64N(int64(d)/2+1)) - d/4
+	return min(hi, max(lo, d+jitter))
+}
+
+// serve runs passes on one connection until ctx is done or the connection fails. healthy is called
+// after the first successful pass.
+func (w *Watcher) serve(ctx context.Context, s *session, h Handler, healthy func()) error {
+	o := w.opts
+	useIdle := o.IDLE && s.caps.Has(imap.CapIdle)
+	if o.IDLE && !useIdle {
+		w.warnOnce("noidle", "imap: server has no IDLE; polling instead", "interval", o.PollInterval)
+	}
+	first := true
+	for {
+		_, err := w.pass(ctx, s, h)
+		var herr *handlerError
+		retry := false
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case errors.As(err, &herr):
+			w.noteError(err)
+			w.log.Error("imap: message not recorded; it is retried in the next pass", "err", err, "retry_in", o.PollInterval)
+			retry = true
+		case err != nil:
+			return err
+		}
+		if first && err == nil {
+			first = false
+			healthy()
+		}
+		if !useIdle || retry {
+			s.wd.pause()
+			t := time.NewTimer(o.PollInterval)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil
+			case <-s.c.Closed():
+				t.Stop()
+				return errors.New("imap: server closed the connection")
+			case <-t.C:
+			}
+			continue
+		}
+		if err := w.idle(ctx, s); err != nil || ctx.Err() != nil {
+			return err
+		}
+	}
+}
+
+// idle waits in IDLE until new mail, IdleTimeout, or ctx is done.
+func (w *Watcher) idle(ctx context.Context, s *session) error {
+	o := w.opts
+	s.wd.reset(o.CycleTimeout)
+	cmd, err := s.c.Idle()
+	if err != nil {
+		return fmt.Errorf("imap: idle: %w", s.wd.wrap(err))
+	}
+	w.update(func(st *WatchStats) { st.Idling = true })
+	// A silent connection is found when IDLE is left at the latest.
+	s.wd.reset(o.IdleTimeout + o.CycleTimeout)
+	t := time.NewTimer(o.IdleTimeout)
+	closed := false
+	select {
+	case <-ctx.Done():
+	case <-s.newMail:
+	case <-t.C:
+	case <-s.c.Closed():
+		closed = true
+	}
+	t.Stop()
+	w.update(func(st *WatchStats) { st.Idling = false })
+	s.wd.reset(o.CycleTimeout)
+	if err := cmd.Close(); err != nil {
+		return fmt.Errorf("imap: leave idle: %w", s.wd.wrap(err))
+	}
+	if err := cmd.Wait(); err != nil {
+		return fmt.Errorf("imap: idle: %w", s.wd.wrap(err))
+	}
+	if closed {
+		return errors.New("imap: server closed the connection during IDLE")
+	}
+	return nil
+}

@@ -1,0 +1,293 @@
+// Package mailtest runs mail servers for tests and for `briefd demo`: go-imap's in-memory IMAP server on
+// a loopback TCP listener, a proxy that imitates NetEase's "Unsafe Login" and can go silent, and a real
+// Dovecot started with a throwaway configuration.
+package mailtest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"slices"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/emersion/go-imap/v2/imapserver"
+	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
+)
+
+// TB is the part of testing.TB the helpers use.
+type TB interface {
+	Helper()
+	Cleanup(func())
+	Fatalf(format string, args ...any)
+	Skipf(format string, args ...any)
+	Logf(format string, args ...any)
+}
+
+// IMAPOptions configure an in-memory IMAP server.
+type IMAPOptions struct {
+	User, Pass string      // default "office", "secret"
+	Mailboxes  []string    // created at start; INBOX always is
+	Caps       imap.CapSet // default IMAP4rev1 + IMAP4rev2 (which brings IDLE, MOVE, UIDPLUS)
+	Debug      io.Writer   // server side protocol transcript
+	Logger     *log.Logger // server errors; default discarded
+	Listen     string      // default 127.0.0.1:0
+}
+
+// IMAPServer is go-imap's in-memory server on a real loopback TCP listener.
+type IMAPServer struct {
+	Addr, User, Pass string
+
+	ln   net.Listener
+	srv  *imapserver.Server
+	done chan struct{}
+}
+
+// StartIMAP starts an in-memory IMAP server.
+func StartIMAP(o IMAPOptions) (*IMAPServer, error) {
+	if o.User == "" {
+		o.User = "office"
+	}
+	if o.Pass == "" {
+		o.Pass = "secret"
+	}
+	if o.Caps == nil {
+		o.Caps = imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}}
+	}
+	if o.Listen == "" {
+		o.Listen = "127.0.0.1:0"
+	}
+	if o.Logger == nil {
+		o.Logger = log.New(io.Discard, "", 0)
+	}
+	mem := imapmemserver.New()
+	user := imapmemserver.NewUser(o.User, o.Pass)
+	for _, name := range append([]string{"INBOX"}, o.Mailboxes...) {
+		if err := user.Create(name, nil); err != nil {
+			return nil, fmt.Errorf("mailtest: create %s: %w", name, err)
+		}
+	}
+	mem.AddUser(user)
+	ln, err := net.Listen("tcp", o.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("mailtest: listen: %w", err)
+	}
+	srv := imapserver.New(&imapserver.Options{
+		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+			return mem.NewSession(), nil, nil
+		},
+		InsecureAuth: true,
+		Caps:         o.Caps,
+		DebugWriter:  o.Debug,
+		Logger:       o.Logger,
+	})
+	s := &IMAPServer{Addr: ln.Addr().String(), User: o.User, Pass: o.Pass, ln: ln, srv: srv, done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		srv.Serve(ln)
+	}()
+	return s, nil
+}
+
+// NewIMAP starts an in-memory IMAP server for a test and stops it when the test ends.
+func NewIMAP(t TB, o IMAPOptions) *IMAPServer {
+	t.Helper()
+	s, err := StartIMAP(o)
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// Close stops the server and closes its connections.
+func (s *IMAPServer) Close() error {
+	err := s.srv.Close()
+	<-s.done
+	return err
+}
+
+// Append stores a message in mailbox with the given INTERNALDATE and returns its UID.
+func (s *IMAPServer) Append(mailbox string, raw []byte, date time.Time) (uint32, error) {
+	return Append(s.Addr, s.User, s.Pass, mailbox, raw, date)
+}
+
+// RecreateMailbox gives the mailbox a new UIDVALIDITY: it is deleted and created again, and its messages
+// are appended again (with new UIDs), as after a server migration.
+func (s *IMAPServer) RecreateMailbox(name string) error {
+	return recreateByIMAP(s.Addr, s.User, s.Pass, name)
+}
+
+// Messages lists a mailbox.
+func (s *IMAPServer) Messages(mailbox string) ([]Message, error) {
+	return Messages(s.Addr, s.User, s.Pass, mailbox)
+}
+
+// Message is a stored message as Messages returns it.
+type Message struct {
+	UID          uint32
+	Flags        []string
+	InternalDate time.Time
+	Raw          []byte
+}
+
+// HasFlag reports whether the message carries flag (e.g. `\Seen`).
+func (m Message) HasFlag(flag string) bool { return slices.Contains(m.Flags, flag) }
+
+func login(addr, user, pass string) (*imapclient.Client, error) {
+	c, err := imapclient.DialInsecure(addr, nil)
+	if err != nil {
+		return nil, fmt.Errorf("mailtest: dial %s: %w", addr, err)
+	}
+	if err := c.Login(user, pass).Wait(); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("mailtest: login %s: %w", addr, err)
+	}
+	return c, nil
+}
+
+// Append stores a message through IMAP APPEND on a plain loopback server; it returns the new UID when
+// the server tells (UIDPLUS), else 0.
+func Append(addr, user, pass, mailbox string, raw []byte, date time.Time) (uint32, error) {
+	c, err := login(addr, user, pass)
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	uid, err := appendWith(c, mailbox, raw, date, nil)
+	if err != nil {
+		return 0, err
+	}
+	return uid, c.Logout().Wait()
+}
+
+func appendWith(c *imapclient.Client, mailbox string, raw []byte, date time.Time, flags []imap.Flag) (uint32, error) {
+	cmd := c.Append(mailbox, int64(len(raw)), &imap.AppendOptions{Time: date, Flags: flags})
+	if _, err := cmd.Write(raw); err != nil {
+		return 0, fmt.Errorf("mailtest: append to %s: %w", mailbox, err)
+	}
+	if err := cmd.Close(); err != nil {
+		return 0, fmt.Errorf("mailtest: append to %s: %w", mailbox, err)
+	}
+	data, err := cmd.Wait()
+	if err != nil {
+		return 0, fmt.Errorf("mailtest: append to %s: %w", mailbox, err)
+	}
+	return uint32(data.UID), nil
+}
+
+// Messages returns every message of a mailbox with its body (for tests: it reads them into memory).
+func Messages(addr, user, pass, mailbox string) ([]Message, error) {
+	c, err := login(addr, user, pass)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	msgs, err := messagesWith(c, mailbox)
+	if err != nil {
+		return nil, err
+	}
+	return msgs, c.Logout().Wait()
+}
+
+func messagesWith(c *imapclient.Client, mailbox string) ([]Message, error) {
+	sel, err := c.Select(mailbox, &imap.SelectOptions{ReadOnly: true}).Wait()
+	if err != nil {
+		return nil, fmt.Errorf("mailtest: select %s: %w", mailbox, err)
+	}
+	if sel.NumMessages == 0 {
+		return nil, nil
+	}
+	section := &imap.FetchItemBodySection{Peek: true}
+	bufs, err := c.Fetch(imap.SeqSet{{Start: 1, Stop: 0}}, &imap.FetchOptions{
+		UID: true, Flags: true, InternalDate: true, BodySection: []*imap.FetchItemBodySection{section},
+	}).Collect()
+	if err != nil {
+		return nil, fmt.Errorf("mailtest: fetch %s: %w", mailbox, err)
+	}
+	var out []Message
+	for _, b := range bufs {
+		m := Message{UID: uint32(b.UID), InternalDate: b.InternalDate, Raw: bytes.Clone(b.FindBodySection(section))}
+		for _, f := range b.Flags {
+			m.Flags = append(m.Flags, string(f))
+		}
+		out = append(out, m)
+	}
+	slices.SortFunc(out, func(a, b Message) int { return int(a.UID) - int(b.UID) })
+	return out, nil
+}
+
+// UIDValidity returns the mailbox's UIDVALIDITY.
+func UIDValidity(addr, user, pass, mailbox string) (uint32, error) {
+	c, err := login(addr, user, pass)
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	st, err := c.Status(mailbox, &imap.StatusOptions{UIDValidity: true}).Wait()
+	if err != nil {
+		return 0, fmt.Errorf("mailtest: status %s: %w", mailbox, err)
+	}
+	return st.UIDValidity, c.Logout().Wait()
+}
+
+// CreateMailbox creates a mailbox.
+func CreateMailbox(addr, user, pass, mailbox string) error {
+	c, err := login(addr, user, pass)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := c.Create(mailbox, nil).Wait(); err != nil {
+		return fmt.Errorf("mailtest: create %s: %w", mailbox, err)
+	}
+	return c.Logout().Wait()
+}
+
+func recreateByIMAP(addr, user, pass, mailbox string) error {
+	c, err := login(addr, user, pass)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	msgs, err := messagesWith(c, mailbox)
+	if err != nil {
+		return err
+	}
+	old, err := c.Status(mailbox, &imap.StatusOptions{UIDValidity: true}).Wait()
+	if err != nil {
+		return fmt.Errorf("mailtest: status %s: %w", mailbox, err)
+	}
+	if err := c.Unselect().Wait(); err != nil {
+		return fmt.Errorf("mailtest: unselect: %w", err)
+	}
+	if err := c.Delete(mailbox).Wait(); err != nil {
+		return fmt.Errorf("mailtest: delete %s: %w", mailbox, err)
+	}
+	if err := c.Create(mailbox, nil).Wait(); err != nil {
+		return fmt.Errorf("mailtest: create %s: %w", mailbox, err)
+	}
+	for _, m := range msgs {
+		var flags []imap.Flag
+		for _, f := range m.Flags {
+			if f != `\Recent` {
+				flags = append(flags, imap.Flag(f))
+			}
+		}
+		if _, err := appendWith(c, mailbox, m.Raw, m.InternalDate, flags); err != nil {
+			return err
+		}
+	}
+	st, err := c.Status(mailbox, &imap.StatusOptions{UIDValidity: true}).Wait()
+	if err != nil {
+		return fmt.Errorf("mailtest: status %s: %w", mailbox, err)
+	}
+	if st.UIDValidity == old.UIDValidity {
+		return errors.New("mailtest: recreated mailbox kept its UIDVALIDITY")
+	}
+	return c.Logout().Wait()
+}
