@@ -142,7 +142,6 @@ func (p *Pipeline) Handle(ctx context.Context, f *Fetched) error {
 		}
 	}
 	ros := p.roster()
-	p.place(ros, rec, msg)
 	reason := ""
 	if msg != nil {
 		reason = Classify(msg, p.opts.Ours, p.opts.Marker)
@@ -153,6 +152,8 @@ func (p *Pipeline) Handle(ctx context.Context, f *Fetched) error {
 	}
 	if reason != "" && msg != nil {
 		rec.Verdict, rec.Note = store.VerdictIgnored, reason
+	} else {
+		p.place(ros, rec)
 	}
 	switch {
 	case reason != "":
@@ -269,7 +270,7 @@ func (p *Pipeline) describe(ctx context.Context, rec *store.Receipt, msg *Messag
 }
 
 // place matches the sender to a unit, the mail to a campaign period, and notices files sent before.
-func (p *Pipeline) place(ros *roster.Roster, rec *store.Receipt, msg *Message) {
+func (p *Pipeline) place(ros *roster.Roster, rec *store.Receipt) {
 	if rec.From == "" {
 		return
 	}

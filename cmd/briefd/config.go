@@ -448,8 +448,11 @@ func (c *Config) validate(getenv func(string) string, needSecrets bool) []string
 		req bool
 	}{{"imap", &c.IMAP.Secret, true}, {"smtp", &c.SMTP.Secret, c.SMTP.Username != ""}, {"web", &c.Web.Secret, webPublic}} {
 		if s.sec.PasswordEnv != "" && s.sec.PasswordFile != "" {
-			add(s.key+".password_file", "give password_env or password_file, not both")
-			continue
+			if s.sec.PasswordEnv != defaultPasswordEnv[s.key] {
+				add(s.key+".password_file", "give password_env or password_file, not both")
+				continue
+			}
+			s.sec.PasswordEnv = "" // password_file replaces the default variable
 		}
 		v, err := s.sec.resolve(getenv)
 		if err != nil && needSecrets && s.req {
@@ -460,6 +463,9 @@ func (c *Config) validate(getenv func(string) string, needSecrets bool) []string
 	p = append(p, c.buildRoster(loc)...)
 	return p
 }
+
+// defaultPasswordEnv are the variables read when the config names no password source.
+var defaultPasswordEnv = map[string]string{"imap": "BRIEFD_IMAP_PASSWORD", "smtp": "BRIEFD_SMTP_PASSWORD", "web": "BRIEFD_WEB_PASSWORD"}
 
 var errNoSecret = fmt.Errorf("no password configured")
 

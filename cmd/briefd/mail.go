@@ -40,6 +40,11 @@ func buildServices(a *app, progress io.Writer) (*services, error) {
 	if err != nil {
 		return nil, &ConfigError{Path: cfg.path, Problems: []string{"smtp.ca_file: " + err.Error()}}
 	}
+	for _, d := range []string{cfg.Store.Spool, cfg.Store.Archive} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, err
+		}
+	}
 	s := &services{a: a, wake: make(chan struct{}, 1)}
 	s.checker = pdfcheck.New(pdfcheck.Options{Timeout: cfg.Limits.pdfTimeout, MaxSize: cfg.Limits.maxAttachment,
 		MaxMemory: cfg.Limits.pdfMemory, Workers: 2}, a.log)
