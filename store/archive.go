@@ -37,17 +37,30 @@ func SafeName(s string) string {
 	for strings.Contains(out, "..") {
 		out = strings.ReplaceAll(out, "..", ".")
 	}
+	if base, _, _ := strings.Cut(out, "."); windowsDevice(base) {
+		out = "_" + out // "con.pdf" cannot be created on Windows, nor copied there from a backup
+	}
 	if len(out) > maxNameBytes {
 		cut := maxNameBytes
 		for cut > 0 && !utf8.RuneStart(out[cut]) {
 			cut--
 		}
-		out = out[:cut]
+		out = strings.TrimRight(out[:cut], "._ ") // Windows drops a trailing dot or space
 	}
 	if out == "" {
 		out = "_"
 	}
 	return out
+}
+
+// windowsDevice reports whether name is a device name Windows reserves in every folder.
+func windowsDevice(name string) bool {
+	switch strings.ToUpper(name) {
+	case "CON", "PRN", "AUX", "NUL":
+		return true
+	}
+	return len(name) == 4 && (strings.EqualFold(name[:3], "COM") || strings.EqualFold(name[:3], "LPT")) &&
+		name[3] >= '0' && name[3] <= '9'
 }
 
 // PDFPath is where an accepted PDF is kept, relative to the root.
@@ -97,7 +110,7 @@ func (a Archive) Open(rel string) (*os.File, error) {
 }
 
 func (a Archive) full(rel string) (string, error) {
-	if rel == "" || filepath.IsAbs(rel) || !filepath.IsLocal(rel) {
+	if rel == "" || filepath.IsAbs(rel) || !filepath.IsLocal(rel) || filepath.Clean(rel) == "." {
 		return "", fmt.Errorf("archive: %q is not a path inside the archive", rel)
 	}
 	return filepath.Join(a.Root, rel), nil

@@ -178,9 +178,10 @@ func (s *Store) Cursor(mailbox string) (Cursor, error) {
 	return c, err
 }
 
-// SetCursor moves the mailbox's cursor, for messages that leave no receipt.
+// SetCursor moves the mailbox's cursor, for messages that leave no receipt. Like Record it only moves
+// forward within one UIDVALIDITY; a new UIDVALIDITY replaces the cursor (a rescan).
 func (s *Store) SetCursor(c Cursor) error {
-	return s.db.Update(func(tx *bolt.Tx) error { return putJSON(tx.Bucket(bCursors), []byte(c.Mailbox), c) })
+	return s.db.Update(func(tx *bolt.Tx) error { return advanceCursor(tx, &c) })
 }
 
 // Record is the commit point for one message: in one transaction it numbers and writes the receipt, its
