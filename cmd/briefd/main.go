@@ -50,6 +50,7 @@ func commands() []command {
 		{"receipts", "list receipts (-json, -campaign, -unit, -since)", cmdReceipts},
 		{"status", "who has / has not reported, per campaign and period (-json)", cmdStatus},
 		{"assign", "assign RECEIPT UNIT: give an unmatched receipt to a unit (-learn registers the address)", cmdAssign},
+		{"resend", "resend RECEIPT: queue the receipt reply again", cmdResend},
 		{"backup", "backup FILE: a consistent copy of the database while the daemon runs", cmdBackup},
 	}
 }

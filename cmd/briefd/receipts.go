@@ -199,3 +199,27 @@ func writeJSON(w io.Writer, v any) error {
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }
+
+// cmdResend implements `briefd resend RECEIPT`: the reply is queued again and sent by the daemon (or by
+// the next `briefd poll`).
+func cmdResend(ctx context.Context, e *env, args []string) error {
+	fs, cfgFlag := newFlags(e, "resend", "resend [-config PATH] RECEIPT")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return usagef("need a receipt number")
+	}
+	a, err := openApp(e, *cfgFlag, false)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	it, err := a.st.Requeue(fs.Arg(0), a.now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "the reply to %s for %s is queued (outbox item %d); the daemon or `briefd poll` sends it\n", it.To, it.Receipt, it.ID)
+	return nil
+}
