@@ -461,6 +461,7 @@ func (w *Watcher) pass(ctx context.Context, s *session, h Handler) (int, error) 
 	}
 
 	n := 0
+	metas := map[uint32]*Fetched{}
 	for i, uid := range uids {
 		if err := ctx.Err(); err != nil {
 			return n, err
@@ -481,10 +482,19 @@ func (w *Watcher) pass(ctx context.Context, s *session, h Handler) (int, error) 
 			}
 			continue
 		}
-		f, err := w.fetchMeta(s, key)
-		if err != nil {
-			return n, err
+		if _, ok := metas[key.UID]; !ok {
+			// Sizes and dates for the next batch in one command: one round trip less per message.
+			end := min(i+metaBatch, len(uids))
+			if metas, err = w.fetchMeta(s, key.UIDValidity, uids[i:end]); err != nil {
+				return n, err
+			}
+			for _, u := range uids[i:end] {
+				if metas[uint32(u)] == nil {
+					metas[uint32(u)] = nil // gone: remember that it was asked for
+				}
+			}
 		}
+		f := metas[key.UID]
 		if f == nil { // expunged meanwhile
 			w.log.Info("imap: message vanished before it was read", "uid", uid)
 			continue
@@ -555,16 +565,20 @@ func (w *Watcher) searchAfter(s *session, last uint32) ([]imap.UID, error) {
 	return slices.Compact(uids), nil
 }
 
-// fetchMeta fetches UID, RFC822.SIZE, FLAGS and INTERNALDATE: nothing a quirky server can garble.
-// It returns nil when the message is gone.
-func (w *Watcher) fetchMeta(s *session, key store.MessageKey) (*Fetched, error) {
+// metaBatch is how many messages' sizes and dates are fetched in one command.
+const metaBatch = 100
+
+// fetchMeta fetches UID, RFC822.SIZE, FLAGS and INTERNALDATE of uids: nothing a quirky server can
+// garble. Messages that are gone are missing from the result.
+func (w *Watcher) fetchMeta(s *session, uidValidity uint32, uids []imap.UID) (map[uint32]*Fetched, error) {
 	s.wd.reset(w.opts.CycleTimeout)
-	cmd := s.c.Fetch(imap.UIDSetNum(imap.UID(key.UID)), &imap.FetchOptions{
+	out := map[uint32]*Fetched{}
+	cmd := s.c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{
 		UID: true, RFC822Size: true, Flags: true, InternalDate: true,
 	})
-	var f *Fetched
 	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
-		g := &Fetched{Key: key}
+		s.wd.reset(w.opts.CycleTimeout)
+		g := &Fetched{}
 		var uid imap.UID
 		for item := msg.Next(); item != nil; item = msg.Next() {
 			switch it := item.(type) {
@@ -580,14 +594,15 @@ func (w *Watcher) fetchMeta(s *session, key store.MessageKey) (*Fetched, error) 
 				}
 			}
 		}
-		if uint32(uid) == key.UID {
-			f = g
+		if uid != 0 {
+			g.Key = store.MessageKey{Mailbox: w.opts.Mailbox, UIDValidity: uidValidity, UID: uint32(uid)}
+			out[uint32(uid)] = g
 		}
 	}
 	if err := cmd.Close(); err != nil {
-		return nil, fmt.Errorf("imap: fetch size of uid %d: %w", key.UID, s.wd.wrap(err))
+		return nil, fmt.Errorf("imap: fetch sizes of uid %v: %w", imap.UIDSetNum(uids...), s.wd.wrap(err))
 	}
-	return f, nil
+	return out, nil
 }
 
 // spool streams BODY.PEEK[] of the message to a file in SpoolDir and sets f.Path.
