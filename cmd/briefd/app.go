@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"briefd/roster"
@@ -15,13 +16,18 @@ import (
 
 // app is what most commands need: the config, the open store and the roster with learned addresses.
 type app struct {
-	cfg     *Config
-	st      *store.Store
-	ros     *roster.Roster
-	archive store.Archive
-	log     *slog.Logger
-	now     func() time.Time
+	cfg      *Config
+	st       *store.Store
+	ros      atomic.Pointer[roster.Roster]
+	archive  store.Archive
+	log      *slog.Logger
+	now      func() time.Time
+	borrowed bool // the daemon's app, lent to a forwarded command: close leaves it open
+	parent   *app // the daemon's app this one was lent from
 }
+
+// R returns the current roster; `assign -learn` replaces it while the daemon runs.
+func (a *app) R() *roster.Roster { return a.ros.Load() }
 
 // newFlags makes a command's flag set with the common -config flag. Errors go to e.stderr.
 func newFlags(e *env, name, usage string) (*flag.FlagSet, *string) {
@@ -49,14 +55,26 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 // errHelp ends a command successfully after it printed its usage.
 var errHelp = errors.New("help shown")
 
-// openApp loads the config and opens the store.
+// openApp loads the config and opens the store. In a command forwarded to the daemon it returns the
+// daemon's app. When the daemon holds the store, it returns a *daemonRunning error: runMain then
+// forwards the command to the daemon.
 func openApp(e *env, configFlag string, needSecrets bool) (*app, error) {
+	if e.shared != nil {
+		b := *e.shared.cfg
+		shared := &app{cfg: &b, st: e.shared.st, archive: e.shared.archive, log: e.shared.log, now: e.shared.now, borrowed: true}
+		shared.ros.Store(e.shared.R())
+		shared.parent = e.shared
+		return shared, nil
+	}
 	cfg, err := loadConfig(configPath(configFlag, e.getenv), e.getenv, needSecrets)
 	if err != nil {
 		return nil, err
 	}
 	log := newLogger(e.stderr, cfg.Log)
 	st, err := store.Open(cfg.Store.Path, store.Options{Prefix: cfg.Replies.ReceiptPrefix, Location: cfg.location})
+	if errors.Is(err, store.ErrInUse) {
+		return nil, &daemonRunning{socket: controlSocket(cfg.Store.Path), err: err}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -90,11 +108,17 @@ func (a *app) reloadRoster() error {
 	if err != nil {
 		return fmt.Errorf("learned addresses: %w", err)
 	}
-	a.ros = r
+	a.ros.Store(r)
+	if a.parent != nil {
+		a.parent.ros.Store(r)
+	}
 	return nil
 }
 
 func (a *app) close() {
+	if a.borrowed {
+		return
+	}
 	if err := a.st.Close(); err != nil {
 		a.log.Error("closing the store", "err", err)
 	}

@@ -59,10 +59,10 @@ func buildServices(a *app, progress io.Writer) (*services, error) {
 	s.watcher = intake.NewWatcher(iopts, a.st, a.log)
 	s.pipeline = intake.NewPipeline(intake.PipelineOptions{Ours: []string{cfg.Office.Address, cfg.IMAP.Username},
 		Marker: replyMarker, Replies: cfg.Replies.Enabled, MaxAttachment: cfg.Limits.maxAttachment,
-		SpoolDir: cfg.Store.Spool, Location: cfg.location}, a.st, func() *roster.Roster { return a.ros }, s.checker, a.archive, a.log)
+		SpoolDir: cfg.Store.Spool, Location: cfg.location}, a.st, func() *roster.Roster { return a.R() }, s.checker, a.archive, a.log)
 	if progress != nil {
 		s.pipeline.Recorded = func(f *intake.Fetched, r *store.Receipt, dup bool) {
-			who := a.ros.UnitName(r.Unit)
+			who := a.R().UnitName(r.Unit)
 			if r.Unit == "" {
 				who = r.From
 			}
@@ -80,7 +80,7 @@ func buildServices(a *app, progress io.Writer) (*services, error) {
 			Location: cfg.location},
 		PerSenderPerHour: cfg.Replies.PerSenderPerHour, TemplateDir: cfg.Replies.Templates,
 		ReasonText: pdfcheck.ReasonText, Marker: replyMarker, Now: a.now,
-	}, a.st, a.ros, sender, a.log)
+	}, a.st, a.R(), sender, a.log)
 	if err != nil {
 		s.checker.Close()
 		return nil, err
@@ -209,7 +209,7 @@ func (s *services) run(ctx context.Context) error {
 	}
 	loop("mailbox watcher", func() error { return s.watcher.Run(ctx, handle) })
 	loop("outbox sender", func() error { return s.notifier.Run(ctx, s.wake) })
-	loop("backup socket", func() error { return s.a.st.ServeBackups(ctx) })
+	loop("control socket", func() error { return serveControl(ctx, s.a) })
 	wg.Wait()
 	close(errs)
 	var all []error

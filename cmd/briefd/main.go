@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -30,6 +31,8 @@ type command struct {
 type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	shared         *app                                      // set in the daemon for a forwarded command
+	create         func(path string) (io.WriteCloser, error) // output files of a forwarded command
 }
 
 // usageError marks a failure that exits with status 2 (bad usage or bad config).
@@ -83,7 +86,10 @@ func runMain(ctx context.Context, e *env, args []string) int {
 		err := c.run(ctx, e, args[1:])
 		var ue *usageError
 		var ce *ConfigError
+		var dr *daemonRunning
 		switch {
+		case errors.As(err, &dr) && !slices.Contains(notForwarded, c.name):
+			return forward(ctx, e, dr.socket, args)
 		case err == nil, errors.Is(err, errHelp):
 			return 0
 		case errors.As(err, &ue), errors.As(err, &ce):

@@ -56,7 +56,7 @@ func cmdReceipts(ctx context.Context, e *env, args []string) error {
 func printReceipts(w io.Writer, a *app, rs []*store.Receipt) {
 	t := &table{header: []string{"回执编号", "收到时间", "单位", "任务/期", "结果", "附件", "回复"}}
 	for _, r := range rs {
-		unit := a.ros.UnitName(r.Unit)
+		unit := a.R().UnitName(r.Unit)
 		if r.Unit == "" {
 			unit = "(未匹配) " + r.From
 		}
@@ -148,7 +148,7 @@ func cmdAssign(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "%s → %s (%s), %s %s\n", r.Number, r.Unit, a.ros.UnitName(r.Unit), r.Campaign, r.Period)
+	fmt.Fprintf(e.stdout, "%s → %s (%s), %s %s\n", r.Number, r.Unit, a.R().UnitName(r.Unit), r.Campaign, r.Period)
 	if *learn {
 		fmt.Fprintf(e.stdout, "%s is now registered for %s\n", r.From, r.Unit)
 	}
@@ -158,7 +158,7 @@ func cmdAssign(ctx context.Context, e *env, args []string) error {
 // assign gives a receipt to a unit, placing it in the unit's campaign period, and optionally learns the
 // sender's address. The web dashboard uses it too.
 func assign(a *app, number, unitID string, learn bool) (*store.Receipt, error) {
-	if _, ok := a.ros.Unit(unitID); !ok {
+	if _, ok := a.R().Unit(unitID); !ok {
 		return nil, usagef("no unit has the id %q", unitID)
 	}
 	var out store.Receipt
@@ -168,7 +168,7 @@ func assign(a *app, number, unitID string, learn bool) (*store.Receipt, error) {
 		for _, at := range r.Attachments {
 			names = append(names, at.Filename)
 		}
-		if pl, ok := a.ros.Place(unitID, r.Received, r.Subject, names); ok {
+		if pl, ok := a.R().Place(unitID, r.Received, r.Subject, names); ok {
 			r.Campaign, r.Period, r.Late = pl.Campaign, pl.Period, pl.Late
 		} else {
 			r.Campaign, r.Period, r.Late = "", "", false
@@ -180,7 +180,7 @@ func assign(a *app, number, unitID string, learn bool) (*store.Receipt, error) {
 		return nil, err
 	}
 	if learn && out.From != "" {
-		if other, ok := a.ros.UnitByAddress(out.From); ok && other != unitID {
+		if other, ok := a.R().UnitByAddress(out.From); ok && other != unitID {
 			return &out, fmt.Errorf("%s is already registered to %s; not learned", out.From, other)
 		}
 		if err := a.st.Learn(out.From, unitID); err != nil {

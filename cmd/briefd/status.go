@@ -24,7 +24,7 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.close()
-	if _, ok := a.ros.Campaign(*campaign); *campaign != "" && !ok {
+	if _, ok := a.R().Campaign(*campaign); *campaign != "" && !ok {
 		return usagef("no campaign has the id %q", *campaign)
 	}
 	if *asJSON {
@@ -83,7 +83,7 @@ func (a *app) status(campaign string) ([]roster.PeriodStatus, error) {
 	if err != nil {
 		return nil, err
 	}
-	return a.ros.Status(submissions(rs), campaign, a.now()), nil
+	return a.R().Status(submissions(rs), campaign, a.now()), nil
 }
 
 func stateZH(s string) string {
