@@ -10,7 +10,6 @@ import (
 	"hash"
 	"html"
 	"io"
-	"mime/quotedprintable"
 	"net/mail"
 	"net/url"
 	"os"
@@ -677,7 +676,7 @@ func (p *parser) transferDecoder(h textproto.Header, body io.Reader, where strin
 	case "base64", "base-64":
 		return &problemReader{r: newBase64Reader(body), p: p, what: where + ": base64"}
 	case "quoted-printable", "quotedprintable", "qp":
-		return &problemReader{r: quotedprintable.NewReader(body), p: p, what: where + ": quoted-printable"}
+		return &problemReader{r: newQPReader(body), p: p, what: where + ": quoted-printable"}
 	case "x-uuencode", "uuencode", "x-uue", "uue":
 		p.problem("%s: transfer encoding %q decoded as uuencode", where, enc)
 		return &problemReader{r: newUUReader(body), p: p, what: where + ": uuencode"}
@@ -1067,6 +1066,66 @@ func (b *base64Reader) Read(p []byte) (int, error) {
 	}
 	n := copy(p, b.out)
 	b.out = b.out[n:]
+	return n, nil
+}
+
+// qpReader decodes quoted-printable leniently and with no limit on line length (Go's
+// mime/quotedprintable stops at lines over 4 KiB, which broken HTML mail has): a "=" not followed by
+// two hex digits or a line break is kept as is.
+type qpReader struct {
+	r     io.Reader
+	in    []byte
+	npend int // undecoded bytes carried at the start of in
+	out   []byte
+	obuf  []byte
+	err   error
+}
+
+func newQPReader(r io.Reader) *qpReader {
+	return &qpReader{r: r, in: make([]byte, 32<<10), obuf: make([]byte, 0, 32<<10)}
+}
+
+func (q *qpReader) Read(p []byte) (int, error) {
+	for len(q.out) == 0 {
+		if q.err != nil {
+			return 0, q.err
+		}
+		n, err := q.r.Read(q.in[q.npend:])
+		data := q.in[:q.npend+n]
+		eof := err != nil
+		o := q.obuf[:0]
+		i := 0
+	loop:
+		for i < len(data) {
+			c := data[i]
+			if c != '=' {
+				o = append(o, c)
+				i++
+				continue
+			}
+			switch {
+			case i+1 < len(data) && data[i+1] == '\n':
+				i += 2
+			case i+2 < len(data) && data[i+1] == '\r' && data[i+2] == '\n':
+				i += 3
+			case i+2 < len(data) && isHex(data[i+1]) && isHex(data[i+2]):
+				o = append(o, unhex(data[i+1])<<4|unhex(data[i+2]))
+				i += 3
+			case i+2 >= len(data) && !eof:
+				break loop // need more input to decide
+			default:
+				o = append(o, '=')
+				i++
+			}
+		}
+		q.npend = copy(q.in, data[i:])
+		q.out = o
+		if err != nil {
+			q.err = err
+		}
+	}
+	n := copy(p, q.out)
+	q.out = q.out[n:]
 	return n, nil
 }
 

@@ -2,6 +2,7 @@ package intake
 
 import (
 	"bytes"
+	"encoding/base64"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -198,5 +199,198 @@ func TestParseReadErrorIsNotMalformed(t *testing.T) {
 	}
 	if left, _ := os.ReadDir(spool); len(left) != 0 {
 		t.Errorf("%d spooled files left after a failed parse", len(left))
+	}
+}
+
+func TestParseBadInput(t *testing.T) {
+	pdf := base64.StdEncoding.EncodeToString(pdfBytes("x"))
+	nested := func(depth int) string {
+		var b strings.Builder
+		b.WriteString("From: a@example.cn\r\nContent-Type: multipart/mixed; boundary=b0\r\n\r\n")
+		for i := 1; i < depth; i++ {
+			fmt.Fprintf(&b, "--b%d\r\nContent-Type: multipart/mixed; boundary=b%d\r\n\r\n", i-1, i)
+		}
+		fmt.Fprintf(&b, "--b%d\r\nContent-Type: application/pdf; name=deep.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n%s\r\n", depth-1, pdf)
+		for i := depth - 1; i >= 0; i-- {
+			fmt.Fprintf(&b, "--b%d--\r\n", i)
+		}
+		return b.String()
+	}
+	manyParts := func(n int) string {
+		var b strings.Builder
+		b.WriteString("From: a@example.cn\r\nContent-Type: multipart/mixed; boundary=p\r\n\r\n")
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&b, "--p\r\nContent-Type: application/pdf; name=p%d.pdf\r\n\r\n%%PDF-1.4 %d\r\n", i, i)
+		}
+		b.WriteString("--p--\r\n")
+		return b.String()
+	}
+	tests := []struct {
+		name        string
+		raw         string
+		opts        ParseOptions
+		attachments int
+		problem     string // a substring of one of the problems; "" for none expected
+	}{
+		{"1 MB header line", "From: a@example.cn\r\nSubject: " + strings.Repeat("长", 350000) + "\r\nContent-Type: application/pdf; name=a.pdf\r\n\r\n%PDF\r\n",
+			ParseOptions{}, 1, "field longer than 64 KiB truncated"},
+		{"1 MB header line in a part", "From: a@example.cn\r\nContent-Type: multipart/mixed; boundary=q\r\n\r\n--q\r\nContent-Type: application/pdf; name=a.pdf\r\nX-Junk: " + strings.Repeat("x", 1<<20) + "\r\n\r\n%PDF\r\n--q--\r\n",
+			ParseOptions{}, 1, "part 1 header: field longer"},
+		{"5000 parts, default limit", manyParts(5000), ParseOptions{}, 1000, "more than 1000 parts"},
+		{"5000 parts, higher limit", manyParts(5000), ParseOptions{MaxParts: 6000}, 5000, ""},
+		{"nesting 100 deep", nested(100), ParseOptions{}, 0, "nested deeper than 20 levels"},
+		{"nesting 15 deep", nested(15), ParseOptions{}, 1, ""},
+		{"headers without colons", "From: a@example.cn\r\nno colon here\r\nanother one\r\nContent-Type: application/pdf; name=a.pdf\r\n\r\n%PDF\r\n",
+			ParseOptions{}, 1, "2 line(s) without a colon"},
+		{"unknown transfer encoding keeps later parts", "From: a@example.cn\r\nContent-Type: multipart/mixed; boundary=u\r\n\r\n--u\r\nContent-Type: application/pdf; name=a.pdf\r\nContent-Transfer-Encoding: x-foo\r\n\r\nabc\r\n--u\r\nContent-Type: application/pdf; name=b.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n" + pdf + "\r\n--u--\r\n",
+			ParseOptions{}, 2, `unknown transfer encoding "x-foo"`},
+		{"bad base64 keeps what decodes", "From: a@example.cn\r\nContent-Type: application/pdf; name=a.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n" + pdf[:100] + "!!!\r\n" + pdf[100:] + "\r\n",
+			ParseOptions{}, 1, ""},
+		{"boundary never found", "From: a@example.cn\r\nContent-Type: multipart/mixed; boundary=nope\r\n\r\nsome text\r\n", ParseOptions{}, 0, "with no parts"},
+		{"multipart without boundary", "From: a@example.cn\r\nContent-Type: multipart/mixed\r\n\r\nsome text\r\n", ParseOptions{}, 0, "without a boundary"},
+		{"too large", "From: a@example.cn\r\nContent-Type: application/pdf; name=a.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n" + pdf + "\r\n", ParseOptions{MaxAttachment: 100}, 1, ""},
+		{"garbage content type", "From: a@example.cn\r\nContent-Type: ;;;\r\n\r\nhello\r\n", ParseOptions{}, 0, "unreadable Content-Type"},
+		{"header only, no body", "From: a@example.cn\r\nSubject: x", ParseOptions{}, 0, ""},
+		{"forward nested in forward", "From: a@example.cn\r\nContent-Type: message/rfc822\r\n\r\nFrom: b@example.cn\r\nContent-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+			base64.StdEncoding.EncodeToString([]byte("From: c@example.cn\r\nContent-Type: application/pdf; name=inner.pdf\r\n\r\n%PDF-1.4\r\n")) + "\r\n",
+			ParseOptions{}, 1, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := mustParse(t, tc.raw, tc.opts)
+			if len(m.Attachments) != tc.attachments {
+				t.Errorf("%d attachments, want %d; problems %q", len(m.Attachments), tc.attachments, m.Problems)
+			}
+			found := tc.problem == ""
+			for _, p := range m.Problems {
+				if tc.problem != "" && strings.Contains(p, tc.problem) {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("problems %q, want one containing %q", m.Problems, tc.problem)
+			}
+			if tc.problem == "" && len(m.Problems) > 0 && tc.name != "bad base64 keeps what decodes" {
+				t.Errorf("unexpected problems %q", m.Problems)
+			}
+		})
+	}
+}
+
+func TestParseTooLarge(t *testing.T) {
+	data := bytes.Repeat([]byte("0123456789"), 50000)
+	raw := "From: a@example.cn\r\nContent-Type: application/pdf; name=a.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+		base64.StdEncoding.EncodeToString(data) + "\r\n"
+	spool := t.TempDir()
+	m, err := Parse(strings.NewReader(raw), spool, ParseOptions{MaxAttachment: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := m.Attachments[0]
+	sum := sha256.Sum256(data)
+	if !a.TooLarge || a.Path != "" || a.Size != int64(len(data)) || a.SHA256 != hex.EncodeToString(sum[:]) {
+		t.Errorf("attachment %+v, want TooLarge, no path, full size and hash", a)
+	}
+	if left, _ := os.ReadDir(spool); len(left) != 0 {
+		t.Errorf("%d files left in the spool for a too-large part", len(left))
+	}
+}
+
+func TestParseInlineRules(t *testing.T) {
+	raw := "From: a@example.cn\r\nContent-Type: multipart/related; boundary=r\r\n\r\n" +
+		"--r\r\nContent-Type: text/html\r\n\r\n<img src=\"cid:logo\">\r\n" +
+		"--r\r\nContent-Type: image/png; name=logo.png\r\nContent-Disposition: inline; filename=logo.png\r\nContent-ID: <logo>\r\n\r\nPNG\r\n" +
+		"--r\r\nContent-Type: image/gif\r\nContent-ID: <x>\r\n\r\nGIF\r\n" +
+		"--r\r\nContent-Type: image/jpeg; name=scan.jpg\r\nContent-Disposition: attachment; filename=scan.jpg\r\nContent-ID: <scan>\r\n\r\nJPG\r\n" +
+		"--r\r\nContent-Type: image/jpeg; name=photo.jpg\r\n\r\nJPG\r\n" +
+		"--r\r\nContent-Type: application/pdf\r\nContent-Disposition: inline; filename=inline.pdf\r\n\r\n%PDF\r\n" +
+		"--r\r\nContent-Type: application/pkcs7-signature; name=smime.p7s\r\nContent-Disposition: attachment; filename=smime.p7s\r\n\r\nsig\r\n" +
+		"--r\r\nContent-Type: text/plain; name=notes.txt\r\n\r\nnotes\r\n" +
+		"--r--\r\n"
+	m := mustParse(t, raw, ParseOptions{})
+	var names []string
+	for _, a := range m.Attachments {
+		names = append(names, fmt.Sprintf("%s inline=%v", a.Filename, a.Inline))
+	}
+	want := []string{"scan.jpg inline=false", "photo.jpg inline=false", "inline.pdf inline=true", "notes.txt inline=false"}
+	if strings.Join(names, ", ") != strings.Join(want, ", ") {
+		t.Errorf("attachments %q, want %q", names, want)
+	}
+}
+
+func TestParseLinks(t *testing.T) {
+	long := strings.Repeat("filler text 填充 ", 20000) // pushes links across scan chunks
+	raw := "From: a@example.cn\r\nContent-Type: multipart/alternative; boundary=l\r\n\r\n" +
+		"--l\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + long + "链接：https://pan.baidu.com/s/1xYz 提取码：abcd\r\nhttps://example.com/not-a-cloud-link\r\n" +
+		"--l\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" +
+		"<a href=3D\"https://wx.mail.qq.com/ftn/download?func=3D3&amp;k=3Dabc&amp;key=3D=\r\ndef\">x</a>" + long +
+		"<a href='https://mail.163.com/large-attachment-download/index.html?p=3DX&amp;file=3Dy'>y</a>" +
+		"<a href=3D\"https://pan.baidu.com/s/1xYz\">dup</a>\r\n" +
+		"--l--\r\n"
+	m := mustParse(t, raw, ParseOptions{})
+	want := []string{
+		"https://pan.baidu.com/s/1xYz",
+		"https://wx.mail.qq.com/ftn/download?func=3&k=abc&key=def",
+		"https://mail.163.com/large-attachment-download/index.html?p=X&file=y",
+	}
+	if strings.Join(m.Links, "\n") != strings.Join(want, "\n") {
+		t.Errorf("links\n%s\nwant\n%s", strings.Join(m.Links, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestParseCloudLinkSplitAcrossChunks(t *testing.T) {
+	for pad := 65536 - 40; pad < 65536+4; pad++ {
+		raw := "From: a@example.cn\r\n\r\n" + strings.Repeat("x", pad) + " https://pan.baidu.com/s/1Chunk end\r\n"
+		m := mustParse(t, raw, ParseOptions{})
+		if len(m.Links) != 1 || m.Links[0] != "https://pan.baidu.com/s/1Chunk" {
+			t.Fatalf("pad %d: links %q", pad, m.Links)
+		}
+	}
+}
+
+func TestParseEnvelope(t *testing.T) {
+	raw := "From: =?GB18030?B?1cXI/Q==?= <ZS@Example.CN>\r\n" +
+		"Subject: =?gbk?B?vPKxqA==?=\r\n" +
+		"Date: Mon, 10 Jan 2022 14:32:05 +0800 (CST)\r\n" +
+		"Message-ID: bare-id@example.cn\r\n" +
+		"In-Reply-To: <r1@briefd.example.cn> (comment)\r\n" +
+		"References: <r0@x>\r\n <r1@briefd.example.cn>\r\n" +
+		"Authentication-Results: mx.example.cn; dkim=pass header.d=example.cn; spf=fail; dmarc=pass\r\n" +
+		"Authentication-Results: forged.example; dkim=fail\r\n" +
+		"\r\nhello\r\n"
+	m := mustParse(t, raw, ParseOptions{})
+	if m.From != "zs@example.cn" || m.FromName != "张三" || m.Subject != "简报" {
+		t.Errorf("from %q %q subject %q", m.From, m.FromName, m.Subject)
+	}
+	if want := time.Date(2022, 1, 10, 6, 32, 5, 0, time.UTC); !m.Date.Equal(want) {
+		t.Errorf("date %v, want %v", m.Date, want)
+	}
+	if m.MessageID != "<bare-id@example.cn>" || m.InReplyTo != "<r1@briefd.example.cn>" ||
+		strings.Join(m.References, " ") != "<r0@x> <r1@briefd.example.cn>" {
+		t.Errorf("ids %q %q %q", m.MessageID, m.InReplyTo, m.References)
+	}
+	if m.Auth != "pass" {
+		t.Errorf("auth %q, want pass (the topmost header)", m.Auth)
+	}
+	if m.Header.Get("Authentication-Results") != "mx.example.cn; dkim=pass header.d=example.cn; spf=fail; dmarc=pass" {
+		t.Errorf("Header.Get returns %q, want the topmost field", m.Header.Get("Authentication-Results"))
+	}
+}
+
+func TestAuthResult(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"", "none"},
+		{"mx; none", "none"},
+		{"mx; dmarc=pass", "pass"},
+		{"mx; dkim=fail; spf=pass; dmarc=fail (p=reject)", "fail"},
+		{"mx; dkim=pass header.d=a", "pass"},
+		{"mx; spf=softfail smtp.mailfrom=a", "fail"},
+		{"mx; dkim=none; spf=neutral", "none"},
+		{"mx; DKIM=Pass; SPF=Fail", "pass"},
+	}
+	for _, tc := range tests {
+		if got := authResult(tc.in); got != tc.want {
+			t.Errorf("authResult(%q) = %q, want %q", tc.in, got, tc.want)
+		}
 	}
 }
