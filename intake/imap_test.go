@@ -3,10 +3,18 @@ package intake
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	crand "crypto/rand"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/big"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -671,4 +679,79 @@ func TestIMAPBackoff(t *testing.T) {
 	if d < 3*time.Minute {
 		t.Errorf("backoff after 20 failures is %v, want near 5m", d)
 	}
+}
+
+// selfSigned makes a certificate for 127.0.0.1 and a pool that trusts it.
+func selfSigned(t testing.TB) (*tls.Config, *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), crand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "imap test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true, IsCA: true, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+	}
+	der, err := x509.CreateCertificate(crand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}, pool
+}
+
+func TestIMAPTLSPinnedCA(t *testing.T) {
+	conf, pool := selfSigned(t)
+	for _, tc := range []struct {
+		security string
+		implicit bool
+	}{{SecurityTLS, true}, {SecurityStartTLS, false}} {
+		t.Run(tc.security, func(t *testing.T) {
+			srv := mailtest.NewIMAP(t, mailtest.IMAPOptions{TLS: conf, ImplicitTLS: tc.implicit})
+			dial := imapclient.DialStartTLS
+			if tc.implicit {
+				dial = imapclient.DialTLS
+			}
+			c, err := dial(srv.Addr, &imapclient.Options{TLSConfig: &tls.Config{RootCAs: pool}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := appendTLS(c, srv, testMail(1, 900)); err != nil {
+				t.Fatal(err)
+			}
+			st := openStore(t)
+			opts := baseOptions(srv.Addr, srv.User, srv.Pass, t.TempDir())
+			opts.Security = tc.security
+			// Without the pinned CA the certificate is refused: no silent downgrade, no skipped check.
+			if _, err := NewWatcher(opts, st, testLogger(t)).Poll(context.Background(), newRecorder(t, st).handle); err == nil ||
+				!strings.Contains(err.Error(), "certificate") {
+				t.Errorf("Poll without the CA: %v, want a certificate error", err)
+			}
+			opts.RootCAs = pool
+			if got, err := NewWatcher(opts, st, testLogger(t)).Poll(context.Background(), newRecorder(t, st).handle); err != nil || got != 1 {
+				t.Errorf("Poll with the pinned CA = %d, %v", got, err)
+			}
+		})
+	}
+}
+
+func appendTLS(c *imapclient.Client, srv *mailtest.IMAPServer, raw []byte) (imap.UID, error) {
+	defer c.Close()
+	if err := c.Login(srv.User, srv.Pass).Wait(); err != nil {
+		return 0, err
+	}
+	cmd := c.Append("INBOX", int64(len(raw)), nil)
+	cmd.Write(raw)
+	if err := cmd.Close(); err != nil {
+		return 0, err
+	}
+	d, err := cmd.Wait()
+	if err != nil {
+		return 0, err
+	}
+	return d.UID, c.Logout().Wait()
 }

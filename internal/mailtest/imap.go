@@ -5,6 +5,7 @@ package mailtest
 
 import (
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -36,6 +37,9 @@ type IMAPOptions struct {
 	Debug      io.Writer   // server side protocol transcript
 	Logger     *log.Logger // server errors; default discarded
 	Listen     string      // default 127.0.0.1:0
+	// TLS enables STARTTLS with this configuration, or, with ImplicitTLS, TLS from the first byte.
+	TLS         *tls.Config
+	ImplicitTLS bool
 }
 
 // IMAPServer is go-imap's in-memory server on a real loopback TCP listener.
@@ -76,7 +80,16 @@ func StartIMAP(o IMAPOptions) (*IMAPServer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mailtest: listen: %w", err)
 	}
+	addr := ln.Addr().String()
+	var starttls *tls.Config
+	switch {
+	case o.TLS != nil && o.ImplicitTLS:
+		ln = tls.NewListener(ln, o.TLS)
+	case o.TLS != nil:
+		starttls = o.TLS
+	}
 	srv := imapserver.New(&imapserver.Options{
+		TLSConfig: starttls,
 		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
 			return mem.NewSession(), nil, nil
 		},
@@ -85,7 +98,7 @@ func StartIMAP(o IMAPOptions) (*IMAPServer, error) {
 		DebugWriter:  o.Debug,
 		Logger:       o.Logger,
 	})
-	s := &IMAPServer{Addr: ln.Addr().String(), User: o.User, Pass: o.Pass, ln: ln, srv: srv, done: make(chan struct{})}
+	s := &IMAPServer{Addr: addr, User: o.User, Pass: o.Pass, ln: ln, srv: srv, done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
 		srv.Serve(ln)
