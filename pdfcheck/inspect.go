@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 
@@ -25,11 +27,14 @@ type result struct {
 	Version   string   `json:"version,omitempty"`
 	Reason    string   `json:"reason"`
 	Warnings  []string `json:"warnings,omitempty"`
+
+	pagesObj   int // object number of the page tree root, if known
+	numObjects int
 }
 
 const (
 	maxWarnings  = 12
-	maxTreeDepth = 256     // page tree levels; real files have < 10
+	maxTreeDepth = 1 << 16 // page tree levels; real files have < 10, poppler follows thousands
 	maxTreeNodes = 1 << 21 // page tree nodes visited
 )
 
@@ -96,56 +101,51 @@ func (in *inspector) inspect(ctx context.Context, path string, validate bool, em
 		return
 	}
 	defer f.Close()
-
-	var pctx *model.Context
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				err = fmt.Errorf("pdfcpu panicked: %v", r)
-			}
-		}()
-		pctx, err = pdfcpu.ReadWithContext(ctx, f, pdfConf())
-	}()
-	res := result{Phase: "parse"}
-	switch {
-	case errors.Is(err, pdfcpu.ErrWrongPassword):
-		res.Reason, res.Encrypted = ReasonPassword, true
-	case err != nil && strings.HasPrefix(err.Error(), "pdfcpu panicked"):
-		res.Reason = ReasonCheckFailed
-		res.Warnings = append(res.Warnings, err.Error())
-	case err != nil:
-		res.Reason = ReasonDamaged
-		res.Warnings = append(res.Warnings, "parse: "+err.Error())
-	}
+	fi, err := f.Stat()
 	if err != nil {
-		res.Warnings = append(res.Warnings, in.log.take()...)
-		emit(res)
+		emit(result{Phase: "parse", Reason: ReasonUnreadable, Warnings: []string{err.Error()}})
 		return
 	}
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				res.Warnings = append(res.Warnings, fmt.Sprintf("version: %v", r))
+	size := fi.Size()
+
+	pctx, res := in.parse(ctx, f)
+	if needsRepair(res) && res.Reason != "" && missingEOF(f, size) {
+		// cut just before %%EOF: the cross-reference data is complete, pdfcpu only wants the marker
+		pctx2, res2 := in.parse(ctx, &overlay{base: f, size: size, tail: []byte("\n%%EOF\n")})
+		if res2.Reason == "" || res2.Reason == ReasonPassword {
+			pctx, res = pctx2, res2
+			res.Warnings = append(res.Warnings, "missing %%EOF")
+		}
+	}
+	if needsRepair(res) {
+		// pdfcpu failed, found no pages, or found the catalog without a trailer: do what poppler does.
+		s, err := scanObjects(f, size)
+		switch {
+		case errors.Is(err, errNoTrailer):
+			res = result{Phase: "parse", Reason: ReasonDamaged, Encrypted: res.Encrypted,
+				Warnings: append(res.Warnings, "no trailer dictionary: the cross-reference table cannot be rebuilt")}
+			pctx = nil
+		case err != nil:
+			res.Warnings = append(res.Warnings, "rebuild xref: "+err.Error())
+		default:
+			// Parse what poppler would see. If pdfcpu had found the catalog by itself, keep that unless the
+			// rebuilt file opens or turns out to need a password (the trailer pdfcpu missed has /Encrypt).
+			pctx2, res2 := in.parse(ctx, &overlay{base: f, size: size, tail: repairTail(s, size)})
+			if res2.Reason == "" || res2.Reason == ReasonPassword || res.Reason != "" {
+				pctx, res = pctx2, res2
+				res.Warnings = append(res.Warnings, "cross-reference table rebuilt by scanning the file")
 			}
-		}()
-		res.Version = pctx.XRefTable.VersionString()
-	}()
-	res.Encrypted = pctx.XRefTable.Encrypt != nil || pctx.XRefTable.E != nil
-	pages, declared, warns := pageTree(pctx.XRefTable)
-	res.Pages = pages
-	res.Warnings = append(res.Warnings, warns...)
-	if declared != pages {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("page tree: /Count says %d, found %d pages", declared, pages))
+			if res.Reason == ReasonNoPages && res.pagesObj > 0 {
+				// The page tree root is the object the file was cut in: poppler still reads its /Count.
+				if n := partialCount(f, size, s.offsets[res.pagesObj]); n > 0 && n <= res.numObjects {
+					res.Pages, res.Reason = n, ""
+					res.Warnings = append(res.Warnings, fmt.Sprintf("page tree root cut short; its /Count %d read from what is left", n))
+				}
+			}
+		}
 	}
-	if pages == 0 {
-		res.Reason = ReasonNoPages
-	}
-	if pctx.Read.Linearized {
-		res.Warnings = append(res.Warnings, "info: linearized")
-	}
-	res.Warnings = append(res.Warnings, in.log.take()...)
 	emit(res)
-	if !validate || res.Reason != "" {
+	if !validate || res.Reason != "" || pctx == nil {
 		return
 	}
 
@@ -162,33 +162,140 @@ func (in *inspector) inspect(ctx context.Context, path string, validate bool, em
 	}()
 	v.Warnings = append(v.Warnings, in.log.take()...)
 	pctx = nil
-	if f, err := f.Stat(); err == nil && f.Size() > 8<<20 {
+	if size > 8<<20 {
 		debug.FreeOSMemory() // give a big file's memory back before the next one
 	}
 	emit(v)
 }
 
+// parse reads rs with pdfcpu and judges the result: the page count as poppler computes it (the root's
+// /Count, if it is positive and not more than the number of objects), and at least one page that exists.
+func (in *inspector) parse(ctx context.Context, rs io.ReadSeeker) (pctx *model.Context, res result) {
+	res.Phase = "parse"
+	var err error
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("%w: %v", errPanic, r)
+			}
+		}()
+		pctx, err = pdfcpu.ReadWithContext(ctx, rs, pdfConf())
+	}()
+	defer func() { res.Warnings = append(res.Warnings, in.log.take()...) }()
+	switch {
+	case errors.Is(err, pdfcpu.ErrWrongPassword):
+		res.Reason, res.Encrypted = ReasonPassword, true
+		return nil, res
+	case errors.Is(err, errPanic):
+		res.Reason = ReasonCheckFailed
+		res.Warnings = append(res.Warnings, err.Error())
+		return nil, res
+	case err != nil:
+		res.Reason = ReasonDamaged
+		res.Warnings = append(res.Warnings, "parse: "+err.Error())
+		return nil, res
+	}
+	xt := pctx.XRefTable
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				res.Warnings = append(res.Warnings, fmt.Sprintf("version: %v", r))
+			}
+		}()
+		res.Version = xt.VersionString()
+	}()
+	res.Encrypted = xt.Encrypt != nil || xt.E != nil
+	t := pageTree(xt)
+	res.Warnings = append(res.Warnings, t.warns...)
+	numObjects := len(xt.Table)
+	if xt.Size != nil {
+		numObjects = max(numObjects, *xt.Size)
+	}
+	res.pagesObj, res.numObjects = t.rootObj, numObjects
+	switch {
+	case !t.hasCount && t.rootIsPage:
+		res.Pages = 1
+	case !t.hasCount:
+		res.Warnings = append(res.Warnings, "page tree root has no /Count")
+	case t.count <= 0:
+	case t.count > numObjects:
+		res.Warnings = append(res.Warnings, fmt.Sprintf("page tree: /Count %d is more than the %d objects", t.count, numObjects))
+	default:
+		res.Pages = t.count
+	}
+	if t.hasCount && t.count != t.leaves {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("page tree: /Count says %d, found %d pages", t.count, t.leaves))
+	}
+	if t.leaves == 0 {
+		// Poppler opens such a file and shows empty pages; we follow it, but say so.
+		res.Warnings = append(res.Warnings, "no page object found in the page tree")
+	}
+	if res.Pages == 0 {
+		res.Reason = ReasonNoPages
+	}
+	if pctx.Read.Linearized {
+		res.Warnings = append(res.Warnings, "info: linearized")
+	}
+	return pctx, res
+}
+
+var errPanic = errors.New("pdfcpu panicked")
+
+// needsRepair reports whether a parse result calls for poppler's way of rebuilding the file: pdfcpu failed
+// or found no pages, or it found the catalog only by scanning (poppler then needs a trailer).
+func needsRepair(r result) bool {
+	if r.Reason == ReasonPassword || r.Reason == ReasonCheckFailed {
+		return false
+	}
+	return r.Reason != "" || slices.Contains(r.Warnings, "pdfcpu repaired: catalog")
+}
+
+// treeInfo is what pageTree found.
+type treeInfo struct {
+	leaves     int  // page objects reachable
+	count      int  // the root's /Count
+	hasCount   bool // the root has a numeric /Count
+	rootIsPage bool // /Pages points straight at a page
+	rootObj    int  // the root's object number, 0 if not an indirect reference
+	warns      []string
+}
+
 // pageTree counts the pages reachable from the catalog's page tree (leaves: /Type /Page, or a node without
 // /Kids), guarding against loops, missing objects and absurd depth. declared is the root's /Count.
-func pageTree(xt *model.XRefTable) (pages, declared int, warns []string) {
+func pageTree(xt *model.XRefTable) (ti treeInfo) {
 	defer func() {
 		if r := recover(); r != nil {
-			warns = append(warns, fmt.Sprintf("page tree: pdfcpu panicked: %v", r))
+			ti.warns = append(ti.warns, fmt.Sprintf("page tree: pdfcpu panicked: %v", r))
 		}
 	}()
 	cat, err := xt.Catalog()
 	if err != nil || cat == nil {
-		return 0, 0, []string{fmt.Sprintf("catalog: %v", err)}
+		ti.warns = []string{fmt.Sprintf("no catalog: %v", err)}
+		return ti
 	}
 	root, ok := cat.Find("Pages")
 	if !ok {
-		return 0, 0, []string{"catalog has no /Pages"}
+		ti.warns = []string{"catalog has no /Pages"}
+		return ti
+	}
+	if ir, ok := root.(types.IndirectRef); ok {
+		ti.rootObj = ir.ObjectNumber.Value()
 	}
 	if d, err := xt.DereferenceDict(root); err == nil && d != nil {
-		if c := d.IntEntry("Count"); c != nil {
-			declared = *c
+		if c, ok := d["Count"]; ok {
+			switch c := c.(type) {
+			case types.Integer:
+				ti.count, ti.hasCount = c.Value(), true
+			case types.Float:
+				ti.count, ti.hasCount = int(c.Value()), true
+			}
+		}
+		if t := d.Type(); t != nil && *t == "Page" {
+			ti.rootIsPage = true
 		}
 	}
+	pages := 0
+	var warns []string
 	type item struct {
 		o     types.Object
 		depth int
@@ -240,5 +347,6 @@ func pageTree(xt *model.XRefTable) (pages, declared int, warns []string) {
 	if loops > 0 {
 		warns = append(warns, fmt.Sprintf("page tree: %d loops", loops))
 	}
-	return pages, declared, warns
+	ti.leaves, ti.warns = pages, warns
+	return ti
 }

@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 )
 
@@ -142,7 +143,8 @@ func (c *Checker) CheckFile(ctx context.Context, path string) (v Verdict) {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
 
-	f, err := os.Open(path)
+	// O_NONBLOCK: a FIFO or device in place of a file must not block us; regular files ignore it.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return v.reject(ReasonUnreadable, err.Error())
 	}

@@ -267,16 +267,21 @@ func (w *worker) stop() {
 	}
 }
 
-// tailBuffer keeps the last max bytes written to it: the worker's stderr, which says why it died.
+// tailBuffer keeps the first and the last max bytes written to it: the worker's stderr, which says why it
+// died (a Go crash report starts with the reason and goes on with stack traces).
 type tailBuffer struct {
-	mu  sync.Mutex
-	max int
-	buf []byte
+	mu   sync.Mutex
+	max  int
+	head []byte
+	buf  []byte
 }
 
 func (t *tailBuffer) Write(p []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if room := t.max - len(t.head); room > 0 {
+		t.head = append(t.head, p[:min(room, len(p))]...)
+	}
 	t.buf = append(t.buf, p...)
 	if len(t.buf) > t.max {
 		t.buf = append([]byte(nil), t.buf[len(t.buf)-t.max:]...)
@@ -289,7 +294,7 @@ func (t *tailBuffer) Write(p []byte) (int, error) {
 func (t *tailBuffer) summary() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	lines := strings.Split(string(bytes.TrimSpace(t.buf)), "\n")
+	lines := strings.Split(string(bytes.TrimSpace(append(bytes.Clone(t.head), t.buf...))), "\n")
 	pick := lines[len(lines)-1]
 	for _, l := range lines {
 		if strings.HasPrefix(l, "fatal error:") || strings.HasPrefix(l, "panic:") ||

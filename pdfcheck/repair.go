@@ -1,0 +1,348 @@
+package pdfcheck
+
+import (
+	"bytes"
+	"compress/zlib"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+)
+
+// Poppler, which decides what "opens" means here, rebuilds a broken cross-reference table by scanning the
+// file for "N G obj" headers and takes /Root (and /Encrypt, /ID) from the last trailer dictionary it finds.
+// When pdfcpu cannot make sense of a file, we do the same scan and hand pdfcpu the original bytes with a
+// fresh xref table and trailer appended, as an incremental update would. Without a "trailer" dictionary
+// poppler gives up (it does not take /Root from a damaged xref stream), and so do we.
+
+const (
+	scanChunk   = 1 << 20
+	scanOverlap = 64
+	maxObjNum   = 8 << 20 // poppler's reconstruction has similar limits; beyond this is hostile
+	maxDictText = 64 << 10
+)
+
+var (
+	objHeaderRE  = regexp.MustCompile(`(?:^|[\r\n])[ \t\f]*(\d{1,10})[ \t\f\r\n]+(\d{1,5})[ \t\f\r\n]+obj(?:[^A-Za-z0-9]|$)`)
+	trailerRE    = regexp.MustCompile(`trailer[ \t\f\r\n\x00]*<<`)
+	rootRE       = regexp.MustCompile(`/Root[ \t\f\r\n]+(\d+)[ \t\f\r\n]+(\d+)[ \t\f\r\n]+R`)
+	dropKeysRE   = regexp.MustCompile(`/(?:Prev|Size|XRefStm)[ \t\f\r\n]+-?\d+`)
+	errNoTrailer = errors.New("no trailer dictionary with /Root")
+	refEntryRE   = regexp.MustCompile(`/(?:Info|Encrypt)[ \t\f\r\n]+\d+[ \t\f\r\n]+\d+[ \t\f\r\n]+R`)
+	idEntryRE    = regexp.MustCompile(`/ID[ \t\f\r\n]*\[[ \t\f\r\n]*<[0-9A-Fa-f \t\r\n]*>[ \t\f\r\n]*<[0-9A-Fa-f \t\r\n]*>[ \t\f\r\n]*\]`)
+	objStmRE     = regexp.MustCompile(`/Type[ \t\f\r\n]*/ObjStm\b`)
+	intEntryRE   = regexp.MustCompile(`/(N|First|Length)[ \t\f\r\n]+(\d+)(?:[ \t\f\r\n]+\d+[ \t\f\r\n]+R)?`)
+	streamKwRE   = regexp.MustCompile(`>>[ \t\f\r\n]*stream\r?\n`)
+)
+
+// scanResult is what a linear scan of a PDF found.
+type scanResult struct {
+	offsets map[int]int64 // object number -> offset of its last definition
+	inStm   map[int]stmRef
+	maxObj  int
+	trailer []byte // the dictionary to use as trailer, without /Prev, /Size, /XRefStm
+}
+
+// scanObjects reads r once, in chunks, and finds object headers and the last trailer with a /Root.
+func scanObjects(r io.ReaderAt, size int64) (*scanResult, error) {
+	res := &scanResult{offsets: map[int]int64{}, inStm: map[int]stmRef{}}
+	var stms []int
+	lastTrailer := int64(-1)
+	buf := make([]byte, scanChunk+scanOverlap)
+	for base := int64(0); base < size; base += scanChunk {
+		n, err := r.ReadAt(buf[:min(int64(len(buf)), size-base)], base)
+		if n == 0 && err != nil {
+			return nil, err
+		}
+		chunk := buf[:n]
+		limit := min(n, scanChunk) // matches starting in the overlap belong to the next chunk
+		for _, m := range objHeaderRE.FindAllSubmatchIndex(chunk, -1) {
+			start := m[2]
+			if start >= limit {
+				continue
+			}
+			num, err1 := strconv.Atoi(string(chunk[m[2]:m[3]]))
+			_, err2 := strconv.Atoi(string(chunk[m[4]:m[5]]))
+			if err1 != nil || err2 != nil || num <= 0 || num > maxObjNum {
+				continue
+			}
+			res.offsets[num] = base + int64(start)
+			res.maxObj = max(res.maxObj, num)
+			after := chunk[m[1]-1 : min(len(chunk), m[1]+512)]
+			if objStmRE.Match(after) {
+				stms = append(stms, num)
+			}
+		}
+		for _, m := range trailerRE.FindAllIndex(chunk, -1) {
+			if m[0] < limit {
+				dictAt := base + int64(m[1]-2)
+				if d := trailerDict(r, size, dictAt); d != nil {
+					lastTrailer = dictAt
+				}
+			}
+		}
+	}
+	for _, num := range stms {
+		readObjStm(r, size, num, res)
+	}
+	switch {
+	case lastTrailer >= 0:
+		res.trailer = trailerDict(r, size, lastTrailer)
+	}
+	if res.trailer == nil {
+		return res, errNoTrailer
+	}
+	return res, nil
+}
+
+// trailerDict returns the trailer dictionary at off without /Prev, /Size and /XRefStm, or nil if it has no
+// /Root. A dictionary cut short by the end of the file keeps the entries a reader needs, as poppler does.
+func trailerDict(r io.ReaderAt, size, off int64) []byte {
+	if d := readDict(r, size, off); d != nil {
+		if !rootRE.Match(d) {
+			return nil
+		}
+		return dropKeysRE.ReplaceAll(d, nil)
+	}
+	if size-off > maxDictText {
+		return nil // unbalanced in the middle of the file: not a trailer we can use
+	}
+	raw := make([]byte, size-off)
+	n, _ := r.ReadAt(raw, off)
+	raw = raw[:n]
+	root := rootRE.Find(raw)
+	if root == nil {
+		return nil
+	}
+	t := append([]byte("<< "), root...)
+	for _, e := range refEntryRE.FindAll(raw, -1) {
+		t = append(append(t, ' '), e...)
+	}
+	if id := idEntryRE.Find(raw); id != nil {
+		t = append(append(t, ' '), id...)
+	}
+	return append(t, " >>"...)
+}
+
+// readDict returns the balanced "<< ... >>" text starting at or shortly after off, or nil.
+func readDict(r io.ReaderAt, size, off int64) []byte {
+	buf := make([]byte, min(maxDictText, size-off))
+	n, _ := r.ReadAt(buf, off)
+	buf = buf[:n]
+	start := bytes.Index(buf, []byte("<<"))
+	if start < 0 || start > 600 {
+		return nil
+	}
+	depth := 0
+	for i := start; i+1 < len(buf); i++ {
+		switch {
+		case buf[i] == '(': // skip a literal string, with nesting and escapes
+			level := 0
+			for ; i < len(buf); i++ {
+				if buf[i] == '\\' {
+					i++
+				} else if buf[i] == '(' {
+					level++
+				} else if buf[i] == ')' {
+					if level--; level == 0 {
+						break
+					}
+				}
+			}
+		case buf[i] == '<' && buf[i+1] == '<':
+			depth++
+			i++
+		case buf[i] == '>' && buf[i+1] == '>':
+			depth--
+			i++
+			if depth == 0 {
+				return buf[start : i+1]
+			}
+		}
+	}
+	return nil
+}
+
+// stmRef places an object inside an object stream.
+type stmRef struct {
+	stm, index int
+	at         int64 // the object stream's offset, to order it against plain definitions
+}
+
+// readObjStm reads the header of object stream num (only its first /First bytes are inflated, so a
+// compression bomb costs nothing) and records the objects it holds.
+func readObjStm(r io.ReaderAt, size int64, num int, res *scanResult) {
+	off := res.offsets[num]
+	d := readDict(r, size, off)
+	if d == nil {
+		return
+	}
+	vals := map[string]int{}
+	for _, m := range intEntryRE.FindAllSubmatch(d, -1) {
+		if bytes.Contains(m[0], []byte(" R")) || bytes.HasSuffix(m[0], []byte("R")) {
+			continue // an indirect /Length: unknown here
+		}
+		v, _ := strconv.Atoi(string(m[2]))
+		vals[string(m[1])] = v
+	}
+	n, first := vals["N"], vals["First"]
+	if n <= 0 || n > 1<<20 || first <= 0 || first > 1<<22 {
+		return
+	}
+	filtered := bytes.Contains(d, []byte("/Filter"))
+	if filtered && !bytes.Contains(d, []byte("/FlateDecode")) {
+		return
+	}
+	head := make([]byte, min(int64(len(d))+64, size-off))
+	k, _ := r.ReadAt(head, off)
+	loc := streamKwRE.FindIndex(head[:k])
+	if loc == nil {
+		return
+	}
+	data := io.NewSectionReader(r, off+int64(loc[1]), size-off-int64(loc[1]))
+	var src io.Reader = data
+	if filtered {
+		zr, err := zlib.NewReader(data)
+		if err != nil {
+			return
+		}
+		src = zr
+	}
+	hdr := make([]byte, first)
+	k, _ = io.ReadFull(src, hdr)
+	f := bytes.Fields(hdr[:k])
+	for i := 0; i+1 < len(f) && i/2 < n; i += 2 {
+		obj, err := strconv.Atoi(string(f[i]))
+		if err != nil || obj <= 0 || obj > maxObjNum {
+			return
+		}
+		if prev, ok := res.offsets[obj]; ok && prev > off {
+			continue // redefined later in the file
+		}
+		if prev, ok := res.inStm[obj]; ok && prev.at > off {
+			continue
+		}
+		delete(res.offsets, obj)
+		res.inStm[obj] = stmRef{stm: num, index: i / 2, at: off}
+		res.maxObj = max(res.maxObj, obj)
+	}
+}
+
+// repairTail returns a cross-reference section and trailer to append to a file of size bytes: a classic
+// table, or an xref stream when some objects live in object streams.
+func repairTail(s *scanResult, size int64) []byte {
+	var b bytes.Buffer
+	inner := bytes.TrimSuffix(bytes.TrimPrefix(s.trailer, []byte("<<")), []byte(">>"))
+	if len(s.inStm) == 0 {
+		xrefAt := size + 1
+		b.WriteString("\nxref\n")
+		fmt.Fprintf(&b, "0 %d\n0000000000 65535 f \n", s.maxObj+1)
+		for i := 1; i <= s.maxObj; i++ {
+			if o, ok := s.offsets[i]; ok && o < 1e10 {
+				fmt.Fprintf(&b, "%010d 00000 n \n", o)
+			} else {
+				b.WriteString("0000000000 65535 f \n")
+			}
+		}
+		fmt.Fprintf(&b, "trailer\n<< /Size %d %s >>\nstartxref\n%d\n%%%%EOF\n", s.maxObj+1, inner, xrefAt)
+		return b.Bytes()
+	}
+	self := s.maxObj + 1
+	var rows bytes.Buffer
+	row := func(t byte, f2 uint64, f3 uint16) {
+		rows.WriteByte(t)
+		rows.Write([]byte{byte(f2 >> 32), byte(f2 >> 24), byte(f2 >> 16), byte(f2 >> 8), byte(f2)})
+		rows.Write([]byte{byte(f3 >> 8), byte(f3)})
+	}
+	xrefAt := size + 1
+	row(0, 0, 65535)
+	for i := 1; i <= s.maxObj; i++ {
+		if o, ok := s.offsets[i]; ok {
+			row(1, uint64(o), 0)
+		} else if st, ok := s.inStm[i]; ok {
+			row(2, uint64(st.stm), uint16(st.index))
+		} else {
+			row(0, 0, 65535)
+		}
+	}
+	row(1, uint64(xrefAt), 0)
+	fmt.Fprintf(&b, "\n%d 0 obj\n<< /Type /XRef /Size %d /W [1 5 2] %s /Length %d >>\nstream\n",
+		self, self+1, inner, rows.Len())
+	b.Write(rows.Bytes())
+	fmt.Fprintf(&b, "\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n", xrefAt)
+	return b.Bytes()
+}
+
+// overlay reads base followed by tail, as one seekable file.
+type overlay struct {
+	base io.ReaderAt
+	size int64 // of base
+	tail []byte
+	off  int64
+}
+
+func (o *overlay) Read(p []byte) (int, error) {
+	total := o.size + int64(len(o.tail))
+	if o.off >= total {
+		return 0, io.EOF
+	}
+	var n int
+	var err error
+	if o.off < o.size {
+		n, err = o.base.ReadAt(p[:min(int64(len(p)), o.size-o.off)], o.off)
+		if err == io.EOF {
+			err = nil
+		}
+	} else {
+		n = copy(p, o.tail[o.off-o.size:])
+	}
+	o.off += int64(n)
+	return n, err
+}
+
+func (o *overlay) Seek(offset int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekStart:
+	case io.SeekCurrent:
+		offset += o.off
+	case io.SeekEnd:
+		offset += o.size + int64(len(o.tail))
+	}
+	if offset < 0 {
+		return 0, errors.New("overlay: negative position")
+	}
+	o.off = offset
+	return offset, nil
+}
+
+// missingEOF reports whether the file ends with startxref but without the %%EOF marker after it.
+func missingEOF(r io.ReaderAt, size int64) bool {
+	tail := make([]byte, min(size, 1024))
+	n, _ := r.ReadAt(tail, size-int64(len(tail)))
+	tail = tail[:n]
+	i := bytes.LastIndex(tail, []byte("startxref"))
+	return i >= 0 && !bytes.Contains(tail[i:], []byte("%%EOF"))
+}
+
+var countRE = regexp.MustCompile(`/Count[ \t\f\r\n]+(\d{1,10})`)
+
+// partialCount returns /Count of an object that the end of the file cut short (no "endobj" follows its
+// start), or 0.
+func partialCount(r io.ReaderAt, size, off int64) int {
+	if off <= 0 || off >= size || size-off > maxDictText {
+		return 0
+	}
+	buf := make([]byte, size-off)
+	n, _ := r.ReadAt(buf, off)
+	buf = buf[:n]
+	if bytes.Contains(buf, []byte("endobj")) {
+		return 0
+	}
+	m := countRE.FindSubmatch(buf)
+	if m == nil {
+		return 0
+	}
+	v, _ := strconv.Atoi(string(m[1]))
+	return v
+}
