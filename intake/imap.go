@@ -502,7 +502,10 @@ func (w *Watcher) pass(ctx context.Context, s *session, h Handler) (int, error) 
 		f.Index, f.Total = i+1, len(uids)
 		if o.MaxMessage > 0 && f.Size > o.MaxMessage {
 			f.TooLarge = true
-		} else if err := w.spool(s, f); err != nil {
+		} else if err := w.spool(s, f); errors.Is(err, errVanished) {
+			w.log.Info("imap: message vanished before it was read", "uid", uid)
+			continue
+		} else if err != nil {
 			return n, err
 		}
 		s.wd.pause() // the handler's time is its own
@@ -605,6 +608,9 @@ func (w *Watcher) fetchMeta(s *session, uidValidity uint32, uids []imap.UID) (ma
 	return out, nil
 }
 
+// errVanished: the server sent nothing for a UID, because someone expunged it meanwhile.
+var errVanished = errors.New("imap: message vanished")
+
 // spool streams BODY.PEEK[] of the message to a file in SpoolDir and sets f.Path.
 func (w *Watcher) spool(s *session, f *Fetched) (err error) {
 	o := w.opts
@@ -666,7 +672,7 @@ func (w *Watcher) spool(s *session, f *Fetched) (err error) {
 		return fmt.Errorf("imap: fetch uid %d: %w", f.Key.UID, s.wd.wrap(copyErr))
 	}
 	if !got {
-		return fmt.Errorf("imap: fetch uid %d: server sent no body", f.Key.UID)
+		return errVanished
 	}
 	return nil
 }

@@ -755,3 +755,35 @@ func appendTLS(c *imapclient.Client, srv *mailtest.IMAPServer, raw []byte) (imap
 	}
 	return d.UID, c.Logout().Wait()
 }
+
+// A message expunged (in webmail) between the size fetch and the body fetch is skipped, not an error.
+func TestIMAPVanishedMessageSkipped(t *testing.T) {
+	srv := mailtest.NewIMAP(t, mailtest.IMAPOptions{})
+	appendAll(t, srv, "INBOX", [][]byte{testMail(1, 500), testMail(2, 500), testMail(3, 500)})
+	st := openStore(t)
+	rec := newRecorder(t, st)
+	h := func(ctx context.Context, f *Fetched) error {
+		if f.Index == 1 {
+			c, err := imapclient.DialInsecure(srv.Addr, nil)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			c.Login(srv.User, srv.Pass).Wait()
+			c.Select("INBOX", nil).Wait()
+			c.Store(imap.UIDSetNum(imap.UID(f.Key.UID+1)), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close()
+			if err := c.UIDExpunge(imap.UIDSetNum(imap.UID(f.Key.UID + 1))).Close(); err != nil {
+				return err
+			}
+			c.Logout().Wait()
+		}
+		return rec.handle(ctx, f)
+	}
+	got, err := NewWatcher(baseOptions(srv.Addr, srv.User, srv.Pass, t.TempDir()), st, testLogger(t)).Poll(context.Background(), h)
+	if err != nil || got != 2 {
+		t.Fatalf("Poll = %d, %v; want 2 and no error", got, err)
+	}
+	if rec.got[1].Key.UID != rec.got[0].Key.UID+2 {
+		t.Errorf("handled uids %d, %d", rec.got[0].Key.UID, rec.got[1].Key.UID)
+	}
+}
