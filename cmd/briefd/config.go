@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -243,10 +244,21 @@ func parseConfig(path string, data []byte, getenv func(string) string, needSecre
 	}
 	var problems []string
 	if len(doc.Content) > 0 {
-		problems = unknownKeys(doc.Content[0], reflect.TypeOf(cfg), "")
-		if err := doc.Content[0].Decode(&cfg); err != nil {
+		root := doc.Content[0]
+		if root.Kind != yaml.MappingNode && root.Tag != "!!null" {
+			return nil, &ConfigError{Path: path, Problems: []string{"not a YAML mapping of settings: the file must consist of " +
+				"sections like office:, imap:, smtp:, units: (see config.example.yaml)"}}
+		}
+		ck := keyChecker{lines: map[int]bool{}}
+		ck.check(root, reflect.TypeOf(cfg), "")
+		problems = ck.problems
+		if err := root.Decode(&cfg); err != nil {
 			if te, ok := err.(*yaml.TypeError); ok {
 				for _, e := range te.Errors {
+					// The walk above named the key of every value of the wrong type; keep only what it missed.
+					if m := yamlErrLine.FindStringSubmatch(e); m != nil && ck.lines[atoi(m[1])] {
+						continue
+					}
 					problems = append(problems, strings.TrimPrefix(e, "yaml: "))
 				}
 			} else {
@@ -261,12 +273,31 @@ func parseConfig(path string, data []byte, getenv func(string) string, needSecre
 	return &cfg, nil
 }
 
-// unknownKeys walks the YAML tree along the Go type and reports keys the type does not have.
-func unknownKeys(n *yaml.Node, t reflect.Type, prefix string) []string {
+var (
+	yamlErrLine     = regexp.MustCompile(`^(?:yaml: )?line (\d+):`)
+	yamlUnmarshaler = reflect.TypeFor[yaml.Unmarshaler]()
+)
+
+func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
+
+// keyChecker walks the YAML tree along the Go type and reports keys the type does not have and values of
+// the wrong kind, each with its key; lines records where it found a wrong value.
+type keyChecker struct {
+	problems []string
+	lines    map[int]bool
+}
+
+func (k *keyChecker) check(n *yaml.Node, t reflect.Type, prefix string) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	var out []string
+	if n.Kind == yaml.AliasNode || n.Tag == "!!null" {
+		return
+	}
+	if reflect.PointerTo(t).Implements(yamlUnmarshaler) {
+		k.tryDecode(n, t, prefix)
+		return
+	}
 	switch {
 	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Struct:
 		fields := yamlFields(t)
@@ -282,17 +313,40 @@ func unknownKeys(n *yaml.Node, t reflect.Type, prefix string) []string {
 				if s := nearest(key.Value, names); s != "" {
 					msg += fmt.Sprintf(", did you mean %q?", s)
 				}
-				out = append(out, msg)
+				k.problems = append(k.problems, msg)
 				continue
 			}
-			out = append(out, unknownKeys(val, ft, join(prefix, key.Value))...)
+			k.check(val, ft, join(prefix, key.Value))
 		}
 	case n.Kind == yaml.SequenceNode && t.Kind() == reflect.Slice:
 		for i, c := range n.Content {
-			out = append(out, unknownKeys(c, t.Elem(), fmt.Sprintf("%s[%d]", prefix, i))...)
+			k.check(c, t.Elem(), fmt.Sprintf("%s[%d]", prefix, i))
 		}
+	default:
+		k.tryDecode(n, t, prefix)
 	}
-	return out
+}
+
+// tryDecode reports the value at n when it does not fit the type t.
+func (k *keyChecker) tryDecode(n *yaml.Node, t reflect.Type, key string) {
+	if n.Decode(reflect.New(t).Interface()) == nil {
+		return
+	}
+	got := "`" + n.Value + "`"
+	switch n.Kind {
+	case yaml.MappingNode:
+		got = "a section of keys"
+	case yaml.SequenceNode:
+		got = "a list"
+	}
+	want := map[reflect.Kind]string{reflect.Bool: "true or false", reflect.Int: "a whole number", reflect.Int64: "a whole number",
+		reflect.Uint32: "a whole number", reflect.Float64: "a number", reflect.String: "a single value", reflect.Slice: "a list",
+		reflect.Struct: "a section of keys", reflect.Map: "a section of keys"}[t.Kind()]
+	if want == "" {
+		want = "a " + t.Kind().String()
+	}
+	k.problems = append(k.problems, fmt.Sprintf("%s (line %d): %s is not %s", key, n.Line, got, want))
+	k.lines[n.Line] = true
 }
 
 func join(prefix, key string) string {
@@ -455,6 +509,9 @@ func (c *Config) validate(getenv func(string) string, needSecrets bool) []string
 			s.sec.PasswordEnv = "" // password_file replaces the default variable
 		}
 		v, err := s.sec.resolve(getenv)
+		if s.key == "web" && errors.Is(err, errNoSecret) {
+			err = nil // web.listen already says that a password is needed
+		}
 		if err != nil && needSecrets && s.req {
 			add(s.key+"."+s.sec.source(), "%v", err)
 		}
@@ -514,6 +571,7 @@ func (c *Config) buildRoster(loc *time.Location) []string {
 		p = append(p, "units: no units registered (list them here or in units_file)")
 	}
 	var camps []roster.Campaign
+	var badDates []string // "campaigns[0] (id).due: missing": the date was already reported as not a date
 	for i, cc := range c.Campaigns {
 		key := fmt.Sprintf("campaigns[%d]", i)
 		rc := roster.Campaign{ID: cc.ID, Title: cc.Title, Units: cc.Units, Every: cc.Every, Keywords: cc.Keywords}
@@ -527,6 +585,7 @@ func (c *Config) buildRoster(loc *time.Location) []string {
 			v, err := roster.ParseDate(d.val)
 			if err != nil {
 				p = append(p, fmt.Sprintf("%s.%s: %v", key, d.name, err))
+				badDates = append(badDates, fmt.Sprintf("%s (%s).%s: missing", key, cc.ID, d.name))
 				continue
 			}
 			*d.dst = v
@@ -539,7 +598,11 @@ func (c *Config) buildRoster(loc *time.Location) []string {
 	r, err := roster.New(units, camps, loc)
 	if err != nil {
 		if re, ok := err.(*roster.Error); ok {
-			p = append(p, re.Problems...)
+			for _, prob := range re.Problems {
+				if !slices.ContainsFunc(badDates, func(b string) bool { return strings.HasPrefix(prob, b) }) {
+					p = append(p, prob)
+				}
+			}
 		} else {
 			p = append(p, err.Error())
 		}
