@@ -1,6 +1,7 @@
 package roster
 
 import (
+	"encoding/json"
 	"sort"
 	"time"
 )
@@ -31,6 +32,23 @@ type UnitState struct {
 	Receipt string    `json:"receipt,omitempty"`
 	At      time.Time `json:"at,omitzero"`
 	Tries   int       `json:"tries,omitempty"` // receipts for this unit and period, usable or not
+}
+
+// MarshalJSON writes every key of the `briefd status -json` contract, with "" for receipt and at while
+// nothing has come, so that scripts find the same keys for every unit.
+func (u UnitState) MarshalJSON() ([]byte, error) {
+	at := ""
+	if !u.At.IsZero() {
+		at = u.At.Format(time.RFC3339)
+	}
+	return json.Marshal(struct {
+		Unit    string `json:"unit"`
+		Name    string `json:"name"`
+		State   string `json:"state"`
+		Receipt string `json:"receipt"`
+		At      string `json:"at"`
+		Tries   int    `json:"tries,omitempty"`
+	}{u.Unit, u.Name, u.State, u.Receipt, at, u.Tries})
 }
 
 // PeriodStatus is the state of every unit owing one campaign period.

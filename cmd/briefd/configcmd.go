@@ -7,6 +7,10 @@ import (
 
 // cmdConfig implements `briefd config check`.
 func cmdConfig(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		fmt.Fprintln(e.stderr, "usage: briefd config check [-config PATH]")
+		return errHelp
+	}
 	if len(args) == 0 || args[0] != "check" {
 		fmt.Fprintln(e.stderr, "usage: briefd config check [-config PATH]")
 		return usagef("the only config subcommand is check")

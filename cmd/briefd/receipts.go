@@ -46,7 +46,7 @@ func cmdReceipts(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if *asJSON {
-		return writeJSON(e.stdout, receiptsJSON(rs))
+		return writeJSON(e.stdout, receiptsJSON(rs, a.cfg.location))
 	}
 	printReceipts(e.stdout, a, rs)
 	return nil
@@ -74,11 +74,13 @@ func printReceipts(w io.Writer, a *app, rs []*store.Receipt) {
 	fmt.Fprintf(w, "%d receipts\n", len(rs))
 }
 
-// receiptsJSON makes nil slices print as [] so the contract holds for every receipt.
-func receiptsJSON(rs []*store.Receipt) []*store.Receipt {
+// receiptsJSON makes nil slices print as [] so the contract holds for every receipt, and gives the time
+// received in the office time zone ("2022-01-10T14:32:05+08:00") whatever zone the server reported.
+func receiptsJSON(rs []*store.Receipt, loc *time.Location) []*store.Receipt {
 	out := make([]*store.Receipt, len(rs))
 	for i, r := range rs {
 		c := *r
+		c.Received = c.Received.In(loc)
 		if c.Attachments == nil {
 			c.Attachments = []store.Attachment{}
 		}
