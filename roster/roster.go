@@ -135,6 +135,7 @@ func New(units []Unit, campaigns []Campaign, loc *time.Location) (*Roster, error
 	for i, u := range units {
 		u.ID = strings.TrimSpace(u.ID)
 		u.Name = strings.TrimSpace(u.Name)
+		u.Aliases, u.Emails = slices.Clone(u.Aliases), slices.Clone(u.Emails) // the roster owns its slices
 		switch {
 		case u.ID == "":
 			errs = append(errs, fmt.Sprintf("units[%d]: id is empty", i))
@@ -220,8 +221,14 @@ func (e *Error) Error() string { return strings.Join(e.Problems, "\n") }
 // Location is the office time zone.
 func (r *Roster) Location() *time.Location { return r.loc }
 
-// Units returns the units in configuration order.
-func (r *Roster) Units() []Unit { return slices.Clone(r.units) }
+// Units returns a copy of the units in configuration order; changing it does not change the roster.
+func (r *Roster) Units() []Unit {
+	out := slices.Clone(r.units)
+	for i := range out {
+		out[i].Aliases, out[i].Emails = slices.Clone(out[i].Aliases), slices.Clone(out[i].Emails)
+	}
+	return out
+}
 
 // Unit returns the unit with the id.
 func (r *Roster) Unit(id string) (Unit, bool) {

@@ -215,3 +215,35 @@ func TestParseDate(t *testing.T) {
 		})
 	}
 }
+
+func TestRosterOwnsItsSlices(t *testing.T) {
+	units := testUnits()
+	units[1].Emails = make([]string, 1, 4) // spare capacity, as YAML decoding leaves it
+	units[1].Emails[0] = "YuanPing@Example.cn"
+	r, err := New(units, nil, beijing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if units[1].Emails[0] != "YuanPing@Example.cn" {
+		t.Errorf("New changed the caller's slice: %q", units[1].Emails[0])
+	}
+	// What `assign -learn` does: take the units, add an address, build a new roster; twice.
+	a := r.Units()
+	a[1].Emails = append(a[1].Emails, "first@qq.com")
+	ra, err := New(a, nil, beijing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := r.Units()
+	b[1].Emails = append(b[1].Emails, "second@qq.com")
+	b[0].Aliases[0] = "changed"
+	if _, err := New(b, nil, beijing); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := ra.Unit("yuanping"); len(u.Emails) != 2 || u.Emails[1] != "first@qq.com" {
+		t.Errorf("building a second roster changed the first one's unit: %v", u.Emails)
+	}
+	if u, _ := r.Unit("xinfu"); u.Aliases[0] != "忻府区" {
+		t.Errorf("changing Units() changed the roster: %v", u.Aliases)
+	}
+}
