@@ -89,7 +89,8 @@ type Fetched struct {
 	Size         int64 // RFC822.SIZE
 	InternalDate time.Time
 	Flags        []string
-	// Path is the spooled raw message ("" when TooLarge). The handler may read it; the watcher removes
+	// Path is the spooled raw message (only its header when TooLarge; "" when even that failed). The
+	// handler may read it; the watcher removes
 	// it after the handler returns.
 	Path     string
 	TooLarge bool
@@ -501,8 +502,12 @@ func (w *Watcher) pass(ctx context.Context, s *session, h Handler) (int, error) 
 		}
 		f.Index, f.Total = i+1, len(uids)
 		if o.MaxMessage > 0 && f.Size > o.MaxMessage {
+			// Only the header is read, so the sender can be told why the mail was not taken.
 			f.TooLarge = true
-		} else if err := w.spool(s, f); errors.Is(err, errVanished) {
+			if err := w.spool(s, f, true); err != nil && !errors.Is(err, errVanished) {
+				w.log.Warn("imap: reading the header of a too large message", "uid", uid, "err", err)
+			}
+		} else if err := w.spool(s, f, false); errors.Is(err, errVanished) {
 			w.log.Info("imap: message vanished before it was read", "uid", uid)
 			continue
 		} else if err != nil {
@@ -612,7 +617,7 @@ func (w *Watcher) fetchMeta(s *session, uidValidity uint32, uids []imap.UID) (ma
 var errVanished = errors.New("imap: message vanished")
 
 // spool streams BODY.PEEK[] of the message to a file in SpoolDir and sets f.Path.
-func (w *Watcher) spool(s *session, f *Fetched) (err error) {
+func (w *Watcher) spool(s *session, f *Fetched, headerOnly bool) (err error) {
 	o := w.opts
 	file, err := os.CreateTemp(o.SpoolDir, fmt.Sprintf("imap-%d-%d-*.eml", f.Key.UIDValidity, f.Key.UID))
 	if err != nil {
@@ -630,9 +635,13 @@ func (w *Watcher) spool(s *session, f *Fetched) (err error) {
 	}()
 
 	s.wd.reset(o.CycleTimeout)
+	section := &imap.FetchItemBodySection{Peek: true}
+	if headerOnly {
+		section.Specifier = imap.PartSpecifierHeader
+	}
 	cmd := s.c.Fetch(imap.UIDSetNum(imap.UID(f.Key.UID)), &imap.FetchOptions{
 		UID:         true,
-		BodySection: []*imap.FetchItemBodySection{{Peek: true}},
+		BodySection: []*imap.FetchItemBodySection{section},
 	})
 	got := false
 	var copyErr error

@@ -331,8 +331,11 @@ func TestIMAPTooLargeNotDownloaded(t *testing.T) {
 		t.Fatalf("Poll = %d, %v", got, err)
 	}
 	big := rec.got[1]
-	if !big.TooLarge || big.Path != "" || big.Size < 200_000 {
-		t.Errorf("big message handed over as %+v", big)
+	if !big.TooLarge || big.Path == "" || big.Size < 200_000 {
+		t.Errorf("big message handed over as %+v; want TooLarge with its header spooled", big)
+	}
+	if proxy.CountCommands(fmt.Sprintf("UID FETCH %d (UID BODY.PEEK[HEADER])", big.Key.UID)) != 1 {
+		t.Errorf("the big message's header was not fetched (to tell its sender); commands: %q", proxy.Commands())
 	}
 	if rec.got[0].TooLarge || rec.got[2].TooLarge {
 		t.Errorf("small messages marked too large")
