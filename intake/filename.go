@@ -17,18 +17,21 @@ import (
 // words, so a GBK character split between two words survives), RFC 2231 parameters with any charset
 // and continuations, and raw 8-bit GBK. Go's mime package gives up on most of these.
 
-// maxDecodedHeader bounds what one decoded header value may grow to.
-const maxDecodedHeader = 64 << 10
+const (
+	// maxDecodedHeader bounds what one decoded header value may grow to.
+	maxDecodedHeader = 64 << 10
+	// maxWordText is the longest encoded-text accepted in one encoded word.
+	maxWordText = 4096
+)
 
 // charsetDecoder returns a reader converting r from the named charset to UTF-8, or nil when the
 // charset is unknown. The GB family (gb2312, gbk, cp936, ...) is always read as GB18030, its superset,
 // because real mail labelled GB2312 routinely contains GBK and GB18030 characters.
 func charsetDecoder(name string, r io.Reader) io.Reader {
-	switch normCharset(name) {
-	case "", "utf8", "usascii", "ascii", "us", "ansix3.41968", "iso646us", "unicode11utf8":
+	switch charsetFamily(name) {
+	case "utf8", "us", "ansix3.41968", "iso646us", "unicode11utf8":
 		return r
-	case "gb2312", "gbk", "cp936", "xgbk", "gb18030", "euccn", "xeuccn", "csgb2312", "gb231280",
-		"windows936", "ms936", "csgbk", "chinese", "isoir58":
+	case "gb18030":
 		return simplifiedchinese.GB18030.NewDecoder().Reader(r)
 	}
 	dr, err := charset.Reader(strings.ToLower(strings.TrimSpace(name)), r)
@@ -36,6 +39,20 @@ func charsetDecoder(name string, r io.Reader) io.Reader {
 		return nil
 	}
 	return dr
+}
+
+// charsetFamily names the decoder a charset label ends up with, so that adjacent encoded words
+// labelled "gb2312" and "GBK" are joined before decoding like words with the same label.
+func charsetFamily(name string) string {
+	n := normCharset(name)
+	switch n {
+	case "gb2312", "gbk", "cp936", "xgbk", "gb18030", "euccn", "xeuccn", "csgb2312", "gb231280",
+		"windows936", "ms936", "csgbk", "chinese", "isoir58":
+		return "gb18030"
+	case "", "utf8", "usascii", "ascii":
+		return "utf8"
+	}
+	return n
 }
 
 // normCharset lowercases a charset name and drops the punctuation that mailers vary ("GB-2312", "utf_8").
@@ -147,7 +164,7 @@ func decodeWords(s string) string {
 		between := s[pos:w.start]
 		// Whitespace between two encoded words is not part of the text (RFC 2047 section 6.2).
 		if inRun && strings.TrimSpace(between) == "" {
-			if strings.EqualFold(w.charset, runCharset) {
+			if charsetFamily(w.charset) == charsetFamily(runCharset) {
 				run = append(run, w.data...)
 				pos = w.end
 				continue
@@ -202,7 +219,9 @@ func parseEncodedWord(s string, start int) (encodedWord, bool) {
 	}
 	enc := rest[0] | 0x20
 	rest = rest[2:]
-	e := strings.Index(rest, "?=")
+	// RFC 2047 caps a word at 75 characters; allow far more, but not a search to the end of every
+	// value for every "=?" (quadratic on hostile input).
+	e := strings.Index(rest[:min(len(rest), maxWordText)], "?=")
 	if e < 0 {
 		return encodedWord{}, false
 	}

@@ -50,6 +50,7 @@ func TestFilenameForms(t *testing.T) {
 		{"Big5", `application/pdf; name="` + b64w("big5", big5) + `"`, "", "職教簡報.pdf"},
 		{"split encoded words, GBK char split", `application/pdf; name="` + b64w("gbk", g[:3]) + " " + b64w("gbk", g[3:]) + `"`, "", name},
 		{"split encoded words folded", `application/pdf; name="` + b64w("GB18030", g[:5]) + "\r\n\t" + b64w("gb18030", g[5:]) + `"`, "", name},
+		{"split words, gb2312 then GBK label", `application/pdf; name="` + b64w("gb2312", g[:3]) + " " + b64w("GBK", g[3:]) + `"`, "", name},
 		{"split words, different charsets", `application/pdf; name="` + b64w("utf-8", "简") + " " + b64w("gbk", gbk("报.pdf")) + `"`, "", "简报.pdf"},
 		{"RFC 2231 utf-8", "", `attachment; filename*=UTF-8''` + pct(name), name},
 		{"RFC 2231 gbk (Go's mime returns empty)", "", `attachment; filename*=gbk''` + pct(g), name},
