@@ -1,11 +1,13 @@
 package pdfcheck
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -127,10 +129,20 @@ func (in *inspector) inspect(ctx context.Context, path string, validate bool, em
 			pctx = nil
 		case err != nil:
 			res.Warnings = append(res.Warnings, "rebuild xref: "+err.Error())
+		case res.Reason == "" && (res.Encrypted || !bytes.Contains(s.trailer, []byte("/Encrypt"))):
+			// pdfcpu found the catalog by itself and poppler has a trailer to work with: nothing to add.
 		default:
 			// Parse what poppler would see. If pdfcpu had found the catalog by itself, keep that unless the
 			// rebuilt file opens or turns out to need a password (the trailer pdfcpu missed has /Encrypt).
+			keep := pctx
+			if res.Reason != "" {
+				keep, pctx = nil, nil
+			}
+			if size > 8<<20 {
+				runtime.GC() // the failed parse's objects go before the second parse allocates its own
+			}
 			pctx2, res2 := in.parse(ctx, &overlay{base: f, size: size, tail: repairTail(s, size)})
+			pctx = keep
 			if res2.Reason == "" || res2.Reason == ReasonPassword || res.Reason != "" {
 				pctx, res = pctx2, res2
 				res.Warnings = append(res.Warnings, "cross-reference table rebuilt by scanning the file")

@@ -24,7 +24,6 @@ const (
 )
 
 var (
-	objHeaderRE  = regexp.MustCompile(`(?:^|[\r\n])[ \t\f]*(\d{1,10})[ \t\f\r\n]+(\d{1,5})[ \t\f\r\n]+obj(?:[^A-Za-z0-9]|$)`)
 	trailerRE    = regexp.MustCompile(`trailer[ \t\f\r\n\x00]*<<`)
 	rootRE       = regexp.MustCompile(`/Root[ \t\f\r\n]+(\d+)[ \t\f\r\n]+(\d+)[ \t\f\r\n]+R`)
 	dropKeysRE   = regexp.MustCompile(`/(?:Prev|Size|XRefStm)[ \t\f\r\n]+-?\d+`)
@@ -57,20 +56,20 @@ func scanObjects(r io.ReaderAt, size int64) (*scanResult, error) {
 		}
 		chunk := buf[:n]
 		limit := min(n, scanChunk) // matches starting in the overlap belong to the next chunk
-		for _, m := range objHeaderRE.FindAllSubmatchIndex(chunk, -1) {
-			start := m[2]
-			if start >= limit {
-				continue
+		for i := 0; ; {
+			k := bytes.Index(chunk[i:], []byte("obj"))
+			if k < 0 {
+				break
 			}
-			num, err1 := strconv.Atoi(string(chunk[m[2]:m[3]]))
-			_, err2 := strconv.Atoi(string(chunk[m[4]:m[5]]))
-			if err1 != nil || err2 != nil || num <= 0 || num > maxObjNum {
+			at := i + k
+			i = at + 3
+			num, start, ok := objHeaderBefore(chunk, at)
+			if !ok || start >= limit || (at+3 < len(chunk) && isRegular(chunk[at+3])) {
 				continue
 			}
 			res.offsets[num] = base + int64(start)
 			res.maxObj = max(res.maxObj, num)
-			after := chunk[m[1]-1 : min(len(chunk), m[1]+512)]
-			if objStmRE.Match(after) {
+			if objStmRE.Match(chunk[at:min(len(chunk), at+512)]) {
 				stms = append(stms, num)
 			}
 		}
@@ -168,6 +167,56 @@ func readDict(r io.ReaderAt, size, off int64) []byte {
 type stmRef struct {
 	stm, index int
 	at         int64 // the object stream's offset, to order it against plain definitions
+}
+
+func isSpace(c byte) bool   { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' }
+func isDigit(c byte) bool   { return c >= '0' && c <= '9' }
+func isRegular(c byte) bool { return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || isDigit(c) }
+
+// objHeaderBefore parses "NUM GEN " backwards from the "obj" keyword at b[at:], as found at the start of
+// a line (or of the chunk). It returns the object number and where the header starts.
+func objHeaderBefore(b []byte, at int) (num, start int, ok bool) {
+	j := at
+	skipSpace := func() int {
+		n := 0
+		for j > 0 && isSpace(b[j-1]) {
+			j--
+			n++
+		}
+		return n
+	}
+	digits := func() (int, bool) {
+		end := j
+		for j > 0 && isDigit(b[j-1]) && end-j < 10 {
+			j--
+		}
+		if j == end {
+			return 0, false
+		}
+		v, err := strconv.Atoi(string(b[j:end]))
+		return v, err == nil
+	}
+	if skipSpace() == 0 {
+		return 0, 0, false
+	}
+	if _, ok := digits(); !ok {
+		return 0, 0, false
+	}
+	if skipSpace() == 0 {
+		return 0, 0, false
+	}
+	num, ok = digits()
+	if !ok || num <= 0 || num > maxObjNum {
+		return 0, 0, false
+	}
+	start = j
+	for j > 0 && (b[j-1] == ' ' || b[j-1] == '\t' || b[j-1] == '\f') {
+		j--
+	}
+	if j > 0 && b[j-1] != '\r' && b[j-1] != '\n' {
+		return 0, 0, false // not at the start of a line
+	}
+	return num, start, true
 }
 
 // readObjStm reads the header of object stream num (only its first /First bytes are inflated, so a
