@@ -1,0 +1,733 @@
+package web
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"briefd/roster"
+	"briefd/store"
+)
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", s.overview)
+	mux.HandleFunc("GET /receipts", s.receiptList)
+	mux.HandleFunc("GET /receipts/{number}", s.receiptDetail)
+	mux.HandleFunc("GET /receipts/{number}/files/{n}", s.download)
+	mux.HandleFunc("GET /receipts/{number}/raw", s.downloadRaw)
+	mux.HandleFunc("POST /receipts/{number}/assign", s.assign)
+	mux.HandleFunc("POST /receipts/{number}/resend", s.resend)
+	mux.HandleFunc("GET /pending", s.pendingList)
+	mux.HandleFunc("GET /units", s.unitList)
+	mux.HandleFunc("GET /export", s.export)
+	mux.HandleFunc("GET /login", s.loginForm)
+	mux.HandleFunc("POST /login", s.login)
+	mux.HandleFunc("POST /logout", s.logout)
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.HandleFunc("GET /metrics", s.metrics)
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	static := http.FileServerFS(staticFiles())
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		static.ServeHTTP(w, r)
+	})))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { s.fail(w, r, http.StatusNotFound, "没有这个页面。") })
+
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, http.StatusForbidden, "请求来自其他网站，已拒绝。")
+	}))
+	return s.secure(s.gate(cop.Handler(mux)))
+}
+
+// csp allows only the dashboard's own files: no inline script or style, no framing, forms only to itself.
+const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; " +
+	"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+// secure sets the security headers and refuses request paths that are not clean.
+func (s *Server) secure(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", csp)
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if s.o.TLS {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		// A path with dot segments, doubled or encoded slashes or backslashes is never one of ours: refuse it
+		// rather than let the mux redirect it somewhere.
+		p, raw := r.URL.Path, r.URL.EscapedPath()
+		if strings.Contains(p, "\\") || strings.Contains(p, "\x00") || (p != "/" && path.Clean(p) != strings.TrimSuffix(p, "/")) ||
+			strings.Contains(strings.ToLower(raw), "%2f") || strings.Contains(strings.ToLower(raw), "%5c") {
+			http.Error(w, "bad path", http.StatusBadRequest)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// public paths need no login.
+func public(p string) bool {
+	switch p {
+	case "/login", "/healthz", "/readyz", "/metrics", "/favicon.ico":
+		return true
+	}
+	return strings.HasPrefix(p, "/static/")
+}
+
+// gate asks for a login (when there is a password) and checks the CSRF token of every request that is not
+// a GET or HEAD.
+func (s *Server) gate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		safe := r.Method == http.MethodGet || r.Method == http.MethodHead
+		if s.o.Password != "" && !public(r.URL.Path) && s.session(r) == "" {
+			if safe {
+				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			s.fail(w, r, http.StatusForbidden, "请先登录。")
+			return
+		}
+		if !safe {
+			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+			if err := r.ParseForm(); err != nil {
+				s.fail(w, r, http.StatusBadRequest, "表单无法读取。")
+				return
+			}
+			if !s.csrfOK(r) {
+				s.log.Warn("web: request refused: missing or wrong CSRF token", "path", r.URL.Path, "client", clientIP(r))
+				s.fail(w, r, http.StatusForbidden, "表单已过期或来源不明（CSRF 校验失败），请回到页面重新操作。")
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// ---- rendering ----
+
+// base is what every page's layout needs.
+type base struct {
+	Title     string
+	Nav       string
+	Office    string
+	CSRF      string
+	Login     bool // a password is set: show 退出
+	Pending   int
+	CanAssign bool
+	CanResend bool
+	CanExport bool
+	Now       string
+	Flash     string
+	Error     string
+}
+
+func (s *Server) base(w http.ResponseWriter, r *http.Request, title, nav string) base {
+	return base{Title: title, Nav: nav, Office: s.o.OfficeName, CSRF: s.csrfToken(s.csrfBase(w, r)),
+		Login: s.o.Password != "", CanAssign: s.o.Assign != nil, CanResend: s.o.Resend != nil,
+		CanExport: s.o.Export != nil, Now: s.fmtTime(s.o.Now())}
+}
+
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page string, data any) {
+	var buf bytes.Buffer
+	if err := s.tpl.pages[page].ExecuteTemplate(&buf, "layout.html", data); err != nil {
+		s.log.Error("web: render", "page", page, "err", err)
+		http.Error(w, "页面生成失败", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store") // pages hold other people's mail
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+type errorPage struct {
+	base
+	Status  int
+	Message string
+}
+
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	b := s.base(w, r, http.StatusText(status), "")
+	if s.o.Password != "" && s.session(r) == "" {
+		b.Nav, b.Login = "login", false // no navigation for someone not logged in
+	}
+	s.render(w, r, status, "error", errorPage{base: b, Status: status, Message: msg})
+}
+
+func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.Error("web: request failed", "path", r.URL.Path, "err", err)
+	s.fail(w, r, http.StatusInternalServerError, "读取数据失败，请稍后再试；详情见日志。")
+}
+
+// ---- 总览 ----
+
+type column struct {
+	Campaign, Title, Period, Due string
+	Counts                       map[string]int
+	Open                         bool // the due date has not passed
+}
+
+type cell struct {
+	Key     string // campaign/period
+	Owes    bool
+	State   string
+	Receipt string
+	At      string
+	Tries   int
+}
+
+type row struct {
+	Unit  roster.Unit
+	Cells []cell
+}
+
+type campaignHead struct {
+	Title string
+	Span  int
+}
+
+type overviewPage struct {
+	base
+	Campaigns []roster.Campaign
+	Campaign  string
+	Heads     []campaignHead
+	Columns   []column
+	Rows      []row
+	Totals    map[string]int
+	States    []string
+}
+
+var states = []string{roster.StateReported, roster.StateLate, roster.StateRejected, roster.StateMissing}
+
+func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
+	sn, err := s.snapshot()
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	p := overviewPage{base: s.base(w, r, "总览", "overview"), Campaigns: sn.ros.Campaigns(),
+		Campaign: r.FormValue("campaign"), Totals: map[string]int{}, States: states}
+	p.Pending = len(sn.pending)
+	units := sn.ros.Units()
+	idx := map[string]int{}
+	for i, u := range units {
+		idx[u.ID] = i
+		p.Rows = append(p.Rows, row{Unit: u})
+	}
+	today := roster.DateOf(s.o.Now().In(s.o.Location))
+	for _, ps := range sn.status {
+		if p.Campaign != "" && ps.Campaign != p.Campaign {
+			continue
+		}
+		if n := len(p.Heads); n > 0 && p.Columns[len(p.Columns)-1].Campaign == ps.Campaign {
+			p.Heads[n-1].Span++
+		} else {
+			p.Heads = append(p.Heads, campaignHead{Title: ps.Title, Span: 1})
+		}
+		due, _ := roster.ParseDate(ps.Due)
+		p.Columns = append(p.Columns, column{Campaign: ps.Campaign, Title: ps.Title, Period: ps.Period, Due: ps.Due,
+			Counts: ps.Counts, Open: !due.Before(today)})
+		for i := range p.Rows {
+			p.Rows[i].Cells = append(p.Rows[i].Cells, cell{Key: ps.Campaign + "/" + ps.Period})
+		}
+		col := len(p.Columns) - 1
+		for _, us := range ps.Units {
+			i, ok := idx[us.Unit]
+			if !ok {
+				continue
+			}
+			p.Rows[i].Cells[col] = cell{Key: ps.Campaign + "/" + ps.Period, Owes: true, State: us.State, Receipt: us.Receipt, At: s.fmtTime(us.At), Tries: us.Tries}
+			p.Totals[us.State]++
+		}
+	}
+	s.render(w, r, http.StatusOK, "overview", p)
+}
+
+// ---- 收件记录 ----
+
+type receiptRow struct {
+	R        *store.Receipt
+	Received string
+	UnitName string
+	Campaign string
+	Files    int
+}
+
+type receiptsPage struct {
+	base
+	F         filter
+	Units     []roster.Unit
+	Campaigns []roster.Campaign
+	Verdicts  []string
+	Rows      []receiptRow
+	Total     int
+	Page      int
+	Pages     int
+	PrevHref  string
+	NextHref  string
+	First     int
+	Last      int
+}
+
+func (s *Server) receiptRow(ros *roster.Roster, r *store.Receipt) receiptRow {
+	rr := receiptRow{R: r, Received: s.fmtTime(r.Received), Files: len(r.Attachments)}
+	if r.Unit != "" {
+		rr.UnitName = ros.UnitName(r.Unit)
+	}
+	if r.Campaign != "" {
+		if c, ok := ros.Campaign(r.Campaign); ok {
+			rr.Campaign = c.Title
+		} else {
+			rr.Campaign = r.Campaign
+		}
+	}
+	return rr
+}
+
+func (s *Server) receiptList(w http.ResponseWriter, r *http.Request) {
+	sn, err := s.snapshot()
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	f := filter{Campaign: q.Get("campaign"), Unit: q.Get("unit"), Verdict: q.Get("verdict"),
+		From: q.Get("from"), To: q.Get("to"), Q: strings.TrimSpace(q.Get("q"))}
+	f.Page, _ = strconv.Atoi(q.Get("page"))
+	all := f.apply(sn, s.o.Location)
+	p := receiptsPage{base: s.base(w, r, "收件记录", "receipts"), F: f, Units: sn.ros.Units(), Campaigns: sn.ros.Campaigns(),
+		Verdicts: verdicts, Total: len(all)}
+	p.Pending = len(sn.pending)
+	size := s.o.PageSize
+	p.Pages = max(1, (len(all)+size-1)/size)
+	p.Page = min(max(1, f.Page), p.Pages)
+	lo, hi := (p.Page-1)*size, min(p.Page*size, len(all))
+	for _, rec := range all[lo:hi] {
+		p.Rows = append(p.Rows, s.receiptRow(sn.ros, rec))
+	}
+	if len(all) > 0 {
+		p.First, p.Last = lo+1, hi
+	}
+	if p.Page > 1 {
+		p.PrevHref = "/receipts?" + f.query(p.Page-1)
+	}
+	if p.Page < p.Pages {
+		p.NextHref = "/receipts?" + f.query(p.Page+1)
+	}
+	s.render(w, r, http.StatusOK, "receipts", p)
+}
+
+// ---- 回执详情 ----
+
+var receiptNumber = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$`)
+
+// lookup returns the receipt named in the path, or writes 404.
+func (s *Server) lookup(w http.ResponseWriter, r *http.Request) *store.Receipt {
+	n := r.PathValue("number")
+	if !receiptNumber.MatchString(n) {
+		s.fail(w, r, http.StatusNotFound, "没有这个回执编号。")
+		return nil
+	}
+	rec, err := s.st.Receipt(n)
+	if errors.Is(err, store.ErrNotFound) {
+		s.fail(w, r, http.StatusNotFound, "没有这个回执编号："+n)
+		return nil
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return nil
+	}
+	return rec
+}
+
+type attachmentRow struct {
+	store.Attachment
+	N        int
+	Download bool
+}
+
+type receiptPage struct {
+	base
+	R           *store.Receipt
+	Row         receiptRow
+	Date        string
+	Period      string
+	Attachments []attachmentRow
+	Units       []roster.Unit
+	Registered  string // the unit the sender's address is registered to
+}
+
+func (s *Server) receiptDetail(w http.ResponseWriter, r *http.Request) {
+	rec := s.lookup(w, r)
+	if rec == nil {
+		return
+	}
+	sn, err := s.snapshot()
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	p := receiptPage{base: s.base(w, r, "回执 "+rec.Number, "receipts"), R: rec, Row: s.receiptRow(sn.ros, rec),
+		Date: s.fmtTime(rec.Date), Units: sn.ros.Units()}
+	p.Pending = len(sn.pending)
+	if c, ok := sn.ros.Campaign(rec.Campaign); ok {
+		if per, ok := c.Period(rec.Period); ok {
+			p.Period = fmt.Sprintf("第 %s 期，截止 %s", per.Key, per.Due)
+		}
+	}
+	if u, ok := sn.ros.UnitByAddress(rec.From); ok {
+		p.Registered = sn.ros.UnitName(u)
+	}
+	for i, a := range rec.Attachments {
+		p.Attachments = append(p.Attachments, attachmentRow{Attachment: a, N: i + 1, Download: a.Archived != ""})
+	}
+	if r.URL.Query().Get("done") == "assign" {
+		p.Flash = "已分配给 " + p.Row.UnitName + "。"
+	} else if r.URL.Query().Get("done") == "resend" {
+		p.Flash = "回执已重新排队发送。"
+	}
+	s.render(w, r, http.StatusOK, "receipt", p)
+}
+
+// ---- downloads: only by receipt number and index; the path comes from the receipt ----
+
+func (s *Server) download(w http.ResponseWriter, r *http.Request) {
+	rec := s.lookup(w, r)
+	if rec == nil {
+		return
+	}
+	n, err := strconv.Atoi(r.PathValue("n"))
+	if err != nil || n < 1 || n > len(rec.Attachments) || rec.Attachments[n-1].Archived == "" {
+		s.fail(w, r, http.StatusNotFound, "这个附件没有存档。")
+		return
+	}
+	a := rec.Attachments[n-1]
+	name := strings.TrimSuffix(a.Filename, path.Ext(a.Filename))
+	if name == "" {
+		name = fmt.Sprintf("%s_%d", rec.Number, n)
+	}
+	s.serveArchived(w, r, a.Archived, name+".pdf", "application/pdf")
+}
+
+func (s *Server) downloadRaw(w http.ResponseWriter, r *http.Request) {
+	rec := s.lookup(w, r)
+	if rec == nil {
+		return
+	}
+	if rec.Raw == "" {
+		s.fail(w, r, http.StatusNotFound, "这封邮件的原件没有存档。")
+		return
+	}
+	s.serveArchived(w, r, rec.Raw, rec.Number+".eml", "message/rfc822")
+}
+
+func (s *Server) serveArchived(w http.ResponseWriter, r *http.Request, rel, filename, ctype string) {
+	f, err := s.arch.Open(rel)
+	if err != nil {
+		s.log.Warn("web: archived file unavailable", "path", rel, "err", err)
+		s.fail(w, r, http.StatusNotFound, "存档文件找不到了。")
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		s.fail(w, r, http.StatusNotFound, "存档文件找不到了。")
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", ctype)
+	h.Set("Content-Disposition", contentDisposition(filename))
+	h.Set("Cache-Control", "private, no-store")
+	http.ServeContent(w, r, "", st.ModTime(), f)
+}
+
+// contentDisposition offers filename for saving: an ASCII fallback for old clients and the real name
+// as RFC 5987 UTF-8 (Chinese names), both without anything that could break out of the header.
+func contentDisposition(filename string) string {
+	filename = store.SafeName(filename)
+	var ascii strings.Builder
+	for _, r := range filename {
+		switch {
+		case r < 0x80 && r > 0x20 && r != '"' && r != '\\' && r != '%' && r != ';':
+			ascii.WriteRune(r)
+		default:
+			ascii.WriteByte('_')
+		}
+	}
+	return fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`, ascii.String(), rfc5987(filename))
+}
+
+func rfc5987(s string) string {
+	const keep = "!#$&+-.^_`|~"
+	var b strings.Builder
+	for _, c := range []byte(s) {
+		if c < 0x80 && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(keep, c) >= 0) {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}
+
+// ---- actions ----
+
+func (s *Server) assign(w http.ResponseWriter, r *http.Request) {
+	if s.o.Assign == nil {
+		s.fail(w, r, http.StatusNotFound, "分配功能未启用。")
+		return
+	}
+	rec := s.lookup(w, r)
+	if rec == nil {
+		return
+	}
+	unit := r.PostFormValue("unit")
+	ros := s.o.Roster()
+	if _, ok := ros.Unit(unit); !ok {
+		s.fail(w, r, http.StatusBadRequest, "请选择一个单位。")
+		return
+	}
+	learn := r.PostFormValue("learn") != ""
+	err := s.o.Assign(rec.Number, unit, learn)
+	s.dropSnapshot()
+	if err != nil {
+		s.log.Warn("web: assign failed", "receipt", rec.Number, "unit", unit, "err", err)
+		s.fail(w, r, http.StatusConflict, "分配未完成："+err.Error())
+		return
+	}
+	s.log.Info("web: assigned", "receipt", rec.Number, "unit", unit, "learn", learn, "client", clientIP(r))
+	to := "/receipts/" + rec.Number + "?done=assign"
+	if r.PostFormValue("back") == "pending" {
+		to = "/pending?done=" + url.QueryEscape(rec.Number)
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+func (s *Server) resend(w http.ResponseWriter, r *http.Request) {
+	if s.o.Resend == nil {
+		s.fail(w, r, http.StatusNotFound, "重发功能未启用。")
+		return
+	}
+	rec := s.lookup(w, r)
+	if rec == nil {
+		return
+	}
+	err := s.o.Resend(rec.Number)
+	s.dropSnapshot()
+	if err != nil {
+		s.log.Warn("web: resend failed", "receipt", rec.Number, "err", err)
+		s.fail(w, r, http.StatusConflict, "重发未完成："+err.Error())
+		return
+	}
+	s.log.Info("web: resend queued", "receipt", rec.Number, "client", clientIP(r))
+	http.Redirect(w, r, "/receipts/"+rec.Number+"?done=resend", http.StatusSeeOther)
+}
+
+func (s *Server) export(w http.ResponseWriter, r *http.Request) {
+	if s.o.Export == nil {
+		s.fail(w, r, http.StatusNotFound, "导出功能未启用。")
+		return
+	}
+	format := r.URL.Query().Get("format")
+	if format != "xlsx" && format != "csv" {
+		s.fail(w, r, http.StatusBadRequest, "导出格式只能是 xlsx 或 csv。")
+		return
+	}
+	campaign := r.URL.Query().Get("campaign")
+	if _, ok := s.o.Roster().Campaign(campaign); campaign != "" && !ok {
+		s.fail(w, r, http.StatusBadRequest, "没有这个报送任务。")
+		return
+	}
+	var buf bytes.Buffer
+	name, err := s.o.Export(&buf, format, campaign)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if name == "" {
+		name = "briefd." + format
+	}
+	ctype := "text/csv; charset=utf-8"
+	if format == "xlsx" {
+		ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	}
+	h := w.Header()
+	h.Set("Content-Type", ctype)
+	h.Set("Content-Disposition", contentDisposition(name))
+	h.Set("Cache-Control", "private, no-store")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.Write(buf.Bytes())
+}
+
+// ---- 待确认 ----
+
+type pendingPage struct {
+	base
+	Rows  []receiptRow
+	Units []roster.Unit
+	Done  string
+}
+
+func (s *Server) pendingList(w http.ResponseWriter, r *http.Request) {
+	sn, err := s.snapshot()
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	p := pendingPage{base: s.base(w, r, "待确认", "pending"), Units: sn.ros.Units()}
+	p.Pending = len(sn.pending)
+	for _, rec := range sn.pending {
+		p.Rows = append(p.Rows, s.receiptRow(sn.ros, rec))
+	}
+	if n := r.URL.Query().Get("done"); receiptNumber.MatchString(n) {
+		if rec, err := s.st.Receipt(n); err == nil && rec.Unit != "" {
+			p.Flash = fmt.Sprintf("%s 已分配给 %s。", rec.Number, sn.ros.UnitName(rec.Unit))
+		}
+	}
+	s.render(w, r, http.StatusOK, "pending", p)
+}
+
+// ---- 单位 ----
+
+type unitDue struct {
+	Title, Period, Due string
+	State              string
+	Receipt            string
+	At                 string
+	Tries              int
+}
+
+type unitCard struct {
+	roster.Unit
+	Learned []string
+	Dues    []unitDue
+	Owing   int // periods still missing or rejected
+}
+
+type unitsPage struct {
+	base
+	Cards []unitCard
+}
+
+func (s *Server) unitList(w http.ResponseWriter, r *http.Request) {
+	sn, err := s.snapshot()
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	learned, err := s.st.Learned()
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	p := unitsPage{base: s.base(w, r, "单位", "units")}
+	p.Pending = len(sn.pending)
+	idx := map[string]int{}
+	for i, u := range sn.ros.Units() {
+		idx[u.ID] = i
+		p.Cards = append(p.Cards, unitCard{Unit: u})
+	}
+	for addr, unit := range learned {
+		if i, ok := idx[unit]; ok && !slices.Contains(p.Cards[i].Emails, addr) {
+			p.Cards[i].Learned = append(p.Cards[i].Learned, addr)
+		}
+	}
+	for _, ps := range sn.status {
+		for _, us := range ps.Units {
+			i, ok := idx[us.Unit]
+			if !ok {
+				continue
+			}
+			c := &p.Cards[i]
+			c.Dues = append(c.Dues, unitDue{Title: ps.Title, Period: ps.Period, Due: ps.Due, State: us.State,
+				Receipt: us.Receipt, At: s.fmtTime(us.At), Tries: us.Tries})
+			if us.State == roster.StateMissing || us.State == roster.StateRejected {
+				c.Owing++
+			}
+		}
+	}
+	for i := range p.Cards {
+		slices.Sort(p.Cards[i].Learned)
+	}
+	s.render(w, r, http.StatusOK, "units", p)
+}
+
+// ---- login ----
+
+type loginPage struct {
+	base
+	Next string
+}
+
+// safeNext keeps a post-login redirect on this site.
+func safeNext(n string) string {
+	if n == "" || !strings.HasPrefix(n, "/") || strings.HasPrefix(n, "//") || strings.HasPrefix(n, "/\\") ||
+		strings.ContainsAny(n, "\r\n\\") {
+		return "/"
+	}
+	return n
+}
+
+func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
+	if s.o.Password == "" || s.session(r) != "" {
+		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
+		return
+	}
+	b := s.base(w, r, "登录", "login")
+	b.Login = false
+	s.render(w, r, http.StatusOK, "login", loginPage{base: b, Next: safeNext(r.URL.Query().Get("next"))})
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	if s.o.Password == "" {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	ip := clientIP(r)
+	next := safeNext(r.PostFormValue("next"))
+	b := s.base(w, r, "登录", "login")
+	b.Login = false
+	if !s.loginAllowed(ip) {
+		s.log.Warn("web: login refused: too many failures", "client", ip)
+		b.Error = "密码错误次数过多，请 5 分钟后再试。"
+		s.render(w, r, http.StatusTooManyRequests, "login", loginPage{base: b, Next: next})
+		return
+	}
+	if !s.checkPassword(r.PostFormValue("password")) {
+		s.loginFailed(ip)
+		s.log.Warn("web: login failed", "client", ip)
+		time.Sleep(200 * time.Millisecond)
+		b.Error = "密码不对。"
+		s.render(w, r, http.StatusUnauthorized, "login", loginPage{base: b, Next: next})
+		return
+	}
+	if old := s.session(r); old != "" {
+		s.endSession(old)
+	}
+	tok := s.newSession()
+	http.SetCookie(w, s.cookie(sessionCookie, tok, 0))
+	s.log.Info("web: login", "client", ip)
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if tok := s.session(r); tok != "" {
+		s.endSession(tok)
+	}
+	http.SetCookie(w, s.cookie(sessionCookie, "", -1))
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}

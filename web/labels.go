@@ -1,0 +1,199 @@
+package web
+
+import (
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/url"
+	"time"
+
+	"briefd/roster"
+	"briefd/store"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// The pages, each a file in templates/ defining "content", rendered inside templates/layout.html.
+var pageNames = []string{"overview", "receipts", "receipt", "pending", "units", "login", "error"}
+
+type templates struct{ pages map[string]*template.Template }
+
+func parseTemplates() (*templates, error) {
+	t := &templates{pages: map[string]*template.Template{}}
+	for _, name := range pageNames {
+		p, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("web: template %s: %w", name, err)
+		}
+		t.pages[name] = p
+	}
+	return t, nil
+}
+
+func staticFiles() fs.FS {
+	sub, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		panic(err) // the embedded folder exists at build time
+	}
+	return sub
+}
+
+var funcs = template.FuncMap{
+	"stateWord":    stateWord,
+	"verdictWord":  verdictWord,
+	"verdictClass": verdictClass,
+	"replyWord":    replyWord,
+	"matchWord":    matchWord,
+	"kindWord":     kindWord,
+	"unitKindWord": unitKindWord,
+	"size":         humanSize,
+	"httpURL":      httpURL,
+	"add":          func(a, b int) int { return a + b },
+}
+
+// stateWord names a unit's state in a period, as `briefd status` does.
+func stateWord(s string) string {
+	switch s {
+	case roster.StateReported:
+		return "已报送"
+	case roster.StateLate:
+		return "逾期报送"
+	case roster.StateRejected:
+		return "未通过"
+	case roster.StateMissing:
+		return "未报送"
+	}
+	return s
+}
+
+// verdicts in the order the filter offers them.
+var verdicts = []string{store.VerdictAccepted, store.VerdictPartial, store.VerdictRejected, store.VerdictNoAttachment,
+	store.VerdictTooLarge, store.VerdictMalformed, store.VerdictIgnored}
+
+// verdictWord names a receipt verdict, as `briefd receipts` does.
+func verdictWord(v string) string {
+	switch v {
+	case store.VerdictAccepted:
+		return "已受理"
+	case store.VerdictPartial:
+		return "部分受理"
+	case store.VerdictRejected:
+		return "未通过"
+	case store.VerdictNoAttachment:
+		return "无附件"
+	case store.VerdictTooLarge:
+		return "邮件过大"
+	case store.VerdictMalformed:
+		return "无法解析"
+	case store.VerdictIgnored:
+		return "已忽略"
+	}
+	return v
+}
+
+// verdictClass is the CSS class of a verdict badge: the colour goes with the word, never alone.
+func verdictClass(v string) string {
+	switch v {
+	case store.VerdictAccepted:
+		return "ok"
+	case store.VerdictPartial:
+		return "warn"
+	case store.VerdictIgnored:
+		return "muted"
+	}
+	return "bad"
+}
+
+func replyWord(s string) string {
+	switch s {
+	case store.ReplyQueued:
+		return "待发送"
+	case store.ReplySent:
+		return "已发送"
+	case store.ReplyFailed:
+		return "发送失败"
+	case store.ReplySuppressed:
+		return "不回复"
+	case "":
+		return "无"
+	}
+	return s
+}
+
+func matchWord(s string) string {
+	switch s {
+	case roster.MatchAddress:
+		return "按登记邮箱"
+	case roster.MatchName:
+		return "按单位名称（请核对）"
+	case roster.MatchManual:
+		return "人工指定"
+	case roster.MatchNone, "":
+		return "未匹配"
+	}
+	return s
+}
+
+func kindWord(s string) string {
+	switch s {
+	case "pdf":
+		return "PDF"
+	case "doc", "docx":
+		return "Word 文档"
+	case "wps":
+		return "WPS 文档"
+	case "image":
+		return "图片"
+	case "archive":
+		return "压缩包"
+	case "other", "":
+		return "其他"
+	}
+	return s
+}
+
+func unitKindWord(s string) string {
+	switch s {
+	case "county":
+		return "县（市、区）"
+	case "school":
+		return "学校"
+	}
+	return "其他"
+}
+
+func humanSize(n int64) string {
+	switch {
+	case n <= 0:
+		return ""
+	case n < 1024:
+		return fmt.Sprintf("%d B", n)
+	case n < 1<<20:
+		return fmt.Sprintf("%.0f KB", float64(n)/1024)
+	}
+	return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+}
+
+// httpURL returns the link as a URL when it is http or https, else nil: a mail's links are shown as
+// links only when they are web addresses.
+func httpURL(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil
+	}
+	return u
+}
+
+const timeLayout = "2006-01-02 15:04"
+
+func (s *Server) fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(s.o.Location).Format(timeLayout)
+}

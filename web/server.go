@@ -1,0 +1,352 @@
+// Package web is the office's dashboard: a small server-rendered site in Chinese that shows who has
+// reported (总览), the received mail (收件记录, 回执详情), the mail waiting for a person to say which unit
+// sent it (待确认) and the units (单位), and lets the office assign, resend and export. It also serves
+// /healthz, /readyz and /metrics for monitoring.
+//
+// It reads the store directly; every change goes through the callbacks in Options, which cmd/briefd wires
+// to the same code the command line uses.
+package web
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"briefd/roster"
+	"briefd/store"
+)
+
+// Options configure the dashboard.
+type Options struct {
+	// Listen is host:port. Default 127.0.0.1:8080. New refuses an address other machines can reach unless
+	// Password is set.
+	Listen string
+	// Password is the office's login password; "" means no login, which is only allowed on loopback.
+	Password string
+	// TLS marks the session cookie Secure (the dashboard is served behind TLS).
+	TLS bool
+	// Location is the office time zone. Default: the roster's, else time.Local.
+	Location *time.Location
+	// OfficeName is shown in the header.
+	OfficeName string
+	// Roster returns the current roster (it may be rebuilt after an assign with learn). Required.
+	Roster func() *roster.Roster
+	// Assign gives a receipt to a unit and, with learn, registers the sender's address. nil hides the forms.
+	Assign func(receipt, unit string, learn bool) error
+	// Resend queues a receipt's reply again. nil hides the button.
+	Resend func(receipt string) error
+	// Export writes receipts and status as format (xlsx or csv) for a campaign ("" for all) and returns
+	// the file name to offer. nil hides the export buttons.
+	Export func(w io.Writer, format, campaign string) (filename string, err error)
+	// Health reports the mailbox watcher and outbox for /readyz and /metrics. nil: only the store is checked.
+	Health func() Health
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// MailboxMaxAge is how old the last good mailbox check may be before /readyz says 503. Default 15m.
+	MailboxMaxAge time.Duration
+	// SessionTTL is how long a login lasts without use. Default 12h.
+	SessionTTL time.Duration
+	// PageSize is the number of receipts per page in 收件记录. Default 50.
+	PageSize int
+	// CacheFor is how long a computed view of all receipts is reused by later requests; the dashboard's
+	// own actions drop it at once. Default 2s; negative disables the cache.
+	CacheFor time.Duration
+}
+
+// Health is what the daemon reports about its mailbox watcher and outbox.
+type Health struct {
+	LastMailboxOK time.Time      // the last successful mailbox check; zero when none yet
+	MailboxErrors int64          // mailbox errors since start
+	Reconnects    int64          // mailbox reconnects since start
+	OutboxDepth   int            // items waiting to be sent
+	OutboxFailed  int            // items that failed for good
+	Verdicts      map[string]int // mails by verdict; nil: counted from the store
+}
+
+// Server is the dashboard.
+type Server struct {
+	o    Options
+	st   *store.Store
+	arch store.Archive
+	log  *slog.Logger
+	key  []byte // HMAC key for CSRF tokens
+	tpl  *templates
+	h    http.Handler
+
+	mu       sync.Mutex
+	sessions map[string]time.Time // session token -> expiry
+	fails    map[string]*failWindow
+	snap     *snapshot
+}
+
+type failWindow struct {
+	start time.Time
+	n     int
+}
+
+const (
+	sessionCookie = "briefd_session"
+	preCookie     = "briefd_pre" // a random value tying CSRF tokens to a browser before login
+	maxSessions   = 1000
+	loginFailures = 5               // failed logins per client address per window
+	loginWindow   = 5 * time.Minute // after which the count starts again
+	maxFormBytes  = 64 << 10
+)
+
+// New checks the options and builds the dashboard.
+func New(o Options, st *store.Store, arch store.Archive, log *slog.Logger) (*Server, error) {
+	if o.Listen == "" {
+		o.Listen = "127.0.0.1:8080"
+	}
+	host, _, err := net.SplitHostPort(o.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("web: listen %q: must be host:port, e.g. 127.0.0.1:8080", o.Listen)
+	}
+	if o.Password == "" && !loopback(host) {
+		return nil, fmt.Errorf("web: listen %s is reachable from other machines: a password is required", o.Listen)
+	}
+	if st == nil {
+		return nil, errors.New("web: no store")
+	}
+	if o.Roster == nil {
+		return nil, errors.New("web: no roster")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Location == nil {
+		if r := o.Roster(); r != nil {
+			o.Location = r.Location()
+		} else {
+			o.Location = time.Local
+		}
+	}
+	if o.MailboxMaxAge <= 0 {
+		o.MailboxMaxAge = 15 * time.Minute
+	}
+	if o.SessionTTL <= 0 {
+		o.SessionTTL = 12 * time.Hour
+	}
+	if o.PageSize <= 0 {
+		o.PageSize = 50
+	}
+	if o.CacheFor == 0 {
+		o.CacheFor = 2 * time.Second
+	}
+	if o.OfficeName == "" {
+		o.OfficeName = "简报收取"
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	tpl, err := parseTemplates()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{o: o, st: st, arch: arch, log: log, key: randomBytes(32), tpl: tpl,
+		sessions: map[string]time.Time{}, fails: map[string]*failWindow{}}
+	s.h = s.routes()
+	return s, nil
+}
+
+// loopback reports whether host names this machine only.
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}
+
+// Handler returns the dashboard's handler, with security headers, login and CSRF checks.
+func (s *Server) Handler() http.Handler { return s.h }
+
+// ListenAndServe serves until ctx is done, then shuts down, letting requests in flight finish for at most
+// ten seconds.
+func (s *Server) ListenAndServe(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.o.Listen)
+	if err != nil {
+		return fmt.Errorf("web: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           s.h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      5 * time.Minute, // downloads of large PDFs and exports
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	s.log.Info("web dashboard listening", "addr", "http://"+ln.Addr().String(), "login", s.o.Password != "")
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("web: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+		return fmt.Errorf("web: shutdown: %w", err)
+	}
+	return nil
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	rand.Read(b) // crypto/rand.Read never fails (it panics if the kernel cannot give randomness)
+	return b
+}
+
+func randomToken() string { return base64.RawURLEncoding.EncodeToString(randomBytes(32)) }
+
+// ---- sessions and login ----
+
+// session returns the request's valid session token, or "".
+func (s *Server) session(r *http.Request) string {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || c.Value == "" {
+		return ""
+	}
+	now := s.o.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	exp, ok := s.sessions[c.Value]
+	if !ok {
+		return ""
+	}
+	if now.After(exp) {
+		delete(s.sessions, c.Value)
+		return ""
+	}
+	s.sessions[c.Value] = now.Add(s.o.SessionTTL) // sliding expiry
+	return c.Value
+}
+
+func (s *Server) newSession() string {
+	tok := randomToken()
+	now := s.o.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, exp := range s.sessions {
+		if now.After(exp) {
+			delete(s.sessions, k)
+		}
+	}
+	if len(s.sessions) >= maxSessions { // drop the one closest to expiry
+		var oldest string
+		var at time.Time
+		for k, exp := range s.sessions {
+			if oldest == "" || exp.Before(at) {
+				oldest, at = k, exp
+			}
+		}
+		delete(s.sessions, oldest)
+	}
+	s.sessions[tok] = now.Add(s.o.SessionTTL)
+	return tok
+}
+
+func (s *Server) endSession(tok string) {
+	s.mu.Lock()
+	delete(s.sessions, tok)
+	s.mu.Unlock()
+}
+
+func (s *Server) cookie(name, value string, maxAge int) *http.Cookie {
+	return &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true,
+		Secure: s.o.TLS, SameSite: http.SameSiteStrictMode}
+}
+
+// checkPassword compares in constant time (over hashes, so the length does not leak either).
+func (s *Server) checkPassword(p string) bool {
+	a := sha256.Sum256([]byte(p))
+	b := sha256.Sum256([]byte(s.o.Password))
+	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// loginAllowed reports whether the client may try a password now.
+func (s *Server) loginAllowed(ip string) bool {
+	now := s.o.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := s.fails[ip]
+	if f == nil || now.Sub(f.start) > loginWindow {
+		return true
+	}
+	return f.n < loginFailures
+}
+
+func (s *Server) loginFailed(ip string) {
+	now := s.o.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.fails) > 10000 {
+		clear(s.fails)
+	}
+	f := s.fails[ip]
+	if f == nil || now.Sub(f.start) > loginWindow {
+		f = &failWindow{start: now}
+		s.fails[ip] = f
+	}
+	f.n++
+}
+
+// ---- CSRF ----
+
+// csrfBase is the secret the request's CSRF token is derived from: its session, or before login (and
+// when there is no login) the random pre-session cookie, set here when missing.
+func (s *Server) csrfBase(w http.ResponseWriter, r *http.Request) string {
+	if tok := s.session(r); tok != "" {
+		return "s:" + tok
+	}
+	if c, err := r.Cookie(preCookie); err == nil && len(c.Value) >= 32 {
+		return "p:" + c.Value
+	}
+	if w == nil {
+		return ""
+	}
+	v := randomToken()
+	http.SetCookie(w, s.cookie(preCookie, v, 0))
+	r.AddCookie(&http.Cookie{Name: preCookie, Value: v}) // later reads in this request see it
+	return "p:" + v
+}
+
+func (s *Server) csrfToken(base string) string {
+	m := hmac.New(sha256.New, s.key)
+	m.Write([]byte(base))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// csrfOK checks the form's token against the request's cookies.
+func (s *Server) csrfOK(r *http.Request) bool {
+	base := s.csrfBase(nil, r)
+	got := r.PostFormValue("csrf")
+	if base == "" || got == "" {
+		return false
+	}
+	return hmac.Equal([]byte(got), []byte(s.csrfToken(base)))
+}
