@@ -284,8 +284,8 @@ func (f *fixture) seed() {
 		reply: store.ReplySent, archive: true})
 	f.add(mail{at: bj(1, 18, 8, 40), from: "daixian-jky@example.cn", subject: "代县简报", unit: "daixian", campaign: study,
 		period: "2022-01", verdict: store.VerdictRejected,
-		files:  []store.Attachment{{Filename: "代县简报.pdf", Size: 90_000, Kind: "pdf", Verdict: "reject", Encrypted: true, Reason: "PDF 设置了打开密码，无法打开"}},
-		reply:  store.ReplySent})
+		files: []store.Attachment{{Filename: "代县简报.pdf", Size: 90_000, Kind: "pdf", Verdict: "reject", Encrypted: true, Reason: "PDF 设置了打开密码，无法打开"}},
+		reply: store.ReplySent})
 	f.add(mail{name: "daixian-ok", at: bj(1, 19, 9, 5), from: "daixian-jky@example.cn", subject: "代县简报（去掉密码）", unit: "daixian",
 		campaign: study, period: "2022-01", verdict: store.VerdictAccepted, files: []store.Attachment{pdfFile("代县简报.pdf", 5)},
 		reply: store.ReplySent, archive: true})
