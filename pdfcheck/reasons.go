@@ -49,7 +49,7 @@ var reasonTexts = map[string][2]string{
 		"the PDF is damaged and cannot be parsed"},
 	ReasonNoPages: {"PDF文件中没有任何页面（可能不完整）。请重新导出PDF后发送。",
 		"the PDF has no pages"},
-	ReasonCheckFailed: {"系统未能在规定时间内检查完这个PDF文件。请确认文件能正常打开，另存为新的PDF后重新发送。",
+	ReasonCheckFailed: {"系统无法自动检查这个PDF文件（文件结构异常或过于复杂）。请确认文件能正常打开，重新另存为PDF后发送。",
 		"the checker crashed, ran out of memory or timed out on this file"},
 	ReasonUnreadable: {"系统读取附件时出错。请重新发送。",
 		"the attachment could not be read from the spool"},

@@ -141,11 +141,18 @@ func printCheckTable(w io.Writer, verdicts []pdfcheck.Verdict, verbose bool) err
 			reason = v.Reason + ": " + zh
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", v.File, v.Kind, verdict, v.Pages, reason)
-		if verbose {
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if verbose {
+		for _, v := range verdicts {
 			for _, warn := range v.Warnings {
-				fmt.Fprintf(tw, "  warning: %s\t\t\t\t\n", warn)
+				if _, err := fmt.Fprintf(w, "%s: warning: %s\n", v.File, warn); err != nil {
+					return err
+				}
 			}
 		}
 	}
-	return tw.Flush()
+	return nil
 }
