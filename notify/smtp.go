@@ -1,0 +1,286 @@
+package notify
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+)
+
+// Sender delivers one message to an SMTP server. SMTPSender is the real one; tests use others.
+//
+// An error that IsPermanent reports as permanent means the server refused this message for good (5xx);
+// any other error is worth retrying later.
+type Sender interface {
+	Send(ctx context.Context, from string, to []string, msg []byte) error
+}
+
+// SMTPOptions configure an SMTPSender.
+type SMTPOptions struct {
+	// Server is host:port, e.g. smtp.163.com:465.
+	Server string
+	// Security is tls (implicit TLS, port 465), starttls (port 587; refuses to go on without it) or plain
+	// (no encryption: only to a loopback address). Default tls.
+	Security string
+	// Username and Password, when Username is set, are used for AUTH PLAIN (or LOGIN when the server
+	// offers only that). With an empty Username no AUTH is sent (a local relay).
+	Username, Password string
+	// RootCAs verifies the server's certificate; nil means the system's roots.
+	RootCAs *x509.CertPool
+	// Timeout bounds each step: connecting with the TLS handshake, each command and its answer, writing
+	// the message, the answer to its end. Default 30s. A whole delivery is bounded by 10 Timeouts.
+	Timeout time.Duration
+	// HelloName is the name sent in EHLO. Default "localhost".
+	HelloName string
+}
+
+// SMTPSender sends mail through one SMTP server, one connection per message.
+type SMTPSender struct {
+	o    SMTPOptions
+	host string
+}
+
+// NewSMTPSender returns a sender; it does not connect until Send. Use Check to validate the options.
+func NewSMTPSender(o SMTPOptions) *SMTPSender {
+	if o.Security == "" {
+		o.Security = "tls"
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 30 * time.Second
+	}
+	if o.HelloName == "" {
+		o.HelloName = "localhost"
+	}
+	host, _, _ := net.SplitHostPort(o.Server)
+	return &SMTPSender{o: o, host: host}
+}
+
+// Check reports what is wrong with the options without connecting: a missing port, an unknown security
+// mode, plain text to a host that is not a loopback address.
+func (s *SMTPSender) Check() error {
+	host, port, err := net.SplitHostPort(s.o.Server)
+	if err != nil || host == "" || port == "" {
+		return fmt.Errorf("smtp server %q: want host:port", s.o.Server)
+	}
+	switch s.o.Security {
+	case "tls", "starttls":
+	case "plain":
+		if !isLoopback(host) {
+			return fmt.Errorf("smtp server %s: security plain is allowed only to a loopback address (use tls or starttls)", s.o.Server)
+		}
+	default:
+		return fmt.Errorf("smtp security %q: want tls, starttls or plain", s.o.Security)
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// SendError is an error of one delivery: the step it happened at and, when the server answered, its code.
+type SendError struct {
+	Stage string // connect, hello, starttls, auth, mail, rcpt, data
+	Code  int    // the server's reply code, 0 when it did not answer (network, TLS, timeout)
+	Err   error
+}
+
+func (e *SendError) Error() string { return "smtp " + e.Stage + ": " + e.Err.Error() }
+
+// Unwrap returns the underlying error (a *smtp.SMTPError when the server answered).
+func (e *SendError) Unwrap() error { return e.Err }
+
+// Permanent reports whether the server refused this message for good: a 5xx answer to MAIL, RCPT or
+// DATA. A 5xx at connect, hello or auth (a wrong password, a blocked client) is about our setup, not
+// about the message, so it is retried like a temporary error while the office fixes it.
+func (e *SendError) Permanent() bool {
+	switch e.Stage {
+	case "mail", "rcpt", "data":
+		return e.Code >= 500 && e.Code < 600
+	}
+	return false
+}
+
+// connection reports whether the error is about the connection or session (not the message): the next
+// message would most likely fail the same way.
+func (e *SendError) connection() bool {
+	switch e.Stage {
+	case "mail", "rcpt", "data":
+		return e.Code == 0 || e.Code == 421
+	}
+	return true
+}
+
+// IsPermanent reports whether err means the message will never be accepted (a 5xx answer to the
+// message). Network errors, timeouts, 4xx answers and problems with our own setup are not permanent.
+func IsPermanent(err error) bool {
+	var se *SendError
+	if errors.As(err, &se) {
+		return se.Permanent()
+	}
+	var pe *smtp.SMTPError
+	if errors.As(err, &pe) {
+		return pe.Code >= 500 && pe.Code < 600
+	}
+	return false
+}
+
+// isConnectionError reports whether err means the server is unreachable or our session with it does not
+// work, so trying the next message now is pointless.
+func isConnectionError(err error) bool {
+	var se *SendError
+	if errors.As(err, &se) {
+		return se.connection()
+	}
+	return false
+}
+
+func stageErr(stage string, err error) error {
+	if err == nil {
+		return nil
+	}
+	se := &SendError{Stage: stage, Err: err}
+	var pe *smtp.SMTPError
+	if errors.As(err, &pe) {
+		se.Code = pe.Code
+	}
+	return se
+}
+
+// Send delivers msg from the envelope sender to the recipients in one SMTP transaction. It returns nil
+// only after the server answered 250 to the end of the data. A *SendError tells the step and the code.
+func (s *SMTPSender) Send(ctx context.Context, from string, to []string, msg []byte) error {
+	if err := s.Check(); err != nil {
+		return &SendError{Stage: "connect", Err: err}
+	}
+	if len(to) == 0 {
+		return &SendError{Stage: "rcpt", Code: 554, Err: errors.New("no recipients")}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*s.o.Timeout)
+	defer cancel()
+
+	tlsConf := &tls.Config{ServerName: s.host, RootCAs: s.o.RootCAs, MinVersion: tls.VersionTLS12}
+	dialer := &net.Dialer{Timeout: s.o.Timeout, KeepAlive: 30 * time.Second}
+	var conn net.Conn
+	var err error
+	if s.o.Security == "tls" {
+		conn, err = (&tls.Dialer{NetDialer: dialer, Config: tlsConf}).DialContext(ctx, "tcp", s.o.Server)
+	} else {
+		conn, err = dialer.DialContext(ctx, "tcp", s.o.Server)
+	}
+	if err != nil {
+		return stageErr("connect", err)
+	}
+	// Cancelling ctx (or the whole-delivery bound) closes the connection, which ends any step at once.
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	defer conn.Close()
+
+	// go-smtp allows 5 minutes per command by default and none while the message is written: cap every
+	// deadline it sets (and every "no deadline") at one Timeout from now.
+	bc := &boundedConn{Conn: conn, timeout: s.o.Timeout}
+	bc.SetDeadline(time.Time{})
+	var c *smtp.Client
+	if s.o.Security == "starttls" {
+		// Greeting, EHLO, STARTTLS, TLS handshake; then EHLO again with our name below.
+		c, err = smtp.NewClientStartTLS(bc, tlsConf)
+		if err != nil {
+			return stageErr("starttls", err)
+		}
+	} else {
+		c = smtp.NewClient(bc)
+	}
+	c.CommandTimeout = s.o.Timeout
+	c.SubmissionTimeout = s.o.Timeout
+	defer c.Close()
+	if err := c.Hello(s.o.HelloName); err != nil {
+		return stageErr("hello", err)
+	}
+	if s.o.Username != "" {
+		var a sasl.Client
+		switch {
+		case c.SupportsAuth(sasl.Plain):
+			a = sasl.NewPlainClient("", s.o.Username, s.o.Password)
+		case c.SupportsAuth(sasl.Login):
+			a = sasl.NewLoginClient(s.o.Username, s.o.Password)
+		default:
+			return &SendError{Stage: "auth", Err: fmt.Errorf("server %s offers neither AUTH PLAIN nor LOGIN", s.o.Server)}
+		}
+		if err := c.Auth(a); err != nil {
+			return stageErr("auth", err)
+		}
+	}
+	var mo *smtp.MailOptions
+	if !isASCII(from) || !isASCII(strings.Join(to, "")) {
+		mo = &smtp.MailOptions{UTF8: true}
+	}
+	if err := c.Mail(from, mo); err != nil {
+		return stageErr("mail", err)
+	}
+	for _, rcpt := range to {
+		if err := c.Rcpt(rcpt, nil); err != nil {
+			return stageErr("rcpt", err)
+		}
+	}
+	w, err := c.Data()
+	if err != nil {
+		return stageErr("data", err)
+	}
+	// The deadline go-smtp cleared after DATA is now one Timeout for writing the message.
+	if _, err := w.Write(msg); err != nil {
+		return stageErr("data", err)
+	}
+	if err := w.Close(); err != nil {
+		return stageErr("data", err)
+	}
+	// 250: the server has the message. What follows cannot undo that, so its errors are ignored.
+	c.Quit() //nolint:errcheck // the message is delivered
+	return nil
+}
+
+// boundedConn caps every deadline at timeout from the moment it is set, so no step can wait longer.
+type boundedConn struct {
+	net.Conn
+	timeout time.Duration
+}
+
+func (b *boundedConn) SetDeadline(t time.Time) error {
+	if limit := time.Now().Add(b.timeout); t.IsZero() || t.After(limit) {
+		t = limit
+	}
+	return b.Conn.SetDeadline(t)
+}
+
+func (b *boundedConn) SetReadDeadline(t time.Time) error {
+	if limit := time.Now().Add(b.timeout); t.IsZero() || t.After(limit) {
+		t = limit
+	}
+	return b.Conn.SetReadDeadline(t)
+}
+
+func (b *boundedConn) SetWriteDeadline(t time.Time) error {
+	if limit := time.Now().Add(b.timeout); t.IsZero() || t.After(limit) {
+		t = limit
+	}
+	return b.Conn.SetWriteDeadline(t)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
