@@ -54,6 +54,7 @@ func commands() []command {
 		{"status", "who has / has not reported, per campaign and period (-json)", cmdStatus},
 		{"assign", "assign RECEIPT UNIT: give an unmatched receipt to a unit (-learn registers the address)", cmdAssign},
 		{"resend", "resend RECEIPT: queue the receipt reply again", cmdResend},
+		{"doctor", "try the configured IMAP and SMTP servers (nothing is sent or changed) and say what to fix", cmdDoctor},
 		{"backup", "backup FILE: a consistent copy of the database while the daemon runs", cmdBackup},
 	}
 }
