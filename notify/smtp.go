@@ -101,12 +101,14 @@ func (e *SendError) Error() string { return "smtp " + e.Stage + ": " + e.Err.Err
 // Unwrap returns the underlying error (a *smtp.SMTPError when the server answered).
 func (e *SendError) Unwrap() error { return e.Err }
 
-// Permanent reports whether the server refused this message for good: a 5xx answer to MAIL, RCPT or
-// DATA. A 5xx at connect, hello or auth (a wrong password, a blocked client) is about our setup, not
-// about the message, so it is retried like a temporary error while the office fixes it.
+// Permanent reports whether the server refused this message for good: a 5xx answer to RCPT (no such
+// user) or to the message (DATA: spam, too large). A 5xx at connect, hello, auth or MAIL FROM (a wrong
+// password, authentication required, "mail from must equal the authorized user", SMTP disabled for the
+// mailbox) is about our setup, not about the message, so it is retried like a temporary error while the
+// office fixes it.
 func (e *SendError) Permanent() bool {
 	switch e.Stage {
-	case "mail", "rcpt", "data":
+	case "rcpt", "data":
 		return e.Code >= 500 && e.Code < 600
 	}
 	return false
@@ -116,14 +118,14 @@ func (e *SendError) Permanent() bool {
 // message would most likely fail the same way.
 func (e *SendError) connection() bool {
 	switch e.Stage {
-	case "mail", "rcpt", "data":
+	case "rcpt", "data":
 		return e.Code == 0 || e.Code == 421
 	}
 	return true
 }
 
-// IsPermanent reports whether err means the message will never be accepted (a 5xx answer to the
-// message). Network errors, timeouts, 4xx answers and problems with our own setup are not permanent.
+// IsPermanent reports whether err means the message will never be accepted (a 5xx answer to RCPT or
+// DATA). Network errors, timeouts, 4xx answers and problems with our own setup are not permanent.
 func IsPermanent(err error) bool {
 	var se *SendError
 	if errors.As(err, &se) {

@@ -84,6 +84,17 @@ func NewSMTPSink(opts SinkOptions) (*SMTPSink, error) {
 	return s, nil
 }
 
+// NewSink starts a sink for a test and closes it when the test ends.
+func NewSink(t TB, opts SinkOptions) *SMTPSink {
+	t.Helper()
+	s, err := NewSMTPSink(opts)
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 // Addr is the host:port the sink listens on; it stays the same across Stop and Start.
 func (s *SMTPSink) Addr() string { return s.addr }
 
