@@ -101,7 +101,7 @@ func (s *Store) Requeue(number string, at time.Time) (*OutboxItem, error) {
 			return err
 		}
 		r.Reply, r.ReplyNote = ReplyQueued, "resend requested"
-		return putJSON(tx.Bucket(bReceipts), []byte(number), &r)
+		return s.putReceipt(tx, &r)
 	})
 	return it, err
 }
@@ -167,6 +167,6 @@ func (s *Store) UpdateOutbox(id uint64, fn func(*OutboxItem)) error {
 		default:
 			r.Reply, r.ReplyNote = ReplyQueued, it.LastError
 		}
-		return putJSON(rb, []byte(it.Receipt), &r)
+		return s.putReceipt(tx, &r)
 	})
 }

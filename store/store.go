@@ -58,6 +58,7 @@ type Store struct {
 	db   *bolt.DB
 	opts Options
 	lock string
+	idx  index
 }
 
 // Open opens or creates the database at path (mode 0600, its folder 0700). A second process opening the
@@ -236,7 +237,7 @@ func (s *Store) RecordWith(rec *Receipt, key *MessageKey, cur *Cursor, reply *Ou
 			}
 			rec.Reply = ReplyQueued
 		}
-		if err := putJSON(tx.Bucket(bReceipts), []byte(n), rec); err != nil {
+		if err := s.putReceipt(tx, rec); err != nil {
 			return err
 		}
 		if key != nil {
@@ -403,7 +404,7 @@ func (s *Store) UpdateReceipt(number string, fn func(*Receipt) error) error {
 			return err
 		}
 		r.Number = number
-		return putJSON(b, []byte(number), &r)
+		return s.putReceipt(tx, &r)
 	})
 }
 

@@ -585,3 +585,36 @@ func TestUpdateReceipt(t *testing.T) {
 		t.Errorf("a failed update changed the receipt: %q", r.Unit)
 	}
 }
+
+func TestEntriesFollowWrites(t *testing.T) {
+	st, err := Open(filepath.Join(t.TempDir(), "briefd.db"), Options{Prefix: "JB", Location: time.UTC})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	for i := range 3 {
+		r := &Receipt{Received: at, MessageID: fmt.Sprintf("<e%d@example.cn>", i), From: "a@example.cn", Verdict: VerdictAccepted,
+			Attachments: []Attachment{{Filename: "简报.pdf", Verdict: "ok"}}}
+		if _, _, err := st.Record(r, nil, nil, &OutboxItem{Kind: KindReply}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	es, err := st.Entries(nil)
+	if err != nil || len(es) != 3 || es[0].Number != "JB2026-0001" || !es[2].Usable || es[1].Filenames != "简报.pdf" {
+		t.Fatalf("entries = %+v, %v", es, err)
+	}
+	if err := st.UpdateReceipt("JB2026-0002", func(r *Receipt) error { r.Unit = "xinfu"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.Record(&Receipt{Received: at, MessageID: "<e3@example.cn>", Verdict: VerdictRejected}, nil, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	es, _ = st.Entries(func(e *Entry) bool { return e.Unit == "xinfu" || e.Verdict == VerdictRejected })
+	if len(es) != 2 || es[0].Number != "JB2026-0002" || es[1].Usable {
+		t.Errorf("after updates: %+v", es)
+	}
+	if !numberLess("JB2026-9999", "JB2026-10000") || numberLess("JB2026-10000", "JB2026-9999") || !numberLess("JB2025-9999", "JB2026-0001") {
+		t.Errorf("numberLess orders by sequence")
+	}
+}

@@ -137,15 +137,15 @@ func newLogger(w io.Writer, lc LogConfig) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// submissions turns receipts into what roster.Status needs.
-func submissions(rs []*store.Receipt) []roster.Submission {
-	out := make([]roster.Submission, 0, len(rs))
-	for _, r := range rs {
-		if r.Unit == "" || r.Campaign == "" || r.Verdict == store.VerdictIgnored {
+// submissions turns receipt entries into what roster.Status needs.
+func submissions(es []store.Entry) []roster.Submission {
+	out := make([]roster.Submission, 0, len(es))
+	for _, e := range es {
+		if e.Unit == "" || e.Campaign == "" || e.Verdict == store.VerdictIgnored {
 			continue
 		}
-		out = append(out, roster.Submission{Receipt: r.Number, Unit: r.Unit, Campaign: r.Campaign, Period: r.Period,
-			At: r.Received, Usable: r.Counts()})
+		out = append(out, roster.Submission{Receipt: e.Number, Unit: e.Unit, Campaign: e.Campaign, Period: e.Period,
+			At: e.Received, Usable: e.Usable})
 	}
 	return out
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"briefd/roster"
+	"briefd/store"
 
 	"golang.org/x/text/width"
 )
@@ -61,29 +62,23 @@ func printStatus(w io.Writer, a *app, campaign string) error {
 		t.write(w)
 		fmt.Fprintln(w)
 	}
-	rs, err := a.st.Receipts(nil)
+	waiting, err := a.st.Entries(func(e *store.Entry) bool { return e.Unit == "" && e.Verdict != store.VerdictIgnored })
 	if err != nil {
 		return err
 	}
-	waiting := 0
-	for _, r := range rs {
-		if r.Unit == "" && r.Verdict != "ignored" {
-			waiting++
-		}
-	}
-	if waiting > 0 {
-		fmt.Fprintf(w, "%d mails from unregistered senders wait for `briefd assign` (briefd receipts -unit none)\n", waiting)
+	if len(waiting) > 0 {
+		fmt.Fprintf(w, "%d mails from unregistered senders wait for `briefd assign` (briefd receipts -unit none)\n", len(waiting))
 	}
 	return nil
 }
 
 // status computes the state of every unit in every open period.
 func (a *app) status(campaign string) ([]roster.PeriodStatus, error) {
-	rs, err := a.st.Receipts(nil)
+	es, err := a.st.Entries(nil)
 	if err != nil {
 		return nil, err
 	}
-	return a.R().Status(submissions(rs), campaign, a.now()), nil
+	return a.R().Status(submissions(es), campaign, a.now()), nil
 }
 
 func stateZH(s string) string {
