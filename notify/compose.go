@@ -116,6 +116,9 @@ func (n *Notifier) replyData(r *store.Receipt) *ReplyData {
 	case store.VerdictMalformed:
 		d.Malformed = true
 	}
+	if r.Received.IsZero() {
+		d.Received, d.Zone = "（时间不详）", "—"
+	}
 	if r.DuplicateOf != "" {
 		d.Duplicate, d.DuplicateOf = true, clean(r.DuplicateOf, 40)
 	}

@@ -396,3 +396,21 @@ func TestMessageIDStable(t *testing.T) {
 		t.Error("foreign id taken for ours")
 	}
 }
+
+func TestClean(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"忻府区\r\n教育局", "忻府区 教育局"},
+		{"\xd6\xd0\xce\xc4", "中文"},              // raw GBK
+		{"王\x00\xd6\xd0\xce\xc4 简报", "王 中文 简报"}, // UTF-8 and GBK mixed
+		{"a\u202eb\u200bc", "a b c"},            // bidi override and zero-width space
+		{"  x\t\ty  ", "x y"},
+		{strings.Repeat("长", 50), strings.Repeat("长", 39) + "…"},
+	} {
+		if got := clean(c.in, 40); got != c.want {
+			t.Errorf("clean(%q) = %q; want %q", c.in, got, c.want)
+		}
+	}
+	if got := displayName("=?GBK?B?1tDOxA==?= \x01Li"); got != "中文 Li" {
+		t.Errorf("displayName = %q", got)
+	}
+}
