@@ -96,6 +96,7 @@ type SendError struct {
 	Err   error
 }
 
+// Error says the step and what went wrong, with the server's answer when there was one.
 func (e *SendError) Error() string { return "smtp " + e.Stage + ": " + e.Err.Error() }
 
 // Unwrap returns the underlying error (a *smtp.SMTPError when the server answered).
