@@ -2,11 +2,9 @@ package pdfcheck
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -14,8 +12,6 @@ import (
 var (
 	fuzzOnce    sync.Once
 	fuzzChecker *Checker
-	fuzzDir     string
-	fuzzN       atomic.Int64
 )
 
 // FuzzCheck feeds arbitrary bytes, saved as a file, through the whole check: sniffing in this process,
@@ -30,16 +26,11 @@ func FuzzCheck(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fuzzOnce.Do(func() {
 			fuzzChecker = New(Options{Timeout: timeout, MaxMemory: 256 << 20}, nil)
-			var err error
-			if fuzzDir, err = os.MkdirTemp("", "pdfcheck-fuzz"); err != nil {
-				panic(err)
-			}
 		})
-		p := filepath.Join(fuzzDir, fmt.Sprintf("in-%d-%d.pdf", os.Getpid(), fuzzN.Add(1)))
+		p := filepath.Join(t.TempDir(), "in.pdf")
 		if err := os.WriteFile(p, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		defer os.Remove(p)
 		start := time.Now()
 		v := fuzzChecker.CheckFile(context.Background(), p)
 		if took := time.Since(start); took > timeout+2*time.Second {

@@ -130,6 +130,9 @@ func TestIsolation(t *testing.T) {
 	good := "testdata/corpus/valid-cjk.pdf"
 
 	t.Run("memory bound", func(t *testing.T) {
+		if raceEnabled {
+			t.Skip("the race detector needs more address space than the bound allows")
+		}
 		c := newTestChecker(t, Options{Timeout: 20 * time.Second, MaxMemory: 256 << 20, Workers: 1})
 		v := c.CheckFile(context.Background(), bomb)
 		if v.Reason != ReasonCheckFailed || !strings.Contains(strings.Join(v.Warnings, " "), "out of memory") {
@@ -140,6 +143,9 @@ func TestIsolation(t *testing.T) {
 		}
 	})
 	t.Run("time bound", func(t *testing.T) {
+		if raceEnabled {
+			t.Skip("the race-instrumented worker starts slower than the 300 ms limit")
+		}
 		c := newTestChecker(t, Options{Timeout: 300 * time.Millisecond, MaxMemory: -1, Workers: 1})
 		c.CheckFile(context.Background(), good) // start the worker
 		start := time.Now()
