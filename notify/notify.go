@@ -93,7 +93,8 @@ type Notifier struct {
 }
 
 // New checks the options, loads the templates (trying each on a sample receipt, so a broken override
-// fails here and not at the first reply) and returns a Notifier.
+// fails here and not at the first reply) and returns a Notifier. With a nil store and sender it can only
+// compose (previews, `briefd demo`); with a nil roster, replies name no unit or campaign.
 func New(o Options, st *store.Store, ros *roster.Roster, snd Sender, log *slog.Logger) (*Notifier, error) {
 	if o.Office.Location == nil {
 		loc, err := time.LoadLocation("Asia/Shanghai")
@@ -315,6 +316,9 @@ func (n *Notifier) Flush(ctx context.Context) (sent, failed int, err error) {
 func (n *Notifier) flush(ctx context.Context) (sent, failed int, stopped bool, err error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if n.st == nil || n.snd == nil {
+		return 0, 0, false, errors.New("notify: no store or no sender: this Notifier only composes")
+	}
 	items, err := n.st.Due(n.now())
 	if err != nil {
 		return 0, 0, false, fmt.Errorf("notify: read outbox: %w", err)
