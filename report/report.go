@@ -1,0 +1,209 @@
+// Package report writes tables of receipts and status as .xlsx and .csv for people: one sheet per
+// campaign period (who reported, when, with which receipt), a sheet of receipts and a sheet of mails
+// from unregistered senders. The same tables go into the weekly summary's attachment, `briefd export`
+// and the dashboard's export.
+//
+// Every text cell is neutralised against formula injection: a cell that starts with =, +, -, @, a tab
+// or a carriage return gets a leading apostrophe, so that a unit name like =HYPERLINK(…) is shown as
+// text by Excel and WPS and never evaluated. CSV files are UTF-8 with a byte order mark and CRLF line
+// ends, which is what Excel and WPS need to open Chinese text correctly.
+package report
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"briefd/roster"
+	"briefd/store"
+)
+
+// Sheet is one table: a name (a sheet of an .xlsx) and rows, the first of which is the header. A cell
+// is a string or an int.
+type Sheet struct {
+	Name  string
+	Rows  [][]any
+	Width []float64 // column widths in characters; optional
+}
+
+// ErrFormat is returned for an export format other than xlsx and csv.
+var ErrFormat = errors.New("unknown format (use xlsx or csv)")
+
+// Safe neutralises a cell against formula injection: text that a spreadsheet would read as a formula
+// (it starts with =, +, -, @, a tab or a carriage return, possibly after spaces) is prefixed with an
+// apostrophe.
+func Safe(s string) string {
+	t := strings.TrimLeft(s, " ")
+	if t == "" {
+		return s
+	}
+	switch t[0] {
+	case '=', '+', '-', '@', '\t', '\r', '\n':
+		return "'" + s
+	}
+	// Full-width forms that some spreadsheet programs also take as the start of a formula.
+	if r, _ := utf8.DecodeRuneInString(t); r == '＝' || r == '＋' || r == '－' || r == '＠' {
+		return "'" + s
+	}
+	return s
+}
+
+// cellString is a cell as text, neutralised.
+func cellString(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return Safe(x)
+	case int:
+		return strconv.Itoa(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case bool:
+		if x {
+			return "是"
+		}
+		return "否"
+	default:
+		return Safe(fmt.Sprint(x))
+	}
+}
+
+// StateZH is the Chinese label of a unit state.
+func StateZH(s string) string {
+	switch s {
+	case roster.StateReported:
+		return "已报送"
+	case roster.StateLate:
+		return "逾期报送"
+	case roster.StateRejected:
+		return "未通过（需重报）"
+	case roster.StateMissing:
+		return "未报送"
+	}
+	return s
+}
+
+// VerdictZH is the Chinese label of a receipt verdict.
+func VerdictZH(v string) string {
+	switch v {
+	case store.VerdictAccepted:
+		return "合格"
+	case store.VerdictPartial:
+		return "部分合格"
+	case store.VerdictRejected:
+		return "不合格"
+	case store.VerdictNoAttachment:
+		return "无附件"
+	case store.VerdictTooLarge:
+		return "超过大小限制"
+	case store.VerdictMalformed:
+		return "无法解析"
+	case store.VerdictIgnored:
+		return "已忽略（自动邮件）"
+	}
+	return v
+}
+
+// Submissions turns receipt entries into what roster.Status needs: receipts of a known unit placed in a
+// campaign, ignored mail left out.
+func Submissions(es []store.Entry) []roster.Submission {
+	out := make([]roster.Submission, 0, len(es))
+	for _, e := range es {
+		if e.Unit == "" || e.Campaign == "" || e.Verdict == store.VerdictIgnored {
+			continue
+		}
+		out = append(out, roster.Submission{Receipt: e.Number, Unit: e.Unit, Campaign: e.Campaign, Period: e.Period,
+			At: e.Received, Usable: e.Usable})
+	}
+	return out
+}
+
+// Unassigned reports whether an entry is a mail waiting for `briefd assign`: no unit, not ignored.
+func Unassigned(e *store.Entry) bool { return e.Unit == "" && e.Verdict != store.VerdictIgnored }
+
+func fmtTime(t time.Time, loc *time.Location) string {
+	if t.IsZero() {
+		return ""
+	}
+	if loc != nil {
+		t = t.In(loc)
+	}
+	return t.Format("2006-01-02 15:04")
+}
+
+// StatusSheet is one campaign period: a row per unit with its state, receipt and time.
+func StatusSheet(ps roster.PeriodStatus, loc *time.Location) Sheet {
+	sh := Sheet{Name: ps.Campaign + " " + ps.Period,
+		Width: []float64{14, 30, 16, 16, 18, 8}}
+	sh.Rows = append(sh.Rows, []any{"单位编号", "单位名称", "状态", "回执编号", "收到时间", "来信次数"})
+	for _, u := range ps.Units {
+		sh.Rows = append(sh.Rows, []any{u.Unit, u.Name, StateZH(u.State), u.Receipt, fmtTime(u.At, loc), u.Tries})
+	}
+	return sh
+}
+
+// StatusTable is every period's state in one flat table, a row per unit and period: the CSV form.
+func StatusTable(st []roster.PeriodStatus, loc *time.Location) Sheet {
+	sh := Sheet{Name: "报送情况", Width: []float64{16, 30, 10, 12, 14, 30, 16, 16, 18, 8}}
+	sh.Rows = append(sh.Rows, []any{"任务编号", "任务名称", "期", "截止日期", "单位编号", "单位名称", "状态", "回执编号", "收到时间", "来信次数"})
+	for _, ps := range st {
+		for _, u := range ps.Units {
+			sh.Rows = append(sh.Rows, []any{ps.Campaign, ps.Title, ps.Period, ps.Due, u.Unit, u.Name, StateZH(u.State),
+				u.Receipt, fmtTime(u.At, loc), u.Tries})
+		}
+	}
+	return sh
+}
+
+// OverviewSheet counts the states of every period.
+func OverviewSheet(st []roster.PeriodStatus) Sheet {
+	sh := Sheet{Name: "概览", Width: []float64{16, 30, 10, 12, 8, 8, 8, 8, 8}}
+	sh.Rows = append(sh.Rows, []any{"任务编号", "任务名称", "期", "截止日期", "单位数", "已报送", "逾期报送", "未通过", "未报送"})
+	for _, ps := range st {
+		c := ps.Counts
+		sh.Rows = append(sh.Rows, []any{ps.Campaign, ps.Title, ps.Period, ps.Due, len(ps.Units),
+			c[roster.StateReported], c[roster.StateLate], c[roster.StateRejected], c[roster.StateMissing]})
+	}
+	return sh
+}
+
+// ReceiptsSheet lists receipts, one row each. name is the sheet's name.
+func ReceiptsSheet(name string, es []store.Entry, ros *roster.Roster, loc *time.Location) Sheet {
+	sh := Sheet{Name: name, Width: []float64{16, 18, 28, 20, 36, 40, 14, 30, 10, 10, 16, 8}}
+	sh.Rows = append(sh.Rows, []any{"回执编号", "收到时间", "发件人", "发件人名称", "主题", "附件", "单位编号", "单位名称",
+		"任务编号", "期", "结果", "逾期"})
+	for _, e := range es {
+		unitName := ""
+		if e.Unit != "" && ros != nil {
+			unitName = ros.UnitName(e.Unit)
+		}
+		late := ""
+		if e.Late {
+			late = "逾期"
+		}
+		sh.Rows = append(sh.Rows, []any{e.Number, fmtTime(e.Received, loc), e.From, e.FromName, e.Subject, e.Filenames,
+			e.Unit, unitName, e.Campaign, e.Period, VerdictZH(e.Verdict), late})
+	}
+	return sh
+}
+
+// Workbook is the sheets of a full export: an overview, one sheet per campaign period, every receipt
+// and the mails waiting for assignment.
+func Workbook(st []roster.PeriodStatus, es []store.Entry, ros *roster.Roster, loc *time.Location) []Sheet {
+	sheets := []Sheet{OverviewSheet(st)}
+	for _, ps := range st {
+		sheets = append(sheets, StatusSheet(ps, loc))
+	}
+	var waiting []store.Entry
+	for i := range es {
+		if Unassigned(&es[i]) {
+			waiting = append(waiting, es[i])
+		}
+	}
+	sheets = append(sheets, ReceiptsSheet("收件记录", es, ros, loc), ReceiptsSheet("待确认来信", waiting, ros, loc))
+	return sheets
+}
