@@ -901,3 +901,40 @@ func (w *Watcher) idle(ctx context.Context, s *session) error {
 	}
 	return nil
 }
+
+// SaveCopy appends msg to mailbox (creating it when the server asks for that), marked \Seen, over its own
+// short connection: 163 keeps no copy of mail sent through SMTP, so the office's replies are saved this way.
+func SaveCopy(ctx context.Context, opts IMAPOptions, log *slog.Logger, mailbox string, msg []byte) error {
+	w := NewWatcher(opts, nil, log)
+	s, err := w.dial(ctx)
+	if err != nil {
+		return err
+	}
+	defer w.close(s)
+	s.wd.reset(w.opts.CycleTimeout)
+	defer s.wd.pause()
+	put := func() error {
+		cmd := s.c.Append(mailbox, int64(len(msg)), &imap.AppendOptions{Flags: []imap.Flag{imap.FlagSeen}, Time: time.Now()})
+		if _, err := cmd.Write(msg); err != nil {
+			cmd.Close()
+			return err
+		}
+		if err := cmd.Close(); err != nil {
+			return err
+		}
+		_, err := cmd.Wait()
+		return err
+	}
+	err = put()
+	var ie *imap.Error
+	if errors.As(err, &ie) && ie.Code == imap.ResponseCodeTryCreate {
+		if cerr := s.c.Create(mailbox, nil).Wait(); cerr != nil {
+			return fmt.Errorf("imap: create %s: %w", mailbox, cerr)
+		}
+		err = put()
+	}
+	if err != nil {
+		return fmt.Errorf("imap: save a copy in %s: %w", mailbox, s.wd.wrap(err))
+	}
+	return nil
+}

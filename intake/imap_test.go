@@ -790,3 +790,18 @@ func TestIMAPVanishedMessageSkipped(t *testing.T) {
 		t.Errorf("handled uids %d, %d", rec.got[0].Key.UID, rec.got[1].Key.UID)
 	}
 }
+
+func TestSaveCopy(t *testing.T) {
+	srv := mailtest.NewIMAP(t, mailtest.IMAPOptions{})
+	opts := baseOptions(srv.Addr, srv.User, srv.Pass, t.TempDir())
+	msg := testMail(1, 2000)
+	for i := range 2 { // the first creates 已发送 on TRYCREATE, the second finds it
+		if err := SaveCopy(context.Background(), opts, testLogger(t), "已发送", msg); err != nil {
+			t.Fatalf("SaveCopy %d: %v", i, err)
+		}
+	}
+	got, err := srv.Messages("已发送")
+	if err != nil || len(got) != 2 || !bytes.Equal(got[0].Raw, msg) || !got[0].HasFlag(`\Seen`) {
+		t.Fatalf("已发送 holds %d messages (err %v)", len(got), err)
+	}
+}

@@ -75,11 +75,15 @@ func buildServices(a *app, progress io.Writer) (*services, error) {
 	}
 	sender := notify.NewSMTPSender(notify.SMTPOptions{Server: cfg.SMTP.Server, Security: cfg.SMTP.Security,
 		Username: cfg.SMTP.Username, Password: cfg.SMTP.value, RootCAs: smtpCAs})
+	var saveSent func(context.Context, []byte) error
+	if folder := cfg.SMTP.SaveSent; folder != "" {
+		saveSent = func(ctx context.Context, msg []byte) error { return intake.SaveCopy(ctx, iopts, a.log, folder, msg) }
+	}
 	s.notifier, err = notify.New(notify.Options{
 		Office: notify.Office{Name: cfg.Office.Name, Address: cfg.Office.Address, Contact: cfg.Office.Contact,
 			Location: cfg.location},
 		PerSenderPerHour: cfg.Replies.PerSenderPerHour, TemplateDir: cfg.Replies.Templates,
-		ReasonText: pdfcheck.ReasonText, Marker: replyMarker, Now: a.now,
+		ReasonText: pdfcheck.ReasonText, Marker: replyMarker, Now: a.now, SaveSent: saveSent, MaxMessage: cfg.Limits.maxMessage,
 	}, a.st, a.R(), sender, a.log)
 	if err != nil {
 		s.checker.Close()
