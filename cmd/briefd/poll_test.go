@@ -43,6 +43,7 @@ func TestPollDovecot(t *testing.T) {
 	// The demo config logs in as "office" with the demo password; point it at Dovecot's user instead.
 	cfg, _ := os.ReadFile(cfgPath)
 	cfg = bytes.Replace(cfg, []byte("username: office"), []byte("username: "+d.User), 1)
+	cfg = bytes.Replace(cfg, []byte(`username: ""}`), []byte(`username: "", save_sent: 已发送}`), 1)
 	if err := os.WriteFile(cfgPath, cfg, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -93,6 +94,9 @@ func TestPollDovecot(t *testing.T) {
 		if seen[never] > 0 {
 			t.Errorf("replied to %s", never)
 		}
+	}
+	if saved, err := d.Messages("已发送"); err != nil || len(saved) != len(msgs) {
+		t.Errorf("已发送 holds %d copies of %d replies (%v)", len(saved), len(msgs), err)
 	}
 	// Open the store (poll has closed it) and compare each receipt with its sample.
 	st, err := store.Open(filepath.Join(dir, "briefd.db"), store.Options{})
