@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/mail"
 	"os"
 	"path/filepath"
@@ -50,7 +51,8 @@ campaigns:
 
 // cmdDemo implements `briefd demo`: the whole flow on sample mail, with nothing to configure.
 func cmdDemo(ctx context.Context, e *env, args []string) error {
-	fs, _ := newFlags(e, "demo", "demo [-keep]")
+	fs, _ := newFlags(e, "demo", "demo [-web] [-keep]")
+	web := fs.Bool("web", false, "then keep the daemon and its dashboard running on 127.0.0.1 with the demo data until Ctrl-C")
 	keep := fs.Bool("keep", false, "keep the demo's folder (config, database, archive) and print its path")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -132,6 +134,13 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "demo finished in %s\n", time.Since(start).Round(10*time.Millisecond))
+	if *web {
+		if svc.web, err = svc.buildWeb(); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "\n总览 (dashboard): http://%s/  — the demo keeps running until Ctrl-C\n", a.cfg.Web.Listen)
+		return svc.run(ctx)
+	}
 	return nil
 }
 
@@ -144,7 +153,7 @@ func writeDemoConfig(dir, imapAddr, smtpAddr string, now time.Time) (string, err
 	now = now.In(loc)
 	day := func(t time.Time) string { return t.Format("2006-01-02") }
 	r := strings.NewReplacer("{{office}}", mailtest.SampleOffice, "{{imap}}", imapAddr, "{{smtp}}", smtpAddr,
-		"{{dir}}", filepath.ToSlash(dir), "{{webport}}", "8080",
+		"{{dir}}", filepath.ToSlash(dir), "{{webport}}", freePort(8080),
 		"{{opens}}", day(now.AddDate(0, 0, -20)), "{{due}}", day(now.AddDate(0, 0, 5)),
 		"{{mopens}}", day(time.Date(now.Year(), now.Month()-2, 1, 0, 0, 0, 0, loc)),
 		"{{muntil}}", day(time.Date(now.Year(), now.Month()+3, 0, 0, 0, 0, 0, loc)))
@@ -195,4 +204,16 @@ func indent(s, prefix string) string {
 		b.WriteString(prefix + sc.Text() + "\n")
 	}
 	return b.String()
+}
+
+// freePort returns want when it is free on 127.0.0.1, else a free port chosen by the system.
+func freePort(want int) string {
+	for _, addr := range []string{fmt.Sprintf("127.0.0.1:%d", want), "127.0.0.1:0"} {
+		if ln, err := net.Listen("tcp", addr); err == nil {
+			port := ln.Addr().(*net.TCPAddr).Port
+			ln.Close()
+			return fmt.Sprint(port)
+		}
+	}
+	return fmt.Sprint(want)
 }

@@ -17,6 +17,7 @@ import (
 	"briefd/pdfcheck"
 	"briefd/roster"
 	"briefd/store"
+	"briefd/web"
 )
 
 // services are the long-lived parts wired from the config: the same for run, poll and demo.
@@ -27,6 +28,7 @@ type services struct {
 	pipeline *intake.Pipeline
 	notifier *notify.Notifier
 	wake     chan struct{} // tells the outbox sender that something was queued
+	web      *web.Server   // the dashboard, in `run` and `demo -web`
 }
 
 // buildServices wires checker, watcher, pipeline and notifier by hand.
@@ -97,11 +99,23 @@ const replyMarker = "briefd"
 
 func (s *services) close() { s.checker.Close() }
 
-// pollOnce fetches and processes all new mail, then sends what the outbox holds.
-func (s *services) pollOnce(ctx context.Context) (int, error) {
+// recover finishes what a crash interrupted: staged archive files are moved into place or removed, and
+// raw messages and parts left in the spool are removed (their messages were not recorded and are
+// fetched again). It runs at start, while this process holds the store.
+func (s *services) recover() {
 	if err := s.pipeline.RecoverStaged(); err != nil {
 		s.a.log.Warn("recovering staged archive files", "err", err)
 	}
+	if n, err := intake.CleanSpool(s.a.cfg.Store.Spool); err != nil {
+		s.a.log.Warn("cleaning the spool folder", "err", err)
+	} else if n > 0 {
+		s.a.log.Info("removed files an interrupted run left in the spool folder", "count", n)
+	}
+}
+
+// pollOnce fetches and processes all new mail, then sends what the outbox holds.
+func (s *services) pollOnce(ctx context.Context) (int, error) {
+	s.recover()
 	n, perr := s.watcher.Poll(ctx, s.pipeline.Handle)
 	_, failed, serr := s.notifier.Flush(ctx)
 	if serr == nil && failed > 0 {
@@ -182,21 +196,20 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer s.close()
-	a.log.Info("briefd started", "version", version(), "mailbox", a.cfg.IMAP.Mailbox, "server", a.cfg.IMAP.Server)
+	if s.web, err = s.buildWeb(); err != nil {
+		return err
+	}
+	a.log.Info("briefd started", "version", version(), "mailbox", a.cfg.IMAP.Mailbox, "server", a.cfg.IMAP.Server,
+		"dashboard", "http://"+a.cfg.Web.Listen)
 	return s.run(ctx)
 }
 
 // run runs every loop until ctx is done, then waits for them (each finishes what it has in hand).
 func (s *services) run(ctx context.Context) error {
-	if err := s.pipeline.RecoverStaged(); err != nil {
-		s.a.log.Warn("recovering staged archive files", "err", err)
-	}
+	s.recover()
 	handle := func(ctx context.Context, f *intake.Fetched) error {
 		err := s.pipeline.Handle(ctx, f)
-		select {
-		case s.wake <- struct{}{}:
-		default:
-		}
+		s.poke()
 		return err
 	}
 	var wg sync.WaitGroup
@@ -214,6 +227,9 @@ func (s *services) run(ctx context.Context) error {
 	loop("mailbox watcher", func() error { return s.watcher.Run(ctx, handle) })
 	loop("outbox sender", func() error { return s.notifier.Run(ctx, s.wake) })
 	loop("control socket", func() error { return serveControl(ctx, s.a) })
+	if s.web != nil {
+		loop("dashboard", func() error { return s.web.ListenAndServe(ctx) })
+	}
 	wg.Wait()
 	close(errs)
 	var all []error

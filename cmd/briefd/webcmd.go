@@ -1,0 +1,62 @@
+package main
+
+import (
+	"time"
+
+	"briefd/store"
+	"briefd/web"
+)
+
+// buildWeb wires the dashboard to the daemon's store, roster and actions.
+func (s *services) buildWeb() (*web.Server, error) {
+	a := s.a
+	return web.New(web.Options{
+		Listen:     a.cfg.Web.Listen,
+		Password:   a.cfg.Web.value,
+		Location:   a.cfg.location,
+		OfficeName: a.cfg.Office.Name,
+		Roster:     a.R,
+		Assign: func(receipt, unit string, learn bool) error {
+			_, err := assign(a, receipt, unit, learn)
+			return err
+		},
+		Resend: func(receipt string) error {
+			_, err := a.st.Requeue(receipt, a.now())
+			s.poke()
+			return err
+		},
+		Health:        s.health,
+		Now:           a.now,
+		MailboxMaxAge: max(15*time.Minute, 3*a.cfg.IMAP.pollInterval),
+	}, a.st, a.archive, a.log)
+}
+
+// poke wakes the outbox sender.
+func (s *services) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// health reports the watcher and the outbox for /readyz and /metrics.
+func (s *services) health() web.Health {
+	ws := s.watcher.Stats()
+	h := web.Health{LastMailboxOK: ws.LastOK, MailboxErrors: ws.Errors, Reconnects: ws.Reconnects}
+	if h.LastMailboxOK.IsZero() {
+		if t, ok, err := s.a.st.Mark("imap:last_ok"); err == nil && ok {
+			h.LastMailboxOK = t
+		}
+	}
+	items, err := s.a.st.Outbox(func(it *store.OutboxItem) bool { return it.State == store.OutQueued || it.State == store.OutFailed })
+	if err == nil {
+		for _, it := range items {
+			if it.State == store.OutQueued {
+				h.OutboxDepth++
+			} else {
+				h.OutboxFailed++
+			}
+		}
+	}
+	return h
+}
