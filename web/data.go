@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -12,10 +13,13 @@ import (
 )
 
 // snapshot is one computed view of every receipt: what the overview, the lists and /metrics need. Reading
-// and decoding every receipt is the expensive part of a page, so a snapshot is shared by the requests of a
-// short while (Options.CacheFor) and dropped at once after the dashboard changes something.
+// and decoding every receipt is the expensive part of a page (15-50 µs a receipt), so a snapshot is shared
+// by later requests while the database file has not changed and it is younger than Options.CacheFor.
+// When the file changed (new mail) or it is older, requests still get it while a new one is built in the
+// background, up to 10×CacheFor; the dashboard's own actions drop it, so their effect shows at once.
 type snapshot struct {
 	built    time.Time
+	version  string // storeVersion when it was built
 	ros      *roster.Roster
 	newest   []*store.Receipt // newest first (by Received, then number)
 	search   []string         // lower-cased subject, sender, filenames, number; parallel to newest
@@ -33,17 +37,85 @@ func (s *Server) snapshot() (*snapshot, error) {
 	s.mu.Lock()
 	sn := s.snap
 	s.mu.Unlock()
-	if sn != nil && sn.ros == ros && s.o.CacheFor > 0 && now.Sub(sn.built) < s.o.CacheFor && !now.Before(sn.built) {
+	if sn != nil && sn.ros == ros && s.o.CacheFor > 0 && !now.Before(sn.built) {
+		age := now.Sub(sn.built)
+		fresh := age < s.o.CacheFor && sn.version != "" && sn.version == s.storeVersion()
+		if fresh {
+			return sn, nil
+		}
+		// Stale but recent: answer with it and read the store again in the background, so that a mail
+		// arriving does not make the next page wait for every receipt to be decoded.
+		if age < 10*s.o.CacheFor {
+			s.refresh()
+			return sn, nil
+		}
+	}
+	return s.rebuild(ros)
+}
+
+// rebuild reads every receipt now. One build runs at a time; requests that waited for it use its result.
+func (s *Server) rebuild(ros *roster.Roster) (*snapshot, error) {
+	s.mu.Lock()
+	gen := s.builds
+	s.mu.Unlock()
+	s.build.Lock()
+	defer s.build.Unlock()
+	s.mu.Lock()
+	sn := s.snap
+	again := s.builds != gen
+	s.mu.Unlock()
+	if again && sn != nil && sn.ros == ros { // built while this request waited
 		return sn, nil
 	}
-	sn, err := buildSnapshot(s.st, ros, now)
+	ver := s.storeVersion() // before reading: a write during the build makes the next request build again
+	sn, err := buildSnapshot(s.st, ros, s.o.Now())
 	if err != nil {
 		return nil, err
 	}
+	sn.version = ver
 	s.mu.Lock()
 	s.snap = sn
+	s.builds++
 	s.mu.Unlock()
 	return sn, nil
+}
+
+// refresh starts a background rebuild unless one is running.
+func (s *Server) refresh() {
+	s.mu.Lock()
+	if s.refreshing {
+		s.mu.Unlock()
+		return
+	}
+	s.refreshing = true
+	s.mu.Unlock()
+	go func() {
+		defer func() {
+			s.mu.Lock()
+			s.refreshing = false
+			s.mu.Unlock()
+		}()
+		if _, err := s.rebuild(s.o.Roster()); err != nil {
+			s.log.Warn("web: reading receipts", "err", err)
+		}
+	}()
+}
+
+// storeVersion changes whenever the database is written: every bbolt commit writes the file, which moves
+// its modification time. Read before a snapshot is built, a write during the build makes the next request
+// build again. "" when the file cannot be read (never cached).
+func (s *Server) storeVersion() string {
+	st, err := os.Stat(s.st.Path())
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf("%d/%d", st.ModTime().UnixNano(), st.Size())
+}
+
+// Warm builds the view of all receipts ahead of the first request (ListenAndServe calls it).
+func (s *Server) Warm() error {
+	_, err := s.snapshot()
+	return err
 }
 
 // dropSnapshot makes the next request read the store again (after assign and resend).

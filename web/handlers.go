@@ -579,9 +579,12 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) {
 
 type pendingPage struct {
 	base
-	Rows  []receiptRow
-	Units []roster.Unit
-	Done  string
+	Rows     []receiptRow
+	Units    []roster.Unit
+	Page     int
+	Pages    int
+	PrevHref string
+	NextHref string
 }
 
 func (s *Server) pendingList(w http.ResponseWriter, r *http.Request) {
@@ -592,8 +595,18 @@ func (s *Server) pendingList(w http.ResponseWriter, r *http.Request) {
 	}
 	p := pendingPage{base: s.base(w, r, "待确认", "pending"), Units: sn.ros.Units()}
 	p.Pending = len(sn.pending)
-	for _, rec := range sn.pending {
+	size := s.o.PageSize
+	p.Pages = max(1, (len(sn.pending)+size-1)/size)
+	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	p.Page = min(max(1, page), p.Pages)
+	for _, rec := range sn.pending[(p.Page-1)*size : min(p.Page*size, len(sn.pending))] {
 		p.Rows = append(p.Rows, s.receiptRow(sn.ros, rec))
+	}
+	if p.Page > 1 {
+		p.PrevHref = fmt.Sprintf("/pending?page=%d", p.Page-1)
+	}
+	if p.Page < p.Pages {
+		p.NextHref = fmt.Sprintf("/pending?page=%d", p.Page+1)
 	}
 	if n := r.URL.Query().Get("done"); receiptNumber.MatchString(n) {
 		if rec, err := s.st.Receipt(n); err == nil && rec.Unit != "" {

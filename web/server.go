@@ -60,8 +60,10 @@ type Options struct {
 	SessionTTL time.Duration
 	// PageSize is the number of receipts per page in 收件记录. Default 50.
 	PageSize int
-	// CacheFor is how long a computed view of all receipts is reused by later requests; the dashboard's
-	// own actions drop it at once. Default 2s; negative disables the cache.
+	// CacheFor is how long a computed view of all receipts is reused while the database file has not
+	// changed. After a change (or when older) it is still shown, for up to 10×CacheFor, while a new one is
+	// read in the background; the dashboard's own actions drop it at once. Default 30s; negative disables
+	// the cache (every page reads every receipt).
 	CacheFor time.Duration
 }
 
@@ -85,10 +87,13 @@ type Server struct {
 	tpl  *templates
 	h    http.Handler
 
-	mu       sync.Mutex
-	sessions map[string]time.Time // session token -> expiry
-	fails    map[string]*failWindow
-	snap     *snapshot
+	build      sync.Mutex // held while a snapshot is built
+	mu         sync.Mutex
+	sessions   map[string]time.Time // session token -> expiry
+	fails      map[string]*failWindow
+	snap       *snapshot
+	refreshing bool   // a background rebuild runs
+	builds     uint64 // snapshots built so far
 }
 
 type failWindow struct {
@@ -143,7 +148,7 @@ func New(o Options, st *store.Store, arch store.Archive, log *slog.Logger) (*Ser
 		o.PageSize = 50
 	}
 	if o.CacheFor == 0 {
-		o.CacheFor = 2 * time.Second
+		o.CacheFor = 30 * time.Second
 	}
 	if o.OfficeName == "" {
 		o.OfficeName = "简报收取"
@@ -191,6 +196,11 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	s.log.Info("web dashboard listening", "addr", "http://"+ln.Addr().String(), "login", s.o.Password != "")
+	go func() {
+		if err := s.Warm(); err != nil {
+			s.log.Warn("web: reading receipts", "err", err)
+		}
+	}()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

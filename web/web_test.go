@@ -748,3 +748,58 @@ func TestContentDisposition(t *testing.T) {
 		}
 	}
 }
+
+// The view of all receipts is reused while the database does not change; a change made elsewhere (the
+// intake, `briefd assign`) shows after a background read, and the dashboard's own actions show at once.
+func TestSnapshotCache(t *testing.T) {
+	f, s, c := setup(t, func(o *Options) { o.CacheFor = 0 }) // the default
+	cell := func() string {
+		_, body := c.get("/")
+		m := regexp.MustCompile(`data-unit="shenchi" data-period="zjdh-study/2022-01">(?:<a [^>]*>)?([^<]+)<`).FindStringSubmatch(body)
+		if m == nil {
+			t.Fatal("no 神池 cell")
+		}
+		return m[1]
+	}
+	waitRefresh := func() {
+		for range 500 {
+			s.mu.Lock()
+			busy := s.refreshing
+			s.mu.Unlock()
+			if !busy {
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		t.Fatal("background refresh did not end")
+	}
+	if got := cell(); got != "未报送" {
+		t.Fatalf("before: %s", got)
+	}
+	builds := s.builds
+	cell()
+	if s.builds != builds {
+		t.Error("the snapshot was built again although nothing changed")
+	}
+	time.Sleep(20 * time.Millisecond) // past the file system's time stamp granularity
+	n := f.named["pending"]
+	if err := f.st.UpdateReceipt(n, func(r *store.Receipt) error {
+		r.Unit, r.Campaign, r.Period, r.Match = "shenchi", "zjdh-study", "2022-01", "manual"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	cell() // may still be the old view; starts the read
+	waitRefresh()
+	if got := cell(); got != "已报送" {
+		t.Errorf("after a change elsewhere and a refresh: %s, want 已报送", got)
+	}
+	// The dashboard's own action shows on the next page at once.
+	tok := c.csrf("/pending")
+	resp, _ := c.post("/receipts/"+n+"/assign", url.Values{"csrf": {tok}, "unit": {"daixian"}})
+	wantStatus(t, "assign", resp, http.StatusSeeOther)
+	_, body := c.get("/")
+	if !strings.Contains(body, `data-unit="shenchi" data-period="zjdh-study/2022-01">未报送`) {
+		t.Error("the assign to 代县 does not show at once")
+	}
+}

@@ -1,0 +1,288 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/chromedp"
+)
+
+// chromium returns the browser to drive: $BRIEFD_CHROMIUM, else Debian's /usr/bin/chromium. Without one
+// the browser tests are skipped, except under CI, where they must run.
+func chromium(t *testing.T) string {
+	t.Helper()
+	p := os.Getenv("BRIEFD_CHROMIUM")
+	if p == "" {
+		p = "/usr/bin/chromium"
+	}
+	if _, err := exec.LookPath(p); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI is set but there is no browser at %s (apt-get install chromium fonts-noto-cjk): %v", p, err)
+		}
+		t.Skipf("browser tests skipped: no chromium at %s (apt-get install chromium; or set BRIEFD_CHROMIUM)", p)
+	}
+	return p
+}
+
+// screenshotDir is where the screenshots go: $BRIEFD_SCREENSHOTS (kept), else a folder of the test.
+func screenshotDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("BRIEFD_SCREENSHOTS")
+	if dir == "" {
+		dir = t.TempDir()
+		t.Logf("screenshots in %s (removed after the test; set BRIEFD_SCREENSHOTS=DIR to keep them)", dir)
+	} else {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		abs, _ := filepath.Abs(dir)
+		t.Logf("screenshots in %s", abs)
+	}
+	return dir
+}
+
+// newBrowser starts headless chromium with a fresh profile, no network of its own and no sandbox (tests
+// run in containers, often as root).
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	exe := chromium(t)
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-default-apps", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.Flag("force-color-profile", "srgb"),
+		chromedp.Flag("lang", "zh-CN"),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 800),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
+	t.Cleanup(func() {
+		cancelCtx()
+		cancelAlloc()
+	})
+	if err := chromedp.Do(ctx); err != nil { // starts the browser; no timeout on this first call
+		t.Fatalf("starting %s: %v", exe, err)
+	}
+	return ctx
+}
+
+func do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(tctx, steps...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	tctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(tctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("text of %s: %v", sel, err)
+	}
+	return strings.TrimSpace(s)
+}
+
+var viewports = []struct {
+	name          string
+	width, height int64
+	mobile        bool
+}{{"1280x800", 1280, 800, false}, {"390x844", 390, 844, true}}
+
+// shoot saves the viewport and the whole page of the current page at both sizes, then goes back to the
+// desktop size.
+func shoot(t *testing.T, ctx context.Context, dir, name string) {
+	t.Helper()
+	for _, v := range viewports {
+		var opts []chromedp.EmulateViewportOption
+		if v.mobile {
+			opts = append(opts, chromedp.EmulateMobile, chromedp.EmulatePortrait, chromedp.EmulateTouch)
+		}
+		do(t, ctx, "viewport "+v.name, chromedp.EmulateViewport(v.width, v.height, opts...), chromedp.Sleep(150*time.Millisecond))
+		tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		shot, err := chromedp.Run(tctx, chromedp.CaptureScreenshot())
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, fmt.Sprintf("%s-%s.png", name, v.name)), shot, 0o644)
+		}
+		if err == nil {
+			shot, err = chromedp.Run(tctx, chromedp.FullScreenshot(100))
+		}
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, fmt.Sprintf("%s-%s-full.png", name, v.name)), shot, 0o644)
+		}
+		cancel()
+		if err != nil {
+			t.Fatalf("screenshot %s %s: %v", name, v.name, err)
+		}
+	}
+	do(t, ctx, "desktop viewport", chromedp.EmulateViewport(1280, 800))
+}
+
+// TestBrowser drives the dashboard in chromium as the office would: log in, read the matrix, open a
+// receipt, download its PDF, assign a mail from an unregistered sender and see the matrix change. It saves
+// screenshots of every page at 1280×800 and 390×844.
+func TestBrowser(t *testing.T) {
+	ctx := newBrowser(t)
+	dir := screenshotDir(t)
+	f := newFixture(t)
+	f.seed()
+	o := f.options()
+	o.Password = "忻州2022"
+	o.CacheFor = 0 // the default cache, as the daemon runs it
+	ts := httptest.NewServer(f.server(o).Handler())
+	t.Cleanup(ts.Close)
+	u := ts.URL
+
+	// Login.
+	do(t, ctx, "open the dashboard", chromedp.Navigate(u+"/"), chromedp.WaitVisible(chromedp.CSS(`input[name="password"]`)))
+	shoot(t, ctx, dir, "0-login")
+	do(t, ctx, "wrong password",
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), "nope"),
+		chromedp.Click(chromedp.CSS(`form[action="/login"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`p.error`)))
+	if got := text(t, ctx, "p.error"); got != "密码不对。" {
+		t.Errorf("after a wrong password: %q", got)
+	}
+	do(t, ctx, "log in",
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), "忻州2022"),
+		chromedp.Click(chromedp.CSS(`form[action="/login"] button`)),
+		chromedp.WaitVisible(chromedp.ID("matrix")))
+
+	// The matrix.
+	shenchi := `td[data-unit="shenchi"][data-period="zjdh-study/2022-01"]`
+	for sel, want := range map[string]string{
+		`td[data-unit="xinfu"][data-period="zjdh-study/2022-01"]`:     "已报送",
+		`td[data-unit="yuanping"][data-period="zjdh-study/2022-01"]`:  "逾期报送",
+		`td[data-unit="dingxiang"][data-period="zjdh-study/2022-01"]`: "未通过",
+		shenchi: "未报送",
+		`td[data-unit="xinfu"][data-period="zjdh-monthly/2022-03"]`: "未报送",
+		`td[data-unit="wutai"][data-period="zjdh-monthly/2022-01"]`: "—",
+	} {
+		if got := text(t, ctx, sel); got != want {
+			t.Errorf("matrix %s: %q, want %q", sel, got, want)
+		}
+	}
+	shoot(t, ctx, dir, "1-overview")
+
+	// Open a receipt from the matrix and download its PDF.
+	n := f.named["xinfu-study"]
+	do(t, ctx, "open a receipt", chromedp.Click(chromedp.CSS(`td[data-unit="xinfu"][data-period="zjdh-study/2022-01"] a`)),
+		chromedp.WaitVisible(chromedp.CSS(`table.attachments`)))
+	if got := text(t, ctx, "h1"); got != "回执 "+n {
+		t.Errorf("receipt page heading %q", got)
+	}
+	if got := text(t, ctx, "h2.subject"); got != "忻府区学习贯彻全省职教大会精神情况简报" {
+		t.Errorf("receipt subject %q", got)
+	}
+	shoot(t, ctx, dir, "2-receipt")
+
+	dl := t.TempDir()
+	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if _, err := chromedp.CallBrowser(tctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: dl, EventsEnabled: ptr(true)}); err != nil {
+		t.Fatalf("download behaviour: %v", err)
+	}
+	progress := chromedp.BrowserEvents(tctx, browser.DownloadProgress)
+	begin := chromedp.BrowserEvents(tctx, browser.DownloadWillBegin)
+	do(t, ctx, "click 下载 PDF", chromedp.Click(chromedp.CSS(`a[href="/receipts/`+n+`/files/1"]`)))
+	var suggested string
+	for ev, err := range begin {
+		if err != nil {
+			t.Fatalf("download: %v", err)
+		}
+		suggested = ev.SuggestedFilename
+		break
+	}
+	var saved string
+	for ev, err := range progress {
+		if err != nil {
+			t.Fatalf("download: %v", err)
+		}
+		if ev.State == browser.DownloadProgressStateCompleted {
+			saved = filepath.Join(dl, ev.GUID)
+			break
+		}
+		if ev.State == browser.DownloadProgressStateCanceled {
+			t.Fatal("download cancelled")
+		}
+	}
+	got, err := os.ReadFile(saved)
+	if err != nil {
+		t.Fatalf("downloaded file: %v", err)
+	}
+	if !bytes.Equal(got, f.pdfs[n]) {
+		t.Errorf("downloaded %d bytes that differ from the archived PDF (%d bytes)", len(got), len(f.pdfs[n]))
+	}
+	if suggested != "忻府区学习贯彻全省职教大会精神情况简报.pdf" {
+		t.Errorf("the browser offers the name %q", suggested)
+	}
+
+	// The other pages.
+	do(t, ctx, "收件记录", chromedp.Navigate(u+"/receipts"), chromedp.WaitVisible(chromedp.CSS("table.receipts")))
+	shoot(t, ctx, dir, "3-receipts")
+	do(t, ctx, "收件记录 filtered", chromedp.SetValue(chromedp.CSS(`select[name="verdict"]`), "rejected"),
+		chromedp.Click(chromedp.CSS(`form.filters button`)),
+		chromedp.WaitReady(chromedp.CSS(`select[name="verdict"] option[value="rejected"][selected]`))) // the new page
+	if got := text(t, ctx, "p.hint"); !strings.HasPrefix(got, "共 3 封") {
+		t.Errorf("filter by verdict: %q", got)
+	}
+	do(t, ctx, "the hostile subject", chromedp.Navigate(u+"/receipts/"+f.named["script"]), chromedp.WaitVisible(chromedp.CSS("h2.subject")))
+	if got := text(t, ctx, "h2.subject"); got != "<script>alert(1)</script>" {
+		t.Errorf("hostile subject shown as %q", got)
+	}
+	do(t, ctx, "单位", chromedp.Navigate(u+"/units"), chromedp.WaitVisible(chromedp.CSS("#u-xinfu")))
+	shoot(t, ctx, dir, "5-units")
+
+	// Assign the unregistered mail to 神池 and see the matrix change.
+	p := f.named["pending"]
+	row := "#r-" + p
+	do(t, ctx, "待确认", chromedp.Navigate(u+"/pending"), chromedp.WaitVisible(chromedp.CSS(row)))
+	shoot(t, ctx, dir, "4-pending")
+	do(t, ctx, "assign",
+		chromedp.SetValue(chromedp.CSS(row+` select[name="unit"]`), "shenchi"),
+		chromedp.Click(chromedp.CSS(row+` input[name="learn"]`)),
+		chromedp.Click(chromedp.CSS(row+` button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("p.flash")))
+	if got := text(t, ctx, "p.flash"); got != p+" 已分配给 神池县教育科技局。" {
+		t.Errorf("after the assign: %q", got)
+	}
+	do(t, ctx, "the mail left 待确认", chromedp.WaitNotPresent(chromedp.CSS(row)))
+	do(t, ctx, "back to 总览", chromedp.Click(chromedp.CSS(`nav a[href="/"]`)), chromedp.WaitVisible(chromedp.ID("matrix")))
+	if got := text(t, ctx, shenchi); got != "已报送" {
+		t.Errorf("神池 after the assign: %q, want 已报送", got)
+	}
+	if l, _ := f.st.Learned(); l["zhangsan1987@qq.com"] != "shenchi" {
+		t.Errorf("the address was not registered: %v", l)
+	}
+	shoot(t, ctx, dir, "6-overview-after-assign")
+
+	// Log out.
+	do(t, ctx, "log out", chromedp.Click(chromedp.CSS(`form.logout button`)), chromedp.WaitVisible(chromedp.CSS(`input[name="password"]`)))
+	do(t, ctx, "pages need the login again", chromedp.Navigate(u+"/units"), chromedp.WaitVisible(chromedp.CSS(`input[name="password"]`)))
+}
+
+func ptr[T any](v T) *T { return &v }
