@@ -630,7 +630,7 @@ type unitCard struct {
 	roster.Unit
 	Learned []string
 	Dues    []unitDue
-	Owing   int // periods still missing or rejected
+	Owing   int // periods past their due date still missing or rejected
 }
 
 type unitsPage struct {
@@ -661,7 +661,9 @@ func (s *Server) unitList(w http.ResponseWriter, r *http.Request) {
 			p.Cards[i].Learned = append(p.Cards[i].Learned, addr)
 		}
 	}
+	today := roster.DateOf(s.o.Now().In(s.o.Location))
 	for _, ps := range sn.status {
+		due, _ := roster.ParseDate(ps.Due)
 		for _, us := range ps.Units {
 			i, ok := idx[us.Unit]
 			if !ok {
@@ -670,7 +672,7 @@ func (s *Server) unitList(w http.ResponseWriter, r *http.Request) {
 			c := &p.Cards[i]
 			c.Dues = append(c.Dues, unitDue{Title: ps.Title, Period: ps.Period, Due: ps.Due, State: us.State,
 				Receipt: us.Receipt, At: s.fmtTime(us.At), Tries: us.Tries})
-			if us.State == roster.StateMissing || us.State == roster.StateRejected {
+			if (us.State == roster.StateMissing || us.State == roster.StateRejected) && due.Before(today) {
 				c.Owing++
 			}
 		}

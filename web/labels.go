@@ -53,7 +53,7 @@ var funcs = template.FuncMap{
 	"unitKindWord": unitKindWord,
 	"size":         humanSize,
 	"httpURL":      httpURL,
-	"add":          func(a, b int) int { return a + b },
+	"authWord":     authWord,
 }
 
 // stateWord names a unit's state in a period, as `briefd status` does.
@@ -135,6 +135,19 @@ func matchWord(s string) string {
 		return "人工指定"
 	case roster.MatchNone, "":
 		return "未匹配"
+	}
+	return s
+}
+
+// authWord names the sender authentication the receiving server recorded.
+func authWord(s string) string {
+	switch s {
+	case "pass":
+		return "通过（SPF/DKIM）"
+	case "fail":
+		return "未通过：发件人可能是伪造的"
+	case "none":
+		return "无"
 	}
 	return s
 }

@@ -125,7 +125,7 @@ func TestPages(t *testing.T) {
 		{"回执详情 with rejected file", "/receipts/" + f.named["dingxiang-docx"], []string{"不可用", "Word 文档", "请另存为 PDF"}},
 		{"回执详情 with a cloud link", "/receipts/" + f.named["fanshi-link"], []string{`href="https://mail.qq.com/cgi-bin/ftnExs_download?k=abc123&amp;t=exs_ftn_download"`, "发送失败", "550 5.1.1"}},
 		{"待确认", "/pending", []string{"<h1>待确认</h1>", f.named["pending"], "zhangsan1987@qq.com", "同时登记该邮箱", f.named["malformed"]}},
-		{"单位", "/units", []string{"<h1>单位</h1>", "忻州市职业技术学校", "xinfu-jky@example.cn", "学校", "期未完成"}},
+		{"单位", "/units", []string{"<h1>单位</h1>", "忻州市职业技术学校", "xinfu-jky@example.cn", "学校", "期逾期未报"}},
 		{"404", "/nope", []string{"没有这个页面"}},
 		{"unknown receipt", "/receipts/JB2022-9999", []string{"没有这个回执编号"}},
 	}
@@ -583,7 +583,7 @@ func TestExport(t *testing.T) {
 
 func TestReceiptFilters(t *testing.T) {
 	f, _, c := setup(t, func(o *Options) { o.PageSize = 4 })
-	count := func(body string) int { return strings.Count(body, `<td data-label="回执编号">`) }
+	count := func(body string) int { return strings.Count(body, `<td data-label="回执编号" class="nowrap">`) }
 	tests := []struct {
 		query string
 		want  int
