@@ -27,8 +27,9 @@ type services struct {
 	watcher  *intake.Watcher
 	pipeline *intake.Pipeline
 	notifier *notify.Notifier
-	wake     chan struct{} // tells the outbox sender that something was queued
-	web      *web.Server   // the dashboard, in `run` and `demo -web`
+	schedule *notify.Scheduler // weekly summary, reminders, health alert
+	wake     chan struct{}     // tells the outbox sender that something was queued
+	web      *web.Server       // the dashboard, in `run` and `demo -web`
 }
 
 // buildServices wires checker, watcher, pipeline and notifier by hand.
@@ -87,6 +88,9 @@ func buildServices(a *app, progress io.Writer) (*services, error) {
 		PerSenderPerHour: cfg.Replies.PerSenderPerHour, TemplateDir: cfg.Replies.Templates,
 		ReasonText: pdfcheck.ReasonText, Marker: replyMarker, Now: a.now, SaveSent: saveSent, MaxMessage: cfg.Limits.maxMessage,
 	}, a.st, a.R(), sender, a.log)
+	if err == nil {
+		s.schedule, err = newScheduler(a, s.notifier)
+	}
 	if err != nil {
 		s.checker.Close()
 		return nil, err
@@ -213,7 +217,7 @@ func (s *services) run(ctx context.Context) error {
 		return err
 	}
 	var wg sync.WaitGroup
-	errs := make(chan error, 4)
+	errs := make(chan error, 8)
 	loop := func(name string, fn func() error) {
 		wg.Add(1)
 		go func() {
@@ -227,6 +231,7 @@ func (s *services) run(ctx context.Context) error {
 	loop("mailbox watcher", func() error { return s.watcher.Run(ctx, handle) })
 	loop("outbox sender", func() error { return s.notifier.Run(ctx, s.wake) })
 	loop("control socket", func() error { return serveControl(ctx, s.a) })
+	loop("scheduler", func() error { return s.schedule.Run(ctx, s.wake) })
 	if s.web != nil {
 		loop("dashboard", func() error { return s.web.ListenAndServe(ctx) })
 	}

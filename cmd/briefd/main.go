@@ -52,6 +52,8 @@ func commands() []command {
 		{"config", "config check: load and validate the config, print it with secrets hidden", cmdConfig},
 		{"receipts", "list receipts (-json, -campaign, -unit, -since)", cmdReceipts},
 		{"status", "who has / has not reported, per campaign and period (-json)", cmdStatus},
+		{"summary", "print this week's summary mail (-send queues it now)", cmdSummary},
+		{"export", "export -o FILE: receipts and status as .xlsx or .csv (-format, -campaign)", cmdExport},
 		{"assign", "assign RECEIPT UNIT: give an unmatched receipt to a unit (-learn registers the address)", cmdAssign},
 		{"resend", "resend RECEIPT: queue the receipt reply again", cmdResend},
 		{"doctor", "try the configured IMAP and SMTP servers (nothing is sent or changed) and say what to fix", cmdDoctor},
