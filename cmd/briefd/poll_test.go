@@ -131,4 +131,17 @@ func TestPollDovecot(t *testing.T) {
 	if slices.ContainsFunc(rs, func(r *store.Receipt) bool { return r.Raw == "" }) {
 		t.Errorf("a receipt without its raw copy")
 	}
+	// `briefd resend` queues the reply again; the next poll sends it once more, to the same sender only.
+	var out, errb bytes.Buffer
+	if code := runMain(context.Background(), &env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }},
+		[]string{"resend", "-config", cfgPath, rs[1].Number}); code != 0 {
+		t.Fatalf("resend exit %d: %s%s", code, out.String(), errb.String())
+	}
+	if code, out := poll(); code != 0 {
+		t.Fatalf("poll after resend exit %d\n%s", code, out)
+	}
+	all := sink.Messages()
+	if len(all) != len(msgs)+1 || all[len(all)-1].To[0] != rs[1].From {
+		t.Errorf("after resend: %d messages, last to %v; want one more to %s", len(all), all[len(all)-1].To, rs[1].From)
+	}
 }
