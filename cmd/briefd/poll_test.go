@@ -132,10 +132,10 @@ func TestPollDovecot(t *testing.T) {
 		t.Errorf("a receipt without its raw copy")
 	}
 	// `briefd resend` queues the reply again; the next poll sends it once more, to the same sender only.
-	var out, errb bytes.Buffer
-	if code := runMain(context.Background(), &env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }},
+	var rout bytes.Buffer
+	if code := runMain(context.Background(), &env{stdout: &rout, stderr: &rout, getenv: func(string) string { return "" }},
 		[]string{"resend", "-config", cfgPath, rs[1].Number}); code != 0 {
-		t.Fatalf("resend exit %d: %s%s", code, out.String(), errb.String())
+		t.Fatalf("resend exit %d: %s", code, rout.String())
 	}
 	if code, out := poll(); code != 0 {
 		t.Fatalf("poll after resend exit %d\n%s", code, out)
