@@ -187,8 +187,13 @@ func (s *SMTPSender) Send(ctx context.Context, from string, to []string, msg []b
 	}
 	// Cancelling ctx (or the whole-delivery bound) closes the connection, which ends any step at once.
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	defer stop()
-	defer conn.Close()
+	quitting := false // after the 250, a goroutine says QUIT and closes the connection
+	defer func() {
+		if !quitting {
+			stop()
+			conn.Close()
+		}
+	}()
 
 	// go-smtp allows 5 minutes per command by default and none while the message is written: cap every
 	// deadline it sets (and every "no deadline") at one Timeout from now.
@@ -206,7 +211,11 @@ func (s *SMTPSender) Send(ctx context.Context, from string, to []string, msg []b
 	}
 	c.CommandTimeout = s.o.Timeout
 	c.SubmissionTimeout = s.o.Timeout
-	defer c.Close()
+	defer func() {
+		if !quitting {
+			c.Close()
+		}
+	}()
 	if err := c.Hello(s.o.HelloName); err != nil {
 		return stageErr("hello", err)
 	}
@@ -247,8 +256,16 @@ func (s *SMTPSender) Send(ctx context.Context, from string, to []string, msg []b
 	if err := w.Close(); err != nil {
 		return stageErr("data", err)
 	}
-	// 250: the server has the message. What follows cannot undo that, so its errors are ignored.
-	c.Quit() //nolint:errcheck // the message is delivered
+	// 250: the server has the message. What follows cannot undo that, so its errors are ignored. QUIT
+	// is said in the background (bounded by CommandTimeout) so that the caller records the delivery at
+	// once: a crash between the 250 and that record sends the message again, and waiting for the
+	// server's goodbye would only widen that window.
+	stop()
+	quitting = true
+	go func() {
+		defer conn.Close()
+		c.Quit() //nolint:errcheck // the message is delivered
+	}()
 	return nil
 }
 
