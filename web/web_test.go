@@ -776,9 +776,14 @@ func TestSnapshotCache(t *testing.T) {
 	if got := cell(); got != "未报送" {
 		t.Fatalf("before: %s", got)
 	}
-	builds := s.builds
+	nbuilds := func() uint64 {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.builds
+	}
+	builds := nbuilds()
 	cell()
-	if s.builds != builds {
+	if nbuilds() != builds {
 		t.Error("the snapshot was built again although nothing changed")
 	}
 	time.Sleep(20 * time.Millisecond) // past the file system's time stamp granularity
