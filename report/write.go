@@ -51,14 +51,12 @@ func WriteXLSX(w io.Writer, sheets []Sheet) error {
 		sheets = []Sheet{{Name: "空", Rows: [][]any{{"（没有数据）"}}}}
 	}
 	used := map[string]bool{}
-	first := ""
 	for i, sh := range sheets {
 		name := sheetName(sh.Name, used)
 		if i == 0 {
 			if err := f.SetSheetName("Sheet1", name); err != nil {
 				return fmt.Errorf("report: xlsx sheet %q: %w", name, err)
 			}
-			first = name
 		} else if _, err := f.NewSheet(name); err != nil {
 			return fmt.Errorf("report: xlsx sheet %q: %w", name, err)
 		}
@@ -104,9 +102,7 @@ func WriteXLSX(w io.Writer, sheets []Sheet) error {
 			return fmt.Errorf("report: xlsx sheet %q: %w", name, err)
 		}
 	}
-	if idx, err := f.GetSheetIndex(first); err == nil {
-		f.SetActiveSheet(idx)
-	}
+	// The first sheet is the active one already; SetActiveSheet would parse every streamed sheet back.
 	if err := f.Write(w); err != nil {
 		return fmt.Errorf("report: write xlsx: %w", err)
 	}
