@@ -20,7 +20,8 @@ import (
 )
 
 // demoConfig is the embedded default the demo runs on: the units of the notice, a once campaign open
-// until five days from now and a monthly one. Servers are the demo's own, on loopback.
+// until five days from now and a monthly one. Servers are the demo's own, on loopback; the weekly summary
+// is due today at midnight, so the demo always shows it.
 const demoConfig = `office:
   name: 忻州市教育局职业教育科（演示）
   address: {{office}}
@@ -31,6 +32,7 @@ imap: {server: "{{imap}}", security: plain, username: office, password_file: "{{
 smtp: {server: "{{smtp}}", security: plain, username: ""}
 store: {path: "{{dir}}/briefd.db", archive: "{{dir}}/archive", spool: "{{dir}}/spool"}
 web: {listen: "127.0.0.1:{{webport}}"}
+summary: {weekday: {{weekday}}, at: "00:00"}
 log: {level: warn}
 units:
   - {id: xinfu, name: 忻府区教育科技局, aliases: [忻府区], emails: [xinfu-jky@example.cn], kind: county}
@@ -121,17 +123,28 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintln(e.stdout)
 
-	msgs := sink.Messages()
-	fmt.Fprintf(e.stdout, "== %d receipt replies were sent. One of them, as the school reads it:\n\n", len(msgs))
-	for _, m := range msgs {
+	var replies, others []mailtest.SinkMessage
+	for _, m := range sink.Messages() {
+		if bytes.Contains(m.Data, []byte("\r\nAuto-Submitted: auto-replied")) {
+			replies = append(replies, m)
+		} else {
+			others = append(others, m)
+		}
+	}
+	fmt.Fprintf(e.stdout, "== %d receipt replies were sent. One of them, as the school reads it:\n\n", len(replies))
+	for _, m := range replies {
 		if slices.Contains(m.To, "yuanping-jky@example.cn") {
 			fmt.Fprintln(e.stdout, indent(readableMail(m.Data), "  | "))
 			break
 		}
 	}
-	fmt.Fprintln(e.stdout, "== 报送情况 (status)")
-	if err := printStatus(e.stdout, a, ""); err != nil {
-		return err
+	for _, m := range others {
+		if slices.Contains(m.To, "head@example.cn") { // office.summary_to of the demo config
+			fmt.Fprintln(e.stdout, "== The weekly summary the office receives (with an Excel attachment):")
+			fmt.Fprintln(e.stdout)
+			fmt.Fprintln(e.stdout, indent(readableMail(m.Data), "  | "))
+			break
+		}
 	}
 	fmt.Fprintf(e.stdout, "demo finished in %s\n", time.Since(start).Round(10*time.Millisecond))
 	if *web {
@@ -153,7 +166,7 @@ func writeDemoConfig(dir, imapAddr, smtpAddr string, now time.Time) (string, err
 	now = now.In(loc)
 	day := func(t time.Time) string { return t.Format("2006-01-02") }
 	r := strings.NewReplacer("{{office}}", mailtest.SampleOffice, "{{imap}}", imapAddr, "{{smtp}}", smtpAddr,
-		"{{dir}}", filepath.ToSlash(dir), "{{webport}}", freePort(8080),
+		"{{dir}}", filepath.ToSlash(dir), "{{webport}}", freePort(8080), "{{weekday}}", strings.ToLower(now.Weekday().String()),
 		"{{opens}}", day(now.AddDate(0, 0, -20)), "{{due}}", day(now.AddDate(0, 0, 5)),
 		"{{mopens}}", day(time.Date(now.Year(), now.Month()-2, 1, 0, 0, 0, 0, loc)),
 		"{{muntil}}", day(time.Date(now.Year(), now.Month()+3, 0, 0, 0, 0, 0, loc)))

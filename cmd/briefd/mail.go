@@ -122,10 +122,16 @@ func (s *services) pollOnce(ctx context.Context) (int, error) {
 	s.recover()
 	n, perr := s.watcher.Poll(ctx, s.pipeline.Handle)
 	_, failed, serr := s.notifier.Flush(ctx)
-	if serr == nil && failed > 0 {
+	// An office that runs `poll` from cron instead of the daemon still gets its summary and reminders;
+	// they are composed after the replies went out, so the summary counts what is really pending.
+	if err := s.schedule.Tick(ctx, s.a.now()); err != nil {
+		s.a.log.Warn("scheduled jobs", "err", err)
+	}
+	_, failed2, serr2 := s.notifier.Flush(ctx)
+	if failed += failed2; failed > 0 && serr == nil && serr2 == nil {
 		s.a.log.Warn("some mail could not be sent; it stays in the outbox", "failed", failed)
 	}
-	return n, errors.Join(perr, serr)
+	return n, errors.Join(perr, serr, serr2)
 }
 
 func loadCAs(path string) (*x509.CertPool, error) {

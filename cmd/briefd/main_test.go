@@ -67,7 +67,8 @@ func TestDemo(t *testing.T) {
 			t.Errorf("the demo's output does not name sample %s", s.Name)
 		}
 	}
-	for _, want := range []string{"回执：已收到《原平市简报》", "附件是Word文档，不是PDF", "== 报送情况", "逾期报送", "wait for `briefd assign`"} {
+	for _, want := range []string{"回执：已收到《原平市简报》", "附件是Word文档，不是PDF", "== The weekly summary", "报送情况周报",
+		"逾期报送 1", "待确认来信", "zhang.teacher@example.com"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the demo's output lacks %q", want)
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"briefd/intake"
 	"briefd/notify"
@@ -60,7 +61,7 @@ func cmdSummary(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "主题：%s\n\n%s", sum.Subject, sum.Text)
+	fmt.Fprintf(e.stdout, "主题：%s\n\n%s\n", sum.Subject, strings.TrimRight(sum.Text, "\n"))
 	if *xlsx != "" {
 		f, err := e.createFile(*xlsx)
 		if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"time"
 
+	"briefd/report"
 	"briefd/store"
 	"briefd/web"
 )
@@ -25,6 +26,7 @@ func (s *services) buildWeb() (*web.Server, error) {
 			s.poke()
 			return err
 		},
+		Export:        report.Exporter(a.st, a.R, a.now),
 		Health:        s.health,
 		Now:           a.now,
 		MailboxMaxAge: max(15*time.Minute, 3*a.cfg.IMAP.pollInterval),
