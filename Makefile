@@ -1,7 +1,7 @@
 # Build, test and check briefd. `make check` is what CI runs besides the tests.
 GO ?= go
 
-.PHONY: build test check fuzz bench
+.PHONY: build test check fuzz bench bench-go bench-compare
 
 build:
 	$(GO) build -o briefd ./cmd/briefd
@@ -20,5 +20,12 @@ fuzz:
 	$(GO) test ./pdfcheck -run '^$$' -fuzz FuzzCheck -fuzztime $(FUZZTIME)
 	$(GO) test ./intake -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 
-bench:
+# Go benchmarks, then briefd against mbsync and the admin's scripts on a real Dovecot (bench/run.sh, root,
+# about 7 minutes; BENCH_FLAGS are passed to bench/cmd/benchmail, e.g. BENCH_FLAGS="-n 100 -runs 1").
+bench: bench-go bench-compare
+
+bench-go:
 	$(GO) test ./... -run '^$$' -bench . -benchmem
+
+bench-compare:
+	GO=$(GO) bench/run.sh $(BENCH_FLAGS)

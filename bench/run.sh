@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Benchmarks briefd against what an admin would use instead (issue 10): builds briefd and
+# bench/cmd/benchmail, then benchmail generates a backlog of realistic submissions, loads it into a
+# Dovecot it starts on loopback, and measures `briefd poll`, a plain go-imap fetch, mbsync, and
+# mbsync + munpack + qpdf --check (median of 3 runs each), the IDLE latency of `briefd run`, and
+# status / dashboard over a store of 100,000 receipts. Results: stdout and bench/out/results.md.
+#
+#   bench/run.sh [benchmail flags]      e.g. bench/run.sh -n 100 -runs 1 -receipts 10000
+#
+# Needs root (Dovecot drops to its own users), dovecot-imapd, isync, mpack, qpdf. Bounded by
+# BENCH_TIMEOUT (default 15m); benchmail stops Dovecot and removes its temp folder on exit or signal.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+GO=${GO:-go}
+for p in dovecot doveadm mbsync munpack qpdf; do
+  command -v "$p" >/dev/null || [ -x "/usr/sbin/$p" ] || {
+    echo "bench: $p is missing (apt-get install -y dovecot-imapd isync mpack qpdf)" >&2; exit 1; }
+done
+[ "$(id -u)" = 0 ] || { echo "bench: run as root (Dovecot drops to its own users)" >&2; exit 1; }
+bin=$(mktemp -d "${TMPDIR:-/tmp}/briefd-bench-bin-XXXXXX")
+cleanup() { rm -rf "$bin"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+$GO build -o "$bin/briefd" ./cmd/briefd
+$GO build -o "$bin/benchmail" ./bench/cmd/benchmail
+mkdir -p bench/out
+# timeout sends TERM first: benchmail cleans up; KILL 30 s later if it does not.
+timeout -k 30 "${BENCH_TIMEOUT:-15m}" "$bin/benchmail" run -briefd "$bin/briefd" -out bench/out "$@"
