@@ -54,7 +54,7 @@ func TestCrash(t *testing.T) {
 	ids := appendBacklog(t, dc, samples)
 	t.Logf("%d mails appended to Dovecot in %s", len(ids), time.Since(began).Round(time.Millisecond))
 
-	cfg := writeRelConfig(t, dir, relConfig{IMAP: dc.Addr, SMTP: slow.Addr, User: dc.User, Pass: dc.Pass})
+	cfg := writeRelConfig(t, dir, &relConfig{IMAP: dc.Addr, SMTP: slow.Addr, User: dc.User, Pass: dc.Pass})
 	d := newDaemon(t, exe, cfg, dir)
 	phases := map[string]int{}
 	runStart := time.Now()
@@ -180,11 +180,4 @@ func lastActivity(logPath string) string {
 		}
 	}
 	return "before logging"
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return "…" + s[len(s)-n:]
-	}
-	return s
 }

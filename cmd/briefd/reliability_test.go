@@ -39,10 +39,12 @@ type relConfig struct {
 	SMTPSecurity   string // default plain
 	IMAPCAFile     string
 	ExtraYAMLLines string
+
+	WebListen string // set by writeRelConfig: the dashboard's host:port
 }
 
 // writeRelConfig writes config.yaml and the password files into dir and returns the config's path.
-func writeRelConfig(t testing.TB, dir string, c relConfig) string {
+func writeRelConfig(t testing.TB, dir string, c *relConfig) string {
 	t.Helper()
 	if c.PerSenderHour == 0 {
 		c.PerSenderHour = 10
@@ -84,10 +86,11 @@ func writeRelConfig(t testing.TB, dir string, c relConfig) string {
 		filepath.Join(dir, "data", "archive"), filepath.Join(dir, "data", "spool"))
 	fmt.Fprintf(&b, "limits: {max_message: %s, pdf_timeout: %s}\n", c.MaxMessage, c.PDFTimeout)
 	fmt.Fprintf(&b, "replies: {enabled: true, receipt_prefix: JB, per_sender_per_hour: %d}\n", c.PerSenderHour)
+	c.WebListen = "127.0.0.1:" + freePort(0)
 	if c.WebPass != "" {
-		fmt.Fprintf(&b, "web: {listen: \"127.0.0.1:%s\", password_file: %q}\n", freePort(0), write("web.pass", c.WebPass))
+		fmt.Fprintf(&b, "web: {listen: %q, password_file: %q}\n", c.WebListen, write("web.pass", c.WebPass))
 	} else {
-		fmt.Fprintf(&b, "web: {listen: \"127.0.0.1:%s\"}\n", freePort(0))
+		fmt.Fprintf(&b, "web: {listen: %q}\n", c.WebListen)
 	}
 	b.WriteString("log: {level: info, format: json}\n")
 	b.WriteString(`units:
@@ -397,11 +400,11 @@ func repliesByOriginal(msgs []mailtest.SinkMessage) map[string]int {
 // appendBacklog appends the mails to Dovecot's INBOX and returns their Message-IDs.
 func appendBacklog(t testing.TB, d *mailtest.Dovecot, samples []mailtest.Sample) []string {
 	t.Helper()
+	if _, err := d.AppendAll("INBOX", samples); err != nil {
+		t.Fatal(err)
+	}
 	ids := make([]string, len(samples))
 	for i, s := range samples {
-		if _, err := d.Append("INBOX", s.Raw, s.Date); err != nil {
-			t.Fatal(err)
-		}
 		msg, err := mail.ReadMessage(bytes.NewReader(s.Raw))
 		if err != nil {
 			t.Fatal(err)
@@ -420,4 +423,42 @@ func wantReplies(samples []mailtest.Sample) int {
 		}
 	}
 	return n
+}
+
+// logTimes returns the times of the JSON log records whose msg contains substr, over all starts.
+func (d *daemon) logTimes(substr string) []time.Time {
+	var out []time.Time
+	for _, rec := range d.logLines(substr) {
+		if s, ok := rec["time"].(string); ok {
+			if at, err := time.Parse(time.RFC3339Nano, s); err == nil {
+				out = append(out, at)
+			}
+		}
+	}
+	return out
+}
+
+// waitLog waits until at least n log records' msg contains substr and returns the time of the n-th.
+func (d *daemon) waitLog(substr string, n int, limit time.Duration) (time.Time, error) {
+	deadline := time.Now().Add(limit)
+	for {
+		if ts := d.logTimes(substr); len(ts) >= n {
+			return ts[n-1], nil
+		}
+		if time.Now().After(deadline) {
+			return time.Time{}, fmt.Errorf("%d log records %q within %v, want %d", len(d.logTimes(substr)), substr, limit, n)
+		}
+		if !d.alive() {
+			return time.Time{}, fmt.Errorf("briefd exited while waiting for %q", substr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// tail is the end of a long log, for failure messages.
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
 }
