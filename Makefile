@@ -18,7 +18,9 @@ check:
 FUZZTIME ?= 1m
 fuzz:
 	$(GO) test ./pdfcheck -run '^$$' -fuzz FuzzCheck -fuzztime $(FUZZTIME)
-	$(GO) test ./intake -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
+	$(GO) test ./intake -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./intake -run '^$$' -fuzz '^FuzzFilename$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./roster -run '^$$' -fuzz '^FuzzMatch$$' -fuzztime $(FUZZTIME)
 
 # Go benchmarks, then briefd against mbsync and the admin's scripts on a real Dovecot (bench/run.sh, root,
 # about 7 minutes; BENCH_FLAGS are passed to bench/cmd/benchmail, e.g. BENCH_FLAGS="-n 100 -runs 1").
