@@ -151,7 +151,6 @@ func TestBrowser(t *testing.T) {
 	f.seed()
 	o := f.options()
 	o.Password = "忻州2022"
-	o.CacheFor = 0 // the default cache, as the daemon runs it
 	ts := httptest.NewServer(f.server(o).Handler())
 	t.Cleanup(ts.Close)
 	u := ts.URL

@@ -1,173 +1,159 @@
 package web
 
 import (
+	"cmp"
 	"fmt"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"briefd/roster"
 	"briefd/store"
 )
 
-// snapshot is one computed view of every receipt: what the overview, the lists and /metrics need. Reading
-// and decoding every receipt is the expensive part of a page (15-50 µs a receipt), so a snapshot is shared
-// by later requests while the database file has not changed and it is younger than Options.CacheFor.
-// When the file changed (new mail) or it is older, requests still get it while a new one is built in the
-// background, up to 10×CacheFor; the dashboard's own actions drop it, so their effect shows at once.
-type snapshot struct {
-	built    time.Time
-	version  string // storeVersion when it was built
-	ros      *roster.Roster
-	newest   []*store.Receipt // newest first (by Received, then number)
-	search   []string         // lower-cased subject, sender, filenames, number; parallel to newest
-	pending  []*store.Receipt // unit == "" and not ignored, newest first
-	status   []roster.PeriodStatus
-	verdicts map[string]int
-}
+// Every page computes what it shows from the store's in-memory index of receipts on each request, so a
+// page is never older than the last commit. Only 回执详情 and the downloads read a whole receipt.
+//
+// scan reads the index through store.Entries' keep function and keeps nothing there: Entries would sort
+// what it returns by number (reflection swaps of the whole Entry, about 15 ms for 20,000), an order the
+// lists do not use. keep runs while the store holds the index's lock, which delays the intake's commits,
+// so the visitors here only compare fields and copy; the text search runs on the copies afterwards.
 
-func (s *Server) snapshot() (*snapshot, error) {
-	ros := s.o.Roster()
-	if ros == nil {
-		return nil, fmt.Errorf("web: no roster")
-	}
-	now := s.o.Now()
-	s.mu.Lock()
-	sn := s.snap
-	s.mu.Unlock()
-	if sn != nil && sn.ros == ros && s.o.CacheFor > 0 && !now.Before(sn.built) {
-		age := now.Sub(sn.built)
-		fresh := age < s.o.CacheFor && sn.version != "" && sn.version == s.storeVersion()
-		if fresh {
-			return sn, nil
-		}
-		// Stale but recent: answer with it and read the store again in the background, so that a mail
-		// arriving does not make the next page wait for every receipt to be decoded.
-		if age < 10*s.o.CacheFor {
-			s.refresh()
-			return sn, nil
-		}
-	}
-	return s.rebuild(ros)
-}
-
-// rebuild reads every receipt now. One build runs at a time; requests that waited for it use its result.
-func (s *Server) rebuild(ros *roster.Roster) (*snapshot, error) {
-	s.mu.Lock()
-	gen := s.builds
-	s.mu.Unlock()
-	s.build.Lock()
-	defer s.build.Unlock()
-	s.mu.Lock()
-	sn := s.snap
-	again := s.builds != gen
-	s.mu.Unlock()
-	if again && sn != nil && sn.ros == ros { // built while this request waited
-		return sn, nil
-	}
-	ver := s.storeVersion() // before reading: a write during the build makes the next request build again
-	sn, err := buildSnapshot(s.st, ros, s.o.Now())
-	if err != nil {
-		return nil, err
-	}
-	sn.version = ver
-	s.mu.Lock()
-	s.snap = sn
-	s.builds++
-	s.mu.Unlock()
-	return sn, nil
-}
-
-// refresh starts a background rebuild unless one is running.
-func (s *Server) refresh() {
-	s.mu.Lock()
-	if s.refreshing {
-		s.mu.Unlock()
-		return
-	}
-	s.refreshing = true
-	s.mu.Unlock()
-	go func() {
-		defer func() {
-			s.mu.Lock()
-			s.refreshing = false
-			s.mu.Unlock()
-		}()
-		if _, err := s.rebuild(s.o.Roster()); err != nil {
-			s.log.Warn("web: reading receipts", "err", err)
-		}
-	}()
-}
-
-// storeVersion changes whenever the database is written: every bbolt commit writes the file, which moves
-// its modification time. Read before a snapshot is built, a write during the build makes the next request
-// build again. "" when the file cannot be read (never cached).
-func (s *Server) storeVersion() string {
-	st, err := os.Stat(s.st.Path())
-	if err != nil {
-		return ""
-	}
-	return fmt.Sprintf("%d/%d", st.ModTime().UnixNano(), st.Size())
-}
-
-// Warm builds the view of all receipts ahead of the first request (ListenAndServe calls it).
-func (s *Server) Warm() error {
-	_, err := s.snapshot()
+// scan calls visit with every receipt's Entry, in no particular order. e is valid only during the call.
+func (s *Server) scan(visit func(e *store.Entry)) error {
+	_, err := s.st.Entries(func(e *store.Entry) bool {
+		visit(e)
+		return false
+	})
 	return err
 }
 
-// dropSnapshot makes the next request read the store again (after assign and resend).
-func (s *Server) dropSnapshot() {
-	s.mu.Lock()
-	s.snap = nil
-	s.mu.Unlock()
+// unassigned reports whether e waits for a person on 待确认: no unit, and not an automatic mail.
+func unassigned(e *store.Entry) bool { return e.Unit == "" && e.Verdict != store.VerdictIgnored }
+
+// copies holds copies of entries in blocks, so that adding one never moves the others (with 20,000
+// receipts, growing one slice copied them all twice over).
+type copies struct {
+	blocks [][]store.Entry
+	all    []*store.Entry // in the order added
 }
 
-func buildSnapshot(st *store.Store, ros *roster.Roster, now time.Time) (*snapshot, error) {
-	sn := &snapshot{built: now, ros: ros, verdicts: map[string]int{}}
-	var subs []roster.Submission
-	err := st.EachReceipt(func(r *store.Receipt) bool {
-		sn.newest = append(sn.newest, r)
-		sn.verdicts[r.Verdict]++
-		if r.Unit != "" && r.Campaign != "" && r.Verdict != store.VerdictIgnored {
-			subs = append(subs, roster.Submission{Receipt: r.Number, Unit: r.Unit, Campaign: r.Campaign,
-				Period: r.Period, At: r.Received, Usable: r.Counts()})
+func (c *copies) add(e *store.Entry) {
+	n := len(c.blocks)
+	if n == 0 || len(c.blocks[n-1]) == cap(c.blocks[n-1]) {
+		c.blocks = append(c.blocks, make([]store.Entry, 0, 512))
+		n++
+	}
+	b := &c.blocks[n-1]
+	*b = append(*b, *e)
+	c.all = append(c.all, &(*b)[len(*b)-1])
+}
+
+// newestFirst orders es as the lists show receipts: by received time, newest first, then by number,
+// highest first.
+func newestFirst(es []*store.Entry) {
+	slices.SortFunc(es, func(a, b *store.Entry) int {
+		if c := b.Received.Compare(a.Received); c != 0 {
+			return c
 		}
-		return true
+		return compareNumbers(b.Number, a.Number)
+	})
+}
+
+// compareNumbers orders receipt numbers as the store does: by prefix and year, then by sequence
+// (JB2026-10000 after JB2026-9999).
+func compareNumbers(a, b string) int {
+	ai, bi := strings.LastIndexByte(a, '-'), strings.LastIndexByte(b, '-')
+	if ai >= 0 && bi >= 0 && a[:ai] == b[:bi] {
+		if c := cmp.Compare(len(a), len(b)); c != 0 {
+			return c
+		}
+	}
+	return strings.Compare(a, b)
+}
+
+// pendingCount is the number of mails waiting on 待确认, shown in the navigation of every page.
+func (s *Server) pendingCount() (int, error) {
+	n := 0
+	err := s.scan(func(e *store.Entry) {
+		if unassigned(e) {
+			n++
+		}
+	})
+	return n, err
+}
+
+// pending returns the mails waiting on 待确认, newest first.
+func (s *Server) pending() ([]*store.Entry, error) {
+	var es copies
+	err := s.scan(func(e *store.Entry) {
+		if unassigned(e) {
+			es.add(e)
+		}
 	})
 	if err != nil {
 		return nil, err
 	}
-	slices.SortStableFunc(sn.newest, func(a, b *store.Receipt) int {
-		if c := b.Received.Compare(a.Received); c != 0 {
+	newestFirst(es.all)
+	return es.all, nil
+}
+
+// status works out the state of every unit in every open period, and counts the pending mails.
+func (s *Server) status(ros *roster.Roster) (status []roster.PeriodStatus, pending int, err error) {
+	var subs []roster.Submission
+	err = s.scan(func(e *store.Entry) {
+		switch {
+		case unassigned(e):
+			pending++
+		case e.Unit != "" && e.Campaign != "" && e.Verdict != store.VerdictIgnored:
+			subs = append(subs, roster.Submission{Receipt: e.Number, Unit: e.Unit, Campaign: e.Campaign,
+				Period: e.Period, At: e.Received, Usable: e.Usable})
+		}
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	// Status takes the first submission of a unit in a period by time, keeping the given order among equal
+	// times: give it number order there, as the store would. Sorted, its own stable sort is cheap. Positions
+	// are sorted rather than the submissions themselves, which are large to swap.
+	order := make([]int32, len(subs))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(i, j int32) int {
+		a, b := &subs[i], &subs[j]
+		if c := a.At.Compare(b.At); c != 0 {
 			return c
 		}
-		return strings.Compare(b.Number, a.Number)
+		return compareNumbers(a.Receipt, b.Receipt)
 	})
-	sn.search = make([]string, len(sn.newest))
-	var sb strings.Builder
-	for i, r := range sn.newest {
-		sb.Reset()
-		sb.WriteString(r.Number)
-		sb.WriteByte('\n')
-		sb.WriteString(r.Subject)
-		sb.WriteByte('\n')
-		sb.WriteString(r.From)
-		sb.WriteByte('\n')
-		sb.WriteString(r.FromName)
-		for _, a := range r.Attachments {
-			sb.WriteByte('\n')
-			sb.WriteString(a.Filename)
-		}
-		sn.search[i] = strings.ToLower(sb.String())
-		if r.Unit == "" && r.Verdict != store.VerdictIgnored {
-			sn.pending = append(sn.pending, r)
-		}
+	sorted := make([]roster.Submission, len(subs))
+	for i, o := range order {
+		sorted[i] = subs[o]
 	}
-	sn.status = ros.Status(subs, "", now)
-	return sn, nil
+	return ros.Status(sorted, "", s.o.Now()), pending, nil
+}
+
+// verdictCounts counts the receipts by verdict, and the pending mails.
+func (s *Server) verdictCounts() (counts map[string]int, pending int, err error) {
+	counts = map[string]int{}
+	err = s.scan(func(e *store.Entry) {
+		counts[e.Verdict]++
+		if unassigned(e) {
+			pending++
+		}
+	})
+	return counts, pending, err
+}
+
+// Warm loads the store's index of receipts (it decodes every receipt once, about half a second for
+// 20,000), so that the first page does not wait for it. ListenAndServe calls it.
+func (s *Server) Warm() error {
+	_, err := s.pendingCount()
+	return err
 }
 
 // filter is the query of 收件记录.
@@ -200,8 +186,9 @@ func (f filter) query(page int) string {
 	return strings.Join(parts, "&")
 }
 
-// apply returns the receipts of sn that f selects, newest first.
-func (f filter) apply(sn *snapshot, loc *time.Location) []*store.Receipt {
+// find returns the receipts f selects, newest first, and the number of pending mails.
+func (s *Server) find(f filter) (found []*store.Entry, pending int, err error) {
+	loc := s.o.Location
 	var from, to time.Time
 	if d, err := roster.ParseDate(f.From); err == nil && f.From != "" {
 		from = d.Start(loc)
@@ -209,21 +196,102 @@ func (f filter) apply(sn *snapshot, loc *time.Location) []*store.Receipt {
 	if d, err := roster.ParseDate(f.To); err == nil && f.To != "" {
 		to = d.End(loc)
 	}
-	q := strings.ToLower(strings.TrimSpace(f.Q))
-	var out []*store.Receipt
-	for i, r := range sn.newest {
-		switch {
-		case f.Campaign == "none" && r.Campaign != "",
-			f.Campaign != "" && f.Campaign != "none" && r.Campaign != f.Campaign,
-			f.Unit == "none" && r.Unit != "",
-			f.Unit != "" && f.Unit != "none" && r.Unit != f.Unit,
-			f.Verdict != "" && r.Verdict != f.Verdict,
-			!from.IsZero() && r.Received.Before(from),
-			!to.IsZero() && !r.Received.Before(to),
-			q != "" && !strings.Contains(sn.search[i], q):
-			continue
+	var es copies
+	err = s.scan(func(e *store.Entry) {
+		if unassigned(e) {
+			pending++
 		}
-		out = append(out, r)
+		switch {
+		case f.Campaign == "none" && e.Campaign != "",
+			f.Campaign != "" && f.Campaign != "none" && e.Campaign != f.Campaign,
+			f.Unit == "none" && e.Unit != "",
+			f.Unit != "" && f.Unit != "none" && e.Unit != f.Unit,
+			f.Verdict != "" && e.Verdict != f.Verdict,
+			!from.IsZero() && e.Received.Before(from),
+			!to.IsZero() && !e.Received.Before(to):
+			return
+		}
+		es.add(e)
+	})
+	if err != nil {
+		return nil, 0, err
 	}
-	return out
+	found = es.all
+	if q := strings.ToLower(strings.TrimSpace(f.Q)); q != "" {
+		fold := foldOf(q)
+		found = slices.DeleteFunc(found, func(e *store.Entry) bool { return !matches(e, q, fold) })
+	}
+	newestFirst(found)
+	return found, pending, nil
+}
+
+// How a lower-cased query is compared with the fields of a receipt.
+type fold int
+
+const (
+	foldNone    fold = iota // q has no letter that has a case: the fields are searched as they are
+	foldASCII               // q is ASCII: ASCII letters are compared ignoring case, without lower-casing
+	foldUnicode             // the fields are lower-cased
+)
+
+func foldOf(q string) fold {
+	ascii, cased := true, false
+	for _, r := range q {
+		if r >= utf8.RuneSelf {
+			ascii = false
+		}
+		// strings.ToLower turns bytes that are not UTF-8 into U+FFFD, which q may then contain.
+		if r == utf8.RuneError || unicode.ToUpper(r) != r || unicode.ToLower(r) != r || unicode.ToTitle(r) != r {
+			cased = true
+		}
+	}
+	switch {
+	case !cased:
+		return foldNone
+	case ascii:
+		return foldASCII
+	}
+	return foldUnicode
+}
+
+// matches reports whether q, lower-cased, occurs in e's number, subject, sender or attachment names,
+// ignoring case: as if each were lower-cased with strings.ToLower, which is most of the time of a search,
+// so it is done only where it can change the answer.
+func matches(e *store.Entry, q string, f fold) bool {
+	for _, s := range [...]string{e.Number, e.Subject, e.From, e.FromName, e.Filenames} {
+		switch {
+		case strings.Contains(s, q):
+			return true
+		case f == foldASCII && containsASCIIFold(s, q),
+			f == foldUnicode && strings.Contains(strings.ToLower(s), q):
+			return true
+		}
+	}
+	return false
+}
+
+// containsASCIIFold reports whether strings.ToLower(s) contains q, lower-case ASCII. Other than ASCII
+// letters only İ (U+0130) and the Kelvin sign (U+212A) lower-case to ASCII; with either in s, s is
+// lower-cased, else the ASCII letters of s are compared ignoring case.
+func containsASCIIFold(s, q string) bool {
+	if strings.ContainsRune(s, '\u0130') || strings.ContainsRune(s, '\u212A') {
+		return strings.Contains(strings.ToLower(s), q)
+	}
+	for i := 0; i+len(q) <= len(s); i++ {
+		j := 0
+		for j < len(q) && lowerASCII(s[i+j]) == q[j] {
+			j++
+		}
+		if j == len(q) {
+			return true
+		}
+	}
+	return false
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }

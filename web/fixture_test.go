@@ -326,7 +326,6 @@ func (f *fixture) options() Options {
 		OfficeName: "忻州市教育局职业教育科",
 		Roster:     f.roster,
 		Now:        func() time.Time { return f.now },
-		CacheFor:   -1,
 		Assign: func(number, unit string, learn bool) error {
 			f.mu.Lock()
 			defer f.mu.Unlock()

@@ -216,22 +216,27 @@ type overviewPage struct {
 var states = []string{roster.StateReported, roster.StateLate, roster.StateRejected, roster.StateMissing}
 
 func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
-	sn, err := s.snapshot()
+	ros, err := s.roster()
 	if err != nil {
 		s.internal(w, r, err)
 		return
 	}
-	p := overviewPage{base: s.base(w, r, "总览", "overview"), Campaigns: sn.ros.Campaigns(),
+	status, pending, err := s.status(ros)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	p := overviewPage{base: s.base(w, r, "总览", "overview"), Campaigns: ros.Campaigns(),
 		Campaign: r.FormValue("campaign"), Totals: map[string]int{}, States: states}
-	p.Pending = len(sn.pending)
-	units := sn.ros.Units()
+	p.Pending = pending
+	units := ros.Units()
 	idx := map[string]int{}
 	for i, u := range units {
 		idx[u.ID] = i
 		p.Rows = append(p.Rows, row{Unit: u})
 	}
 	today := roster.DateOf(s.o.Now().In(s.o.Location))
-	for _, ps := range sn.status {
+	for _, ps := range status {
 		if p.Campaign != "" && ps.Campaign != p.Campaign {
 			continue
 		}
@@ -261,12 +266,13 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 
 // ---- 收件记录 ----
 
+// receiptRow is one receipt in a list.
 type receiptRow struct {
-	R        *store.Receipt
+	R        *store.Entry
 	Received string
 	UnitName string
 	Campaign string
-	Files    int
+	Files    []string // the attachments' names
 }
 
 type receiptsPage struct {
@@ -285,23 +291,45 @@ type receiptsPage struct {
 	Last      int
 }
 
-func (s *Server) receiptRow(ros *roster.Roster, r *store.Receipt) receiptRow {
-	rr := receiptRow{R: r, Received: s.fmtTime(r.Received), Files: len(r.Attachments)}
-	if r.Unit != "" {
-		rr.UnitName = ros.UnitName(r.Unit)
-	}
-	if r.Campaign != "" {
-		if c, ok := ros.Campaign(r.Campaign); ok {
-			rr.Campaign = c.Title
-		} else {
-			rr.Campaign = r.Campaign
-		}
+func (s *Server) receiptRow(ros *roster.Roster, e *store.Entry) receiptRow {
+	rr := receiptRow{R: e, Received: s.fmtTime(e.Received), UnitName: unitName(ros, e.Unit),
+		Campaign: campaignTitle(ros, e.Campaign)}
+	if e.Filenames != "" {
+		rr.Files = strings.Split(e.Filenames, " / ") // as store.Entry joins them
 	}
 	return rr
 }
 
+// unitName is the name of a unit, "" for none.
+func unitName(ros *roster.Roster, id string) string {
+	if id == "" {
+		return ""
+	}
+	return ros.UnitName(id)
+}
+
+// campaignTitle is the title of a campaign, its id when the roster no longer has it, "" for none.
+func campaignTitle(ros *roster.Roster, id string) string {
+	if id == "" {
+		return ""
+	}
+	if c, ok := ros.Campaign(id); ok {
+		return c.Title
+	}
+	return id
+}
+
+// roster returns the current roster.
+func (s *Server) roster() (*roster.Roster, error) {
+	ros := s.o.Roster()
+	if ros == nil {
+		return nil, errors.New("web: no roster")
+	}
+	return ros, nil
+}
+
 func (s *Server) receiptList(w http.ResponseWriter, r *http.Request) {
-	sn, err := s.snapshot()
+	ros, err := s.roster()
 	if err != nil {
 		s.internal(w, r, err)
 		return
@@ -310,16 +338,20 @@ func (s *Server) receiptList(w http.ResponseWriter, r *http.Request) {
 	f := filter{Campaign: q.Get("campaign"), Unit: q.Get("unit"), Verdict: q.Get("verdict"),
 		From: q.Get("from"), To: q.Get("to"), Q: strings.TrimSpace(q.Get("q"))}
 	f.Page, _ = strconv.Atoi(q.Get("page"))
-	all := f.apply(sn, s.o.Location)
-	p := receiptsPage{base: s.base(w, r, "收件记录", "receipts"), F: f, Units: sn.ros.Units(), Campaigns: sn.ros.Campaigns(),
+	all, pending, err := s.find(f)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	p := receiptsPage{base: s.base(w, r, "收件记录", "receipts"), F: f, Units: ros.Units(), Campaigns: ros.Campaigns(),
 		Verdicts: verdicts, Total: len(all)}
-	p.Pending = len(sn.pending)
+	p.Pending = pending
 	size := s.o.PageSize
 	p.Pages = max(1, (len(all)+size-1)/size)
 	p.Page = min(max(1, f.Page), p.Pages)
 	lo, hi := (p.Page-1)*size, min(p.Page*size, len(all))
-	for _, rec := range all[lo:hi] {
-		p.Rows = append(p.Rows, s.receiptRow(sn.ros, rec))
+	for i := lo; i < hi; i++ {
+		p.Rows = append(p.Rows, s.receiptRow(ros, all[i]))
 	}
 	if len(all) > 0 {
 		p.First, p.Last = lo+1, hi
@@ -365,7 +397,9 @@ type attachmentRow struct {
 type receiptPage struct {
 	base
 	R           *store.Receipt
-	Row         receiptRow
+	Received    string
+	UnitName    string
+	Campaign    string // its title
 	Date        string
 	Period      string
 	Attachments []attachmentRow
@@ -378,27 +412,33 @@ func (s *Server) receiptDetail(w http.ResponseWriter, r *http.Request) {
 	if rec == nil {
 		return
 	}
-	sn, err := s.snapshot()
+	ros, err := s.roster()
 	if err != nil {
 		s.internal(w, r, err)
 		return
 	}
-	p := receiptPage{base: s.base(w, r, "回执 "+rec.Number, "receipts"), R: rec, Row: s.receiptRow(sn.ros, rec),
-		Date: s.fmtTime(rec.Date), Units: sn.ros.Units()}
-	p.Pending = len(sn.pending)
-	if c, ok := sn.ros.Campaign(rec.Campaign); ok {
+	pending, err := s.pendingCount()
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	p := receiptPage{base: s.base(w, r, "回执 "+rec.Number, "receipts"), R: rec, Received: s.fmtTime(rec.Received),
+		UnitName: unitName(ros, rec.Unit), Campaign: campaignTitle(ros, rec.Campaign), Date: s.fmtTime(rec.Date),
+		Units: ros.Units()}
+	p.Pending = pending
+	if c, ok := ros.Campaign(rec.Campaign); ok {
 		if per, ok := c.Period(rec.Period); ok {
 			p.Period = fmt.Sprintf("第 %s 期，截止 %s", per.Key, per.Due)
 		}
 	}
-	if u, ok := sn.ros.UnitByAddress(rec.From); ok {
-		p.Registered = sn.ros.UnitName(u)
+	if u, ok := ros.UnitByAddress(rec.From); ok {
+		p.Registered = ros.UnitName(u)
 	}
 	for i, a := range rec.Attachments {
 		p.Attachments = append(p.Attachments, attachmentRow{Attachment: a, N: i + 1, Download: a.Archived != ""})
 	}
 	if r.URL.Query().Get("done") == "assign" {
-		p.Flash = "已分配给 " + p.Row.UnitName + "。"
+		p.Flash = "已分配给 " + p.UnitName + "。"
 	} else if r.URL.Query().Get("done") == "resend" {
 		p.Flash = "回执已重新排队发送。"
 	}
@@ -505,7 +545,6 @@ func (s *Server) assign(w http.ResponseWriter, r *http.Request) {
 	}
 	learn := r.PostFormValue("learn") != ""
 	err := s.o.Assign(rec.Number, unit, learn)
-	s.dropSnapshot()
 	if err != nil {
 		s.log.Warn("web: assign failed", "receipt", rec.Number, "unit", unit, "err", err)
 		s.fail(w, r, http.StatusConflict, "分配未完成："+err.Error())
@@ -529,7 +568,6 @@ func (s *Server) resend(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err := s.o.Resend(rec.Number)
-	s.dropSnapshot()
 	if err != nil {
 		s.log.Warn("web: resend failed", "receipt", rec.Number, "err", err)
 		s.fail(w, r, http.StatusConflict, "重发未完成："+err.Error())
@@ -588,19 +626,24 @@ type pendingPage struct {
 }
 
 func (s *Server) pendingList(w http.ResponseWriter, r *http.Request) {
-	sn, err := s.snapshot()
+	ros, err := s.roster()
 	if err != nil {
 		s.internal(w, r, err)
 		return
 	}
-	p := pendingPage{base: s.base(w, r, "待确认", "pending"), Units: sn.ros.Units()}
-	p.Pending = len(sn.pending)
+	pending, err := s.pending()
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	p := pendingPage{base: s.base(w, r, "待确认", "pending"), Units: ros.Units()}
+	p.Pending = len(pending)
 	size := s.o.PageSize
-	p.Pages = max(1, (len(sn.pending)+size-1)/size)
+	p.Pages = max(1, (len(pending)+size-1)/size)
 	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
 	p.Page = min(max(1, page), p.Pages)
-	for _, rec := range sn.pending[(p.Page-1)*size : min(p.Page*size, len(sn.pending))] {
-		p.Rows = append(p.Rows, s.receiptRow(sn.ros, rec))
+	for i := (p.Page - 1) * size; i < min(p.Page*size, len(pending)); i++ {
+		p.Rows = append(p.Rows, s.receiptRow(ros, pending[i]))
 	}
 	if p.Page > 1 {
 		p.PrevHref = fmt.Sprintf("/pending?page=%d", p.Page-1)
@@ -610,7 +653,7 @@ func (s *Server) pendingList(w http.ResponseWriter, r *http.Request) {
 	}
 	if n := r.URL.Query().Get("done"); receiptNumber.MatchString(n) {
 		if rec, err := s.st.Receipt(n); err == nil && rec.Unit != "" {
-			p.Flash = fmt.Sprintf("%s 已分配给 %s。", rec.Number, sn.ros.UnitName(rec.Unit))
+			p.Flash = fmt.Sprintf("%s 已分配给 %s。", rec.Number, ros.UnitName(rec.Unit))
 		}
 	}
 	s.render(w, r, http.StatusOK, "pending", p)
@@ -639,7 +682,12 @@ type unitsPage struct {
 }
 
 func (s *Server) unitList(w http.ResponseWriter, r *http.Request) {
-	sn, err := s.snapshot()
+	ros, err := s.roster()
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	status, pending, err := s.status(ros)
 	if err != nil {
 		s.internal(w, r, err)
 		return
@@ -650,9 +698,9 @@ func (s *Server) unitList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := unitsPage{base: s.base(w, r, "单位", "units")}
-	p.Pending = len(sn.pending)
+	p.Pending = pending
 	idx := map[string]int{}
-	for i, u := range sn.ros.Units() {
+	for i, u := range ros.Units() {
 		idx[u.ID] = i
 		p.Cards = append(p.Cards, unitCard{Unit: u})
 	}
@@ -662,7 +710,7 @@ func (s *Server) unitList(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	today := roster.DateOf(s.o.Now().In(s.o.Location))
-	for _, ps := range sn.status {
+	for _, ps := range status {
 		due, _ := roster.ParseDate(ps.Due)
 		for _, us := range ps.Units {
 			i, ok := idx[us.Unit]

@@ -50,7 +50,7 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 	if s.o.Health != nil {
 		h = s.o.Health()
 	}
-	sn, err := s.snapshot()
+	counted, pending, err := s.verdictCounts()
 	if err != nil {
 		s.log.Error("web: metrics", "err", err)
 		http.Error(w, "store not readable", http.StatusInternalServerError)
@@ -58,7 +58,7 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 	}
 	counts := h.Verdicts
 	if counts == nil {
-		counts = sn.verdicts
+		counts = counted
 	}
 	all := map[string]int{}
 	for _, v := range verdicts {
@@ -88,7 +88,7 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 	}
 	fmt.Fprintf(&b, "briefd_seconds_since_mailbox_ok %s\n", promFloat(since))
 	head("briefd_receipts_unassigned", "gauge", "Mails from unregistered senders waiting for a person (待确认).")
-	fmt.Fprintf(&b, "briefd_receipts_unassigned %d\n", len(sn.pending))
+	fmt.Fprintf(&b, "briefd_receipts_unassigned %d\n", pending)
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Write(b.Bytes())

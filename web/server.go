@@ -60,11 +60,6 @@ type Options struct {
 	SessionTTL time.Duration
 	// PageSize is the number of receipts per page in 收件记录. Default 50.
 	PageSize int
-	// CacheFor is how long a computed view of all receipts is reused while the database file has not
-	// changed. After a change (or when older) it is still shown, for up to 10×CacheFor, while a new one is
-	// read in the background; the dashboard's own actions drop it at once. Default 30s; negative disables
-	// the cache (every page reads every receipt).
-	CacheFor time.Duration
 }
 
 // Health is what the daemon reports about its mailbox watcher and outbox.
@@ -87,13 +82,9 @@ type Server struct {
 	tpl  *templates
 	h    http.Handler
 
-	build      sync.Mutex // held while a snapshot is built
-	mu         sync.Mutex
-	sessions   map[string]time.Time // session token -> expiry
-	fails      map[string]*failWindow
-	snap       *snapshot
-	refreshing bool   // a background rebuild runs
-	builds     uint64 // snapshots built so far
+	mu       sync.Mutex
+	sessions map[string]time.Time // session token -> expiry
+	fails    map[string]*failWindow
 }
 
 type failWindow struct {
@@ -146,9 +137,6 @@ func New(o Options, st *store.Store, arch store.Archive, log *slog.Logger) (*Ser
 	}
 	if o.PageSize <= 0 {
 		o.PageSize = 50
-	}
-	if o.CacheFor == 0 {
-		o.CacheFor = 30 * time.Second
 	}
 	if o.OfficeName == "" {
 		o.OfficeName = "简报收取"
