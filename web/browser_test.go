@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"briefd/store"
+
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 )
@@ -151,6 +153,11 @@ func TestBrowser(t *testing.T) {
 	f.seed()
 	o := f.options()
 	o.Password = "忻州2022"
+	o.ReplyText = func(r *store.Receipt) (string, error) { // what notify composes, in short
+		return fmt.Sprintf("%s：\n\n您于 %s 发来的邮件《%s》已收到，回执编号 %s。\n附件 %d 个，检查结果见下。\n\n"+
+			"——%s（本邮件由系统自动发送，请勿回复）", r.FromName, r.Received.In(beijing).Format("2006年1月2日 15:04"),
+			r.Subject, r.Number, len(r.Attachments), "忻州市教育局职业教育科"), nil
+	}
 	ts := httptest.NewServer(f.server(o).Handler())
 	t.Cleanup(ts.Close)
 	u := ts.URL
@@ -195,6 +202,9 @@ func TestBrowser(t *testing.T) {
 	}
 	if got := text(t, ctx, "h2.subject"); got != "忻府区学习贯彻全省职教大会精神情况简报" {
 		t.Errorf("receipt subject %q", got)
+	}
+	if got := text(t, ctx, "pre.reply"); !strings.Contains(got, "回执编号 "+n+"。\n附件 1 个") {
+		t.Errorf("reply text %q", got)
 	}
 	shoot(t, ctx, dir, "2-receipt")
 

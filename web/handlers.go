@@ -405,6 +405,8 @@ type receiptPage struct {
 	Attachments []attachmentRow
 	Units       []roster.Unit
 	Registered  string // the unit the sender's address is registered to
+	ReplyText   string // the reply's plain text, as the sender gets it
+	ReplyError  bool   // Options.ReplyText failed
 }
 
 func (s *Server) receiptDetail(w http.ResponseWriter, r *http.Request) {
@@ -433,6 +435,14 @@ func (s *Server) receiptDetail(w http.ResponseWriter, r *http.Request) {
 	}
 	if u, ok := ros.UnitByAddress(rec.From); ok {
 		p.Registered = ros.UnitName(u)
+	}
+	if s.o.ReplyText != nil && rec.Reply != "" && rec.Reply != store.ReplySuppressed {
+		text, err := s.o.ReplyText(rec)
+		if err != nil {
+			s.log.Warn("web: composing the reply's text", "receipt", rec.Number, "err", err)
+			p.ReplyError = true
+		}
+		p.ReplyText = text
 	}
 	for i, a := range rec.Attachments {
 		p.Attachments = append(p.Attachments, attachmentRow{Attachment: a, N: i + 1, Download: a.Archived != ""})

@@ -60,6 +60,9 @@ type Options struct {
 	SessionTTL time.Duration
 	// PageSize is the number of receipts per page in 收件记录. Default 50.
 	PageSize int
+	// ReplyText returns the plain-text body of the reply the sender of r gets (or got), shown on 回执详情
+	// when r has a reply (not for suppressed ones). nil hides it.
+	ReplyText func(r *store.Receipt) (string, error)
 }
 
 // Health is what the daemon reports about its mailbox watcher and outbox.

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -786,5 +787,45 @@ func TestPagesCurrent(t *testing.T) {
 	_, body := c.get("/receipts?unit=daixian")
 	if !strings.Contains(body, n) {
 		t.Error("the receipt assigned to 代县 is not in its list")
+	}
+}
+
+// 回执详情 shows the reply's text as the sender gets it, as text, when there is a reply.
+func TestReplyText(t *testing.T) {
+	compose := func(r *store.Receipt) (string, error) {
+		return "您好：\n\n回执编号 " + r.Number + "\n主题：" + r.Subject + "\n<script>alert(2)</script>", nil
+	}
+	fail := func(r *store.Receipt) (string, error) { return "", errors.New("template broken") }
+	for _, tc := range []struct {
+		name    string
+		fn      func(*store.Receipt) (string, error)
+		receipt string // fixture name
+		want    []string
+		notWant []string
+	}{
+		{"shown", compose, "xinfu-study", []string{"<h3>回执正文</h3>", `<pre class="reply">您好：` + "\n\n回执编号 {n}\n",
+			"&lt;script&gt;alert(2)&lt;/script&gt;</pre>"}, []string{"<script>alert(2)"}},
+		{"suppressed", compose, "script", nil, []string{"回执正文"}},
+		{"no reply", compose, "ignored", nil, []string{"回执正文"}},
+		{"failed", fail, "xinfu-study", []string{"回执正文生成失败"}, []string{"<pre", "template broken"}},
+		{"not wired", nil, "xinfu-study", nil, []string{"回执正文"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, _, c := setup(t, func(o *Options) { o.ReplyText = tc.fn })
+			n := f.named[tc.receipt]
+			resp, body := c.get("/receipts/" + n)
+			wantStatus(t, "GET", resp, 200)
+			for _, w := range tc.want {
+				w = strings.ReplaceAll(w, "{n}", n)
+				if !strings.Contains(body, w) {
+					t.Errorf("page lacks %q", w)
+				}
+			}
+			for _, w := range tc.notWant {
+				if strings.Contains(body, w) {
+					t.Errorf("page has %q", w)
+				}
+			}
+		})
 	}
 }
