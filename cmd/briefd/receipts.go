@@ -60,6 +60,9 @@ func printReceipts(w io.Writer, a *app, rs []*store.Receipt) {
 		if r.Unit == "" {
 			unit = "(未匹配) " + r.From
 		}
+		if r.Auth == "fail" { // a From that claims a unit's address is not trusted silently
+			unit += " (发件人未通过验证)"
+		}
 		cp := ""
 		if r.Campaign != "" {
 			cp = r.Campaign + "/" + r.Period

@@ -38,6 +38,8 @@ type relConfig struct {
 	IMAPSecurity   string // default plain
 	SMTPSecurity   string // default plain
 	IMAPCAFile     string
+	SMTPCAFile     string
+	LogLevel       string // default info
 	ExtraYAMLLines string
 
 	WebListen string // set by writeRelConfig: the dashboard's host:port
@@ -59,6 +61,7 @@ func writeRelConfig(t testing.TB, dir string, c *relConfig) string {
 	def(&c.PollInterval, "10s")
 	def(&c.IMAPSecurity, "plain")
 	def(&c.SMTPSecurity, "plain")
+	def(&c.LogLevel, "info")
 	write := func(name, secret string) string {
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, []byte(secret+"\n"), 0o600); err != nil {
@@ -77,11 +80,16 @@ func writeRelConfig(t testing.TB, dir string, c *relConfig) string {
 		fmt.Fprintf(&b, ", ca_file: %q", c.IMAPCAFile)
 	}
 	b.WriteString("}\n")
+	fmt.Fprintf(&b, "smtp: {server: %q, security: %s", c.SMTP, c.SMTPSecurity)
 	if c.SMTPUser != "" {
-		fmt.Fprintf(&b, "smtp: {server: %q, security: %s, username: %s, password_file: %q}\n", c.SMTP, c.SMTPSecurity, c.SMTPUser, write("smtp.pass", c.SMTPPass))
+		fmt.Fprintf(&b, ", username: %s, password_file: %q", c.SMTPUser, write("smtp.pass", c.SMTPPass))
 	} else {
-		fmt.Fprintf(&b, "smtp: {server: %q, security: %s, username: \"\"}\n", c.SMTP, c.SMTPSecurity)
+		b.WriteString(`, username: ""`)
 	}
+	if c.SMTPCAFile != "" {
+		fmt.Fprintf(&b, ", ca_file: %q", c.SMTPCAFile)
+	}
+	b.WriteString("}\n")
 	fmt.Fprintf(&b, "store: {path: %q, archive: %q, spool: %q}\n", filepath.Join(dir, "data", "briefd.db"),
 		filepath.Join(dir, "data", "archive"), filepath.Join(dir, "data", "spool"))
 	fmt.Fprintf(&b, "limits: {max_message: %s, pdf_timeout: %s}\n", c.MaxMessage, c.PDFTimeout)
@@ -92,7 +100,7 @@ func writeRelConfig(t testing.TB, dir string, c *relConfig) string {
 	} else {
 		fmt.Fprintf(&b, "web: {listen: %q}\n", c.WebListen)
 	}
-	b.WriteString("log: {level: info, format: json}\n")
+	fmt.Fprintf(&b, "log: {level: %s, format: json}\n", c.LogLevel)
 	b.WriteString(`units:
   - {id: xinfu, name: 忻府区教育科技局, aliases: [忻府区], emails: [xinfu-jky@example.cn], kind: county}
   - {id: yuanping, name: 原平市教育科技局, emails: [yuanping-jky@example.cn], kind: county}
