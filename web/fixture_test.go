@@ -282,7 +282,7 @@ func (f *fixture) seed() {
 		unit: "wutai", campaign: study, period: "2022-01", verdict: store.VerdictPartial,
 		files: []store.Attachment{pdfFile("五台县简报.pdf", 2), badFile("现场照片.jpg", "image", "图片不是简报，已忽略")},
 		reply: store.ReplySent, archive: true})
-	f.add(mail{at: bj(1, 18, 8, 40), from: "daixian-jky@example.cn", subject: "代县简报", unit: "daixian", campaign: study,
+	f.add(mail{name: "daixian-encrypted", at: bj(1, 18, 8, 40), from: "daixian-jky@example.cn", subject: "代县简报", unit: "daixian", campaign: study,
 		period: "2022-01", verdict: store.VerdictRejected,
 		files: []store.Attachment{{Filename: "代县简报.pdf", Size: 90_000, Kind: "pdf", Verdict: "reject", Encrypted: true, Reason: "PDF 设置了打开密码，无法打开"}},
 		reply: store.ReplySent})

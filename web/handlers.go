@@ -392,6 +392,7 @@ type attachmentRow struct {
 	store.Attachment
 	N        int
 	Download bool
+	Why      string // the reason in words for office staff; the code when no words are known
 }
 
 type receiptPage struct {
@@ -445,7 +446,13 @@ func (s *Server) receiptDetail(w http.ResponseWriter, r *http.Request) {
 		p.ReplyText = text
 	}
 	for i, a := range rec.Attachments {
-		p.Attachments = append(p.Attachments, attachmentRow{Attachment: a, N: i + 1, Download: a.Archived != ""})
+		why := a.Reason
+		if s.o.ReasonText != nil && a.Reason != "" {
+			if zh := s.o.ReasonText(a.Reason); zh != "" {
+				why = zh
+			}
+		}
+		p.Attachments = append(p.Attachments, attachmentRow{Attachment: a, N: i + 1, Download: a.Archived != "", Why: why})
 	}
 	if r.URL.Query().Get("done") == "assign" {
 		p.Flash = "已分配给 " + p.UnitName + "。"

@@ -50,6 +50,8 @@ type Options struct {
 	// Export writes receipts and status as format (xlsx or csv) for a campaign ("" for all) and returns
 	// the file name to offer. nil hides the export buttons.
 	Export func(w io.Writer, format, campaign string) (filename string, err error)
+	// ReasonText turns an attachment's reason code into a sentence for office staff. nil shows the code.
+	ReasonText func(code string) string
 	// Health reports the mailbox watcher and outbox for /readyz and /metrics. nil: only the store is checked.
 	Health func() Health
 	// Now is the clock. Default time.Now.

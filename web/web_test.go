@@ -829,3 +829,12 @@ func TestReplyText(t *testing.T) {
 		})
 	}
 }
+
+func TestReasonText(t *testing.T) {
+	words := func(code string) string { return "〔" + code + "〕的说明" }
+	f, _, c := setup(t, func(o *Options) { o.ReasonText = words })
+	_, body := c.get("/receipts/" + f.named["daixian-encrypted"])
+	if !strings.Contains(body, "〔PDF 设置了打开密码，无法打开〕的说明") {
+		t.Errorf("the attachment's reason is not given in words:\n%s", body)
+	}
+}

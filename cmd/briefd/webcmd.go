@@ -3,6 +3,7 @@ package main
 import (
 	"time"
 
+	"briefd/pdfcheck"
 	"briefd/report"
 	"briefd/store"
 	"briefd/web"
@@ -26,7 +27,18 @@ func (s *services) buildWeb() (*web.Server, error) {
 			s.poke()
 			return err
 		},
-		Export:        report.Exporter(a.st, a.R, a.now),
+		Export: report.Exporter(a.st, a.R, a.now),
+		ReplyText: func(r *store.Receipt) (string, error) {
+			msg, err := s.notifier.ComposeReply(r)
+			if err != nil {
+				return "", err
+			}
+			return readableMail(msg), nil
+		},
+		ReasonText: func(code string) string {
+			zh, _ := pdfcheck.ReasonText(code)
+			return zh
+		},
 		Health:        s.health,
 		Now:           a.now,
 		MailboxMaxAge: max(15*time.Minute, 3*a.cfg.IMAP.pollInterval),
