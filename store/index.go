@@ -2,7 +2,7 @@ package store
 
 import (
 	"encoding/json"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -92,14 +92,26 @@ func (s *Store) Entries(keep func(*Entry) bool) ([]Entry, error) {
 		return nil, err
 	}
 	s.idx.mu.RLock()
-	out := make([]Entry, 0, len(s.idx.entries))
+	var out []Entry
+	if keep == nil {
+		out = make([]Entry, 0, len(s.idx.entries))
+	}
 	for _, e := range s.idx.entries {
-		if keep == nil || keep(&e) {
-			out = append(out, e)
+		out = append(out, e) // keep sees the copy in out, so e does not escape
+		if keep != nil && !keep(&out[len(out)-1]) {
+			out = out[:len(out)-1]
 		}
 	}
 	s.idx.mu.RUnlock()
-	sort.Slice(out, func(i, j int) bool { return numberLess(out[i].Number, out[j].Number) })
+	slices.SortFunc(out, func(a, b Entry) int {
+		switch {
+		case numberLess(a.Number, b.Number):
+			return -1
+		case numberLess(b.Number, a.Number):
+			return 1
+		}
+		return 0
+	})
 	return out, nil
 }
 
