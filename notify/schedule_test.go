@@ -13,6 +13,7 @@ import (
 	"github.com/emersion/go-message/mail"
 	"github.com/xuri/excelize/v2"
 
+	"briefd/report"
 	"briefd/roster"
 	"briefd/store"
 )
@@ -281,7 +282,7 @@ func TestSummaryMail(t *testing.T) {
 			}
 			switch {
 			case usable && state != "已报送" && state != "逾期报送",
-				any && !usable && state != "未通过（需重报）",
+				any && !usable && state != report.StateZH(roster.StateRejected),
 				!any && state != "未报送":
 				t.Errorf("%s: unit %s is %q in the attachment; store: mail %v usable %v", sh, unit, state, any, usable)
 			}

@@ -72,7 +72,8 @@ func cellString(v any) string {
 	}
 }
 
-// StateZH is the Chinese label of a unit state.
+// StateZH is the Chinese word for a unit's state in a period; the CLI, the dashboard, the summary and the
+// spreadsheets all use it.
 func StateZH(s string) string {
 	switch s {
 	case roster.StateReported:
@@ -80,26 +81,26 @@ func StateZH(s string) string {
 	case roster.StateLate:
 		return "逾期报送"
 	case roster.StateRejected:
-		return "未通过（需重报）"
+		return "未通过"
 	case roster.StateMissing:
 		return "未报送"
 	}
 	return s
 }
 
-// VerdictZH is the Chinese label of a receipt verdict.
+// VerdictZH is the Chinese word for a receipt verdict, the same everywhere a person reads it.
 func VerdictZH(v string) string {
 	switch v {
 	case store.VerdictAccepted:
-		return "合格"
+		return "已受理"
 	case store.VerdictPartial:
-		return "部分合格"
+		return "部分受理"
 	case store.VerdictRejected:
-		return "不合格"
+		return "未通过"
 	case store.VerdictNoAttachment:
 		return "无附件"
 	case store.VerdictTooLarge:
-		return "超过大小限制"
+		return "邮件过大"
 	case store.VerdictMalformed:
 		return "无法解析"
 	case store.VerdictIgnored:

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"time"
 
+	"briefd/report"
 	"briefd/roster"
 	"briefd/store"
 )
@@ -44,8 +45,8 @@ func staticFiles() fs.FS {
 }
 
 var funcs = template.FuncMap{
-	"stateWord":    stateWord,
-	"verdictWord":  verdictWord,
+	"stateWord":    report.StateZH,
+	"verdictWord":  report.VerdictZH,
 	"verdictClass": verdictClass,
 	"replyWord":    replyWord,
 	"matchWord":    matchWord,
@@ -56,45 +57,9 @@ var funcs = template.FuncMap{
 	"authWord":     authWord,
 }
 
-// stateWord names a unit's state in a period, as `briefd status` does.
-func stateWord(s string) string {
-	switch s {
-	case roster.StateReported:
-		return "已报送"
-	case roster.StateLate:
-		return "逾期报送"
-	case roster.StateRejected:
-		return "未通过"
-	case roster.StateMissing:
-		return "未报送"
-	}
-	return s
-}
-
 // verdicts in the order the filter offers them.
 var verdicts = []string{store.VerdictAccepted, store.VerdictPartial, store.VerdictRejected, store.VerdictNoAttachment,
 	store.VerdictTooLarge, store.VerdictMalformed, store.VerdictIgnored}
-
-// verdictWord names a receipt verdict, as `briefd receipts` does.
-func verdictWord(v string) string {
-	switch v {
-	case store.VerdictAccepted:
-		return "已受理"
-	case store.VerdictPartial:
-		return "部分受理"
-	case store.VerdictRejected:
-		return "未通过"
-	case store.VerdictNoAttachment:
-		return "无附件"
-	case store.VerdictTooLarge:
-		return "邮件过大"
-	case store.VerdictMalformed:
-		return "无法解析"
-	case store.VerdictIgnored:
-		return "已忽略"
-	}
-	return v
-}
 
 // verdictClass is the CSS class of a verdict badge: the colour goes with the word, never alone.
 func verdictClass(v string) string {

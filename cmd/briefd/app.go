@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"sync/atomic"
 	"time"
 
@@ -137,17 +136,3 @@ func newLogger(w io.Writer, lc LogConfig) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// submissions turns receipt entries into what roster.Status needs.
-func submissions(es []store.Entry) []roster.Submission {
-	out := make([]roster.Submission, 0, len(es))
-	for _, e := range es {
-		if e.Unit == "" || e.Campaign == "" || e.Verdict == store.VerdictIgnored {
-			continue
-		}
-		out = append(out, roster.Submission{Receipt: e.Number, Unit: e.Unit, Campaign: e.Campaign, Period: e.Period,
-			At: e.Received, Usable: e.Usable})
-	}
-	return out
-}
-
-func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }

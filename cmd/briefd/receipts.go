@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"briefd/report"
 	"briefd/roster"
 	"briefd/store"
 )
@@ -70,7 +71,7 @@ func printReceipts(w io.Writer, a *app, rs []*store.Receipt) {
 				cp += " 逾期"
 			}
 		}
-		t.add(r.Number, r.Received.In(a.cfg.location).Format("2006-01-02 15:04"), unit, cp, verdictZH(r.Verdict),
+		t.add(r.Number, r.Received.In(a.cfg.location).Format("2006-01-02 15:04"), unit, cp, report.VerdictZH(r.Verdict),
 			attachmentSummary(r), r.Reply)
 	}
 	t.write(w)
@@ -110,27 +111,6 @@ func attachmentSummary(r *store.Receipt) string {
 		parts = append(parts, "超大附件链接")
 	}
 	return strings.Join(parts, ", ")
-}
-
-// verdictZH names a receipt verdict for office staff.
-func verdictZH(v string) string {
-	switch v {
-	case store.VerdictAccepted:
-		return "已受理"
-	case store.VerdictPartial:
-		return "部分受理"
-	case store.VerdictRejected:
-		return "未通过"
-	case store.VerdictNoAttachment:
-		return "无附件"
-	case store.VerdictTooLarge:
-		return "邮件过大"
-	case store.VerdictMalformed:
-		return "无法解析"
-	case store.VerdictIgnored:
-		return "已忽略"
-	}
-	return v
 }
 
 // cmdAssign implements `briefd assign RECEIPT UNIT`.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"briefd/report"
 	"briefd/roster"
 	"briefd/store"
 
@@ -57,7 +58,7 @@ func printStatus(w io.Writer, a *app, campaign string) error {
 			if !u.At.IsZero() {
 				at = u.At.Format("2006-01-02 15:04")
 			}
-			t.add(u.Name, stateZH(u.State), u.Receipt, at)
+			t.add(u.Name, report.StateZH(u.State), u.Receipt, at)
 		}
 		t.write(w)
 		fmt.Fprintln(w)
@@ -78,21 +79,7 @@ func (a *app) status(campaign string) ([]roster.PeriodStatus, error) {
 	if err != nil {
 		return nil, err
 	}
-	return a.R().Status(submissions(es), campaign, a.now()), nil
-}
-
-func stateZH(s string) string {
-	switch s {
-	case roster.StateReported:
-		return "已报送"
-	case roster.StateLate:
-		return "逾期报送"
-	case roster.StateRejected:
-		return "未通过"
-	case roster.StateMissing:
-		return "未报送"
-	}
-	return s
+	return a.R().Status(report.Submissions(es), campaign, a.now()), nil
 }
 
 // table prints aligned columns; Chinese characters count as two columns, as a terminal shows them.
