@@ -135,4 +135,3 @@ func newLogger(w io.Writer, lc LogConfig) *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
 }
-
