@@ -99,13 +99,13 @@ func NewScheduler(o SchedulerOptions, n *Notifier, log *slog.Logger) (*Scheduler
 	s := &Scheduler{o: o, n: n, st: n.st, log: log}
 	var ok bool
 	var errs []error
-	if s.weekday, ok = parseWeekday(o.SummaryWeekday); !ok {
+	if s.weekday, ok = ParseWeekday(o.SummaryWeekday); !ok {
 		errs = append(errs, fmt.Errorf("notify: summary weekday %q is not a day of the week", o.SummaryWeekday))
 	}
-	if s.sumH, s.sumM, ok = parseClock(o.SummaryAt); !ok {
+	if s.sumH, s.sumM, ok = ParseClock(o.SummaryAt); !ok {
 		errs = append(errs, fmt.Errorf("notify: summary time %q is not like 08:30", o.SummaryAt))
 	}
-	if s.remH, s.remM, ok = parseClock(o.RemindAt); !ok {
+	if s.remH, s.remM, ok = ParseClock(o.RemindAt); !ok {
 		errs = append(errs, fmt.Errorf("notify: reminder time %q is not like 09:00", o.RemindAt))
 	}
 	for _, to := range o.SummaryTo {
@@ -268,7 +268,8 @@ func (s *Scheduler) summaryItems(now time.Time) ([]*store.OutboxItem, error) {
 
 const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-func parseWeekday(s string) (time.Weekday, bool) {
+// ParseWeekday reads a day of the week as the config writes it: monday, Mon, …
+func ParseWeekday(s string) (time.Weekday, bool) {
 	for d := time.Sunday; d <= time.Saturday; d++ {
 		if strings.EqualFold(s, d.String()) || strings.EqualFold(s, d.String()[:3]) {
 			return d, true
@@ -277,7 +278,8 @@ func parseWeekday(s string) (time.Weekday, bool) {
 	return 0, false
 }
 
-func parseClock(s string) (h, m int, ok bool) {
+// ParseClock reads a time of day like 08:30.
+func ParseClock(s string) (h, m int, ok bool) {
 	t, err := time.Parse("15:04", strings.TrimSpace(s))
 	if err != nil {
 		return 0, 0, false

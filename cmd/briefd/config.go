@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"briefd/notify"
 	"briefd/roster"
 
 	"go.yaml.in/yaml/v3"
@@ -463,13 +464,13 @@ func (c *Config) validate(getenv func(string) string, needSecrets bool) []string
 			add("replies.templates", "%q is not a folder", c.Replies.Templates)
 		}
 	}
-	if _, ok := parseWeekday(c.Summary.Weekday); !ok {
+	if _, ok := notify.ParseWeekday(c.Summary.Weekday); !ok {
 		add("summary.weekday", "%q is not a day of the week (monday … sunday)", c.Summary.Weekday)
 	}
-	if _, _, ok := parseClock(c.Summary.At); !ok {
+	if _, _, ok := notify.ParseClock(c.Summary.At); !ok {
 		add("summary.at", "%q is not a time like 08:30", c.Summary.At)
 	}
-	if _, _, ok := parseClock(c.Reminders.At); !ok {
+	if _, _, ok := notify.ParseClock(c.Reminders.At); !ok {
 		add("reminders.at", "%q is not a time like 09:00", c.Reminders.At)
 	}
 	for i, d := range c.Reminders.DaysBeforeDue {
@@ -658,23 +659,6 @@ func parseSizeString(s string) (int64, error) {
 	mult := map[string]float64{"": 1, "b": 1, "k": 1 << 10, "kb": 1e3, "kib": 1 << 10, "m": 1 << 20, "mb": 1e6,
 		"mib": 1 << 20, "g": 1 << 30, "gb": 1e9, "gib": 1 << 30}[strings.ToLower(m[2])]
 	return int64(f * mult), nil
-}
-
-func parseWeekday(s string) (time.Weekday, bool) {
-	for d := time.Sunday; d <= time.Saturday; d++ {
-		if strings.EqualFold(s, d.String()) || strings.EqualFold(s, d.String()[:3]) {
-			return d, true
-		}
-	}
-	return 0, false
-}
-
-func parseClock(s string) (h, m int, ok bool) {
-	t, err := time.Parse("15:04", strings.TrimSpace(s))
-	if err != nil {
-		return 0, 0, false
-	}
-	return t.Hour(), t.Minute(), true
 }
 
 func isAddress(s string) bool {
