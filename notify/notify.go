@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -89,7 +90,8 @@ type Notifier struct {
 	textTmpl *texttemplate.Template
 	htmlTmpl *htmltemplate.Template
 
-	mu sync.Mutex // one Flush at a time: two would send the same item twice
+	mu   sync.Mutex // one Flush at a time: two would send the same item twice
+	down bool       // the last pass stopped because the server could not be reached (guarded by mu)
 }
 
 // New checks the options, loads the templates (trying each on a sample receipt, so a broken override
@@ -323,24 +325,43 @@ func (n *Notifier) flush(ctx context.Context) (sent, failed int, stopped bool, e
 	if err != nil {
 		return 0, 0, false, fmt.Errorf("notify: read outbox: %w", err)
 	}
-	for _, it := range items {
+	for i := 0; i < len(items); i++ {
 		if ctx.Err() != nil {
 			break
 		}
-		res, err := n.deliver(ctx, it)
+		res, err := n.deliver(ctx, items[i])
 		if err != nil {
 			return sent, failed, false, err
 		}
 		switch res {
 		case resSent:
 			sent++
+			if n.down {
+				// The server is back: what waited out an outage need not wait out its backoff too.
+				n.down = false
+				items = append(items, n.waiting(items)...)
+			}
 		case resFailed:
 			failed++
 		case resStop:
+			n.down = true
 			return sent, failed + 1, true, nil
 		}
 	}
 	return sent, failed, false, nil
+}
+
+// waiting returns the queued items not yet due that are not among those already taken.
+func (n *Notifier) waiting(taken []*store.OutboxItem) []*store.OutboxItem {
+	now := n.now()
+	out, err := n.st.Outbox(func(it *store.OutboxItem) bool {
+		return it.State == store.OutQueued && it.NextTry.After(now) &&
+			!slices.ContainsFunc(taken, func(t *store.OutboxItem) bool { return t.ID == it.ID })
+	})
+	if err != nil {
+		n.log.Warn("notify: read outbox", "err", err)
+	}
+	return out
 }
 
 // result is the outcome of one delivery attempt.
@@ -428,6 +449,21 @@ func (n *Notifier) deliver(ctx context.Context, it *store.OutboxItem) (result, e
 		}
 		return resFailed, nil
 	}
+	if unreachable(sendErr) {
+		// The server, not this message: the item stays due, and the outbox looks again every few seconds
+		// (Run), so everything waiting goes out as soon as the server answers again.
+		if !n.down {
+			log.Warn("notify: SMTP server unreachable; mail waits in the outbox", "err", answer)
+		}
+		err := n.st.UpdateOutbox(it.ID, func(x *store.OutboxItem) {
+			x.Attempts = attempts
+			x.LastError = fmt.Sprintf("attempt %d: the server could not be reached: %s", attempts, answer)
+		})
+		if err != nil {
+			return resFailed, fmt.Errorf("notify: record item %d: %w", it.ID, err)
+		}
+		return resStop, nil
+	}
 	next := now.Add(backoff(attempts))
 	log.Warn("notify: will retry", "to", to, "attempts", attempts, "next", next, "err", answer)
 	err := n.st.UpdateOutbox(it.ID, func(x *store.OutboxItem) {
@@ -487,7 +523,9 @@ func (n *Notifier) Run(ctx context.Context, wake <-chan struct{}) error {
 			n.log.Info("notify: outbox pass", "sent", sent, "failed", failed)
 		}
 		wait := n.o.PollInterval
-		if !stopped { // after a connection failure, wait a full interval before trying the next item
+		if stopped { // the server cannot be reached: look again soon, one connection attempt at a time
+			wait = min(wait, 10*time.Second)
+		} else {
 			wait = n.untilNext(wait)
 		}
 		t := time.NewTimer(wait)

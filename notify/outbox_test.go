@@ -391,7 +391,41 @@ func TestConnectionErrorStopsPass(t *testing.T) {
 	}
 	f.errs = []error{&SendError{Stage: "rcpt", Code: 550, Err: errors.New("550 no such user")}}
 	f.n = 0
-	if sent, failed := e.flush(t); sent != 1 || failed != 1 || f.n != 2 {
-		t.Errorf("550 at RCPT: sent %d failed %d tries %d; want 1 1 2", sent, failed, f.n)
+	// The second pass: one refused (550 at RCPT), one sent — and since the server answers again, the item
+	// that waited out the AUTH failure is tried at once instead of after its backoff.
+	if sent, failed := e.flush(t); sent != 2 || failed != 1 || f.n != 3 {
+		t.Errorf("550 at RCPT: sent %d failed %d tries %d; want 2 1 3", sent, failed, f.n)
+	}
+}
+
+// TestUnreachableServerKeepsMailDue: a server that does not answer is not the message's fault, so the
+// message keeps no backoff and goes out with the rest at the first pass after the server is back. A server
+// that answers and refuses (535) still backs off, so a wrong password is not tried every few seconds.
+func TestUnreachableServerKeepsMailDue(t *testing.T) {
+	e := newEnv(t, nil)
+	down := &SendError{Stage: "connect", Err: errors.New("dial tcp: connection refused")}
+	f := &fakeSender{errs: []error{down, down, down}}
+	e.n.snd = f
+	for range 3 {
+		e.record(t, accepted("xinfu-jky@example.cn"))
+	}
+	for pass := range 3 { // three passes while the server is down: one connection attempt each
+		if sent, _ := e.flush(t); sent != 0 || f.n != pass+1 {
+			t.Fatalf("pass %d while down: sent %d, tries %d", pass, sent, f.n)
+		}
+	}
+	for _, it := range e.items(t) {
+		if it.State != store.OutQueued || it.NextTry.After(e.clk.Now()) {
+			t.Errorf("item %d: %s, next try %s; want queued and due", it.ID, it.State, it.NextTry)
+		}
+	}
+	if sent, failed := e.flush(t); sent != 3 || failed != 0 {
+		t.Errorf("first pass after the server is back: sent %d failed %d; want 3 0", sent, failed)
+	}
+	f.errs = []error{&SendError{Stage: "auth", Code: 535, Err: errors.New("535 auth failed")}}
+	e.record(t, accepted("xinfu-jky@example.cn"))
+	e.flush(t)
+	if it := e.items(t)[3]; !it.NextTry.After(e.clk.Now()) {
+		t.Errorf("after a 535 the item must back off; next try %s", it.NextTry)
 	}
 }

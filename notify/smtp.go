@@ -125,6 +125,13 @@ func (e *SendError) connection() bool {
 	return true
 }
 
+// unreachable reports whether err means no SMTP server answered at all (refused, timed out, cut off, or
+// 421 "service not available"), as opposed to a server that answered and refused.
+func unreachable(err error) bool {
+	var se *SendError
+	return errors.As(err, &se) && (se.Code == 0 || se.Code == 421) && se.connection()
+}
+
 // IsPermanent reports whether err means the message will never be accepted (a 5xx answer to RCPT or
 // DATA). Network errors, timeouts, 4xx answers and problems with our own setup are not permanent.
 func IsPermanent(err error) bool {
