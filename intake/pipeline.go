@@ -129,17 +129,24 @@ func (p *Pipeline) Handle(ctx context.Context, f *Fetched) error {
 			msg = m
 		}
 	}
-	if f.Path != "" {
-		if err := stageFile(stage, "raw.eml", f.Path); err != nil {
-			return fmt.Errorf("intake: stage raw message: %w", err)
-		}
+	// While the attachments are checked, the raw copy and every attachment are staged (their data
+	// written to disk); the attachments that turn out not to be usable PDFs are dropped after.
+	staged := make(chan error, 1)
+	go func() { staged <- stageAll(stage, f.Path, msg) }()
+	if msg != nil {
+		p.describe(ctx, rec, msg)
+	}
+	if err := <-staged; err != nil {
+		return err
 	}
 	var reply *store.OutboxItem
 	if msg != nil {
-		p.describe(ctx, rec, msg)
-		if err := p.stageAccepted(stage, rec, msg); err != nil {
+		if err := p.dropUnusable(stage, rec); err != nil {
 			return err
 		}
+	}
+	if err := syncStage(stage); err != nil {
+		return fmt.Errorf("intake: stage: %w", err)
 	}
 	ros := p.roster()
 	reason := ""
@@ -323,10 +330,19 @@ func (p *Pipeline) ours(addr string) bool {
 	return false
 }
 
-// stageAccepted copies the usable PDFs into the staging folder as <index>.pdf.
-func (p *Pipeline) stageAccepted(stage string, rec *store.Receipt, msg *Message) error {
+// stageAll stages the raw message (when rawPath is set) as raw.eml and every kept attachment of msg
+// (when not nil) as <index>.pdf.
+func stageAll(stage, rawPath string, msg *Message) error {
+	if rawPath != "" {
+		if err := stageFile(stage, "raw.eml", rawPath); err != nil {
+			return fmt.Errorf("intake: stage raw message: %w", err)
+		}
+	}
+	if msg == nil {
+		return nil
+	}
 	for i, a := range msg.Attachments {
-		if !rec.Attachments[i].OK() || rec.Attachments[i].DuplicateOf != "" {
+		if a.TooLarge || a.Path == "" {
 			continue
 		}
 		if err := stageFile(stage, fmt.Sprintf("%d.pdf", i), a.Path); err != nil {
@@ -336,11 +352,63 @@ func (p *Pipeline) stageAccepted(stage string, rec *store.Receipt, msg *Message)
 	return nil
 }
 
+// dropUnusable removes from the staging folder the attachments that are not usable PDFs: only those
+// are archived.
+func (p *Pipeline) dropUnusable(stage string, rec *store.Receipt) error {
+	for i, a := range rec.Attachments {
+		if a.OK() && a.DuplicateOf == "" {
+			continue
+		}
+		if err := os.Remove(filepath.Join(stage, fmt.Sprintf("%d.pdf", i))); err != nil && !os.IsNotExist(err) {
+			return fmt.Errorf("intake: unstage attachment: %w", err)
+		}
+	}
+	return nil
+}
+
+// stageFile puts the file src into the staging folder as name, its data on disk when it returns. src
+// is a spool file that is removed after the message is handled, so when the spool is on the archive's
+// file system it is hard-linked rather than copied: one write of the data instead of two. Otherwise
+// (another file system, no hard links) it is copied. syncStage makes the folder entries durable.
 func stageFile(stage, name, src string) error {
 	if err := os.MkdirAll(stage, 0o700); err != nil {
 		return err
 	}
+	dst := filepath.Join(stage, name)
+	if err := os.Link(src, dst); err == nil {
+		if err := syncFile(dst); err != nil {
+			os.Remove(dst)
+			return err
+		}
+		return nil
+	}
 	return store.Archive{Root: stage}.Save(name, src)
+}
+
+func syncFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// syncStage makes the staging folder and its entries durable (when it exists), so that RecoverStaged
+// finds the files of a message recorded just before a crash.
+func syncStage(stage string) error {
+	if _, err := os.Stat(stage); err != nil {
+		return nil
+	}
+	for _, d := range []string{stage, filepath.Dir(stage)} {
+		if err := syncFile(d); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // unstage moves staged files to the names the receipt gives them.
