@@ -120,7 +120,33 @@ func (s *services) recover() {
 // pollOnce fetches and processes all new mail, then sends what the outbox holds.
 func (s *services) pollOnce(ctx context.Context) (int, error) {
 	s.recover()
-	n, perr := s.watcher.Poll(ctx, s.pipeline.Handle)
+	// Replies go out while the next mails are fetched and checked, as in the daemon, rather than all
+	// after the last one: on a backlog the sending otherwise adds its whole time to the pass.
+	wake, stop, sending := make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(sending)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-wake:
+				if _, _, err := s.notifier.Flush(ctx); err != nil {
+					s.a.log.Warn("sending replies during the pass", "err", err)
+				}
+			}
+		}
+	}()
+	n, perr := s.watcher.Poll(ctx, func(ctx context.Context, f *intake.Fetched) error {
+		err := s.pipeline.Handle(ctx, f)
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+		return err
+	})
+	close(stop)
+	<-sending
+	// Whatever is left (and what could not be sent during the pass) gets one more try now.
 	_, failed, serr := s.notifier.Flush(ctx)
 	// An office that runs `poll` from cron instead of the daemon still gets its summary and reminders;
 	// they are composed after the replies went out, so the summary counts what is really pending.
