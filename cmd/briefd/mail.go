@@ -130,9 +130,15 @@ func (s *services) pollOnce(ctx context.Context) (int, error) {
 			case <-stop:
 				return
 			case <-wake:
-				if _, _, err := s.notifier.Flush(ctx); err != nil {
-					s.a.log.Warn("sending replies during the pass", "err", err)
-				}
+			}
+			if _, _, err := s.notifier.Flush(ctx); err != nil {
+				s.a.log.Warn("sending replies during the pass", "err", err)
+			}
+			// At most one outbox pass a second: each one reads the whole outbox.
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Second):
 			}
 		}
 	}()
