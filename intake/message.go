@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -1014,6 +1016,8 @@ type base64Reader struct {
 	obuf  []byte
 	err   error
 	trail bool
+
+	slowOnly bool // tests: decode byte by byte only
 }
 
 func newBase64Reader(r io.Reader) *base64Reader {
@@ -1039,18 +1043,11 @@ func (b *base64Reader) Read(p []byte) (int, error) {
 			return 0, b.err
 		}
 		n, err := b.r.Read(b.in)
-		o := b.obuf[:0]
-		for _, c := range b.in[:n] {
-			v := b64val[c]
-			if v == 0xff {
-				continue
-			}
-			b.quad[b.nq] = v
-			b.nq++
-			if b.nq == 4 {
-				o = append(o, b.quad[0]<<2|b.quad[1]>>4, b.quad[1]<<4|b.quad[2]>>2, b.quad[2]<<6|b.quad[3])
-				b.nq = 0
-			}
+		var o []byte
+		if b.slowOnly {
+			o = b.slow(b.obuf[:0], b.in[:n])
+		} else {
+			o = b.fast(b.obuf[:0], b.in[:n])
 		}
 		if err != nil {
 			switch b.nq {
@@ -1067,6 +1064,83 @@ func (b *base64Reader) Read(p []byte) (int, error) {
 	n := copy(p, b.out)
 	b.out = b.out[n:]
 	return n, nil
+}
+
+// fast appends the decoding of data to o. It drops line breaks (in place), then decodes runs of whole
+// 4-character blocks with encoding/base64 and the rest (a pending partial block, '=' padding, the tail
+// of the chunk) byte by byte; on any byte outside the standard alphabet it decodes the rest of the
+// chunk byte by byte, so the result is exactly that of slow.
+func (b *base64Reader) fast(o, data []byte) []byte {
+	data = dropLineBreaks(data)
+	for len(data) > 0 {
+		for b.nq != 0 && len(data) > 0 {
+			o = b.slow(o, data[:1])
+			data = data[1:]
+		}
+		if len(data) == 0 {
+			break
+		}
+		end := bytes.IndexByte(data, '=')
+		tail := end + 1
+		if end < 0 {
+			end, tail = len(data), len(data)
+		}
+		if blk := end &^ 3; blk > 0 {
+			m := blk / 4 * 3
+			o = slices.Grow(o, m)
+			k, err := base64.StdEncoding.Decode(o[len(o):len(o)+m], data[:blk])
+			if err != nil || k != m {
+				return b.slow(o, data)
+			}
+			o = o[:len(o)+m]
+			data, tail = data[blk:], tail-blk
+		}
+		o = b.slow(o, data[:tail])
+		data = data[tail:]
+	}
+	return o
+}
+
+// dropLineBreaks removes every '\n' and the '\r' before it from d, in place.
+func dropLineBreaks(d []byte) []byte {
+	i := bytes.IndexByte(d, '\n')
+	if i < 0 {
+		return d
+	}
+	w, r := 0, 0
+	for r < len(d) {
+		j := i
+		if j < 0 {
+			j = len(d) - r
+		}
+		seg := d[r : r+j]
+		if len(seg) > 0 && seg[len(seg)-1] == '\r' {
+			seg = seg[:len(seg)-1]
+		}
+		w += copy(d[w:], seg)
+		r += j + 1
+		if r < len(d) {
+			i = bytes.IndexByte(d[r:], '\n')
+		}
+	}
+	return d[:w]
+}
+
+// slow appends the lenient byte-at-a-time decoding of data to o, carrying a partial block in b.quad.
+func (b *base64Reader) slow(o, data []byte) []byte {
+	for _, c := range data {
+		v := b64val[c]
+		if v == 0xff {
+			continue
+		}
+		b.quad[b.nq] = v
+		b.nq++
+		if b.nq == 4 {
+			o = append(o, b.quad[0]<<2|b.quad[1]>>4, b.quad[1]<<4|b.quad[2]>>2, b.quad[2]<<6|b.quad[3])
+			b.nq = 0
+		}
+	}
+	return o
 }
 
 // qpReader decodes quoted-printable leniently and with no limit on line length (Go's
