@@ -2,7 +2,7 @@ package roster
 
 import (
 	"encoding/json"
-	"sort"
+	"strings"
 	"time"
 )
 
@@ -66,15 +66,30 @@ type PeriodStatus struct {
 // reported. The first usable submission decides reported or late; later ones do not change it.
 func (r *Roster) Status(subs []Submission, campaign string, now time.Time) []PeriodStatus {
 	type key struct{ campaign, period, unit string }
-	first := map[key]Submission{}
-	tries := map[key]int{}
-	sorted := append([]Submission(nil), subs...)
-	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].At.Before(sorted[j].At) })
-	for _, s := range sorted {
+	type pick struct {
+		usable, any *Submission // the earliest usable submission, the earliest of any kind
+		tries       int
+	}
+	// One pass, no sort: "earliest" is the earlier At, then the lower receipt number; on a full tie the
+	// one given first.
+	at := make(map[key]int32) // position in picks
+	var picks []pick
+	for i := range subs {
+		s := &subs[i]
 		k := key{s.Campaign, s.Period, s.Unit}
-		tries[k]++
-		if f, ok := first[k]; !ok || (!f.Usable && s.Usable) {
-			first[k] = s
+		j, ok := at[k]
+		if !ok {
+			j = int32(len(picks))
+			at[k] = j
+			picks = append(picks, pick{})
+		}
+		p := &picks[j]
+		p.tries++
+		if p.any == nil || earlier(s, p.any) {
+			p.any = s
+		}
+		if s.Usable && (p.usable == nil || earlier(s, p.usable)) {
+			p.usable = s
 		}
 	}
 	var out []PeriodStatus
@@ -88,8 +103,14 @@ func (r *Roster) Status(subs []Submission, campaign string, now time.Time) []Per
 				Due: p.Due.String(), Counts: map[string]int{StateReported: 0, StateLate: 0, StateRejected: 0, StateMissing: 0}}
 			for _, u := range units {
 				k := key{c.ID, p.Key, u.ID}
-				us := UnitState{Unit: u.ID, Name: u.Name, State: StateMissing, Tries: tries[k]}
-				if s, ok := first[k]; ok {
+				us := UnitState{Unit: u.ID, Name: u.Name, State: StateMissing}
+				if j, ok := at[k]; ok {
+					pk := &picks[j]
+					us.Tries = pk.tries
+					s := pk.usable
+					if s == nil {
+						s = pk.any
+					}
 					us.Receipt, us.At = s.Receipt, s.At.In(r.loc)
 					switch {
 					case !s.Usable:
@@ -107,4 +128,27 @@ func (r *Roster) Status(subs []Submission, campaign string, now time.Time) []Per
 		}
 	}
 	return out
+}
+
+// earlier reports whether a came before b: the earlier time, then the lower receipt number.
+func earlier(a, b *Submission) bool {
+	if c := a.At.Compare(b.At); c != 0 {
+		return c < 0
+	}
+	return compareNumbers(a.Receipt, b.Receipt) < 0
+}
+
+// compareNumbers orders receipt numbers as the store does: by prefix and year, then by sequence, so
+// JB2026-10000 comes after JB2026-9999.
+func compareNumbers(a, b string) int {
+	ai, bi := strings.LastIndexByte(a, '-'), strings.LastIndexByte(b, '-')
+	if ai >= 0 && bi >= 0 && a[:ai] == b[:bi] {
+		if la, lb := len(a)-ai, len(b)-bi; la != lb {
+			if la < lb {
+				return -1
+			}
+			return 1
+		}
+	}
+	return strings.Compare(a, b)
 }

@@ -1,0 +1,85 @@
+package roster
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// TestStatusTies: at equal times the lower receipt number is the first, compared as numbers, whatever
+// the order the submissions are given in.
+func TestStatusTies(t *testing.T) {
+	r := testRoster(t)
+	now := time.Date(2022, 3, 1, 12, 0, 0, 0, beijing)
+	at := time.Date(2022, 1, 10, 9, 0, 0, 0, beijing)
+	for _, tc := range []struct {
+		name string
+		subs []Submission
+		want string
+	}{
+		{"numbers, not strings", []Submission{
+			{Receipt: "JB2022-10000", Unit: "xinfu", Campaign: "zjdh-study", Period: "2022-01", At: at, Usable: true},
+			{Receipt: "JB2022-9999", Unit: "xinfu", Campaign: "zjdh-study", Period: "2022-01", At: at, Usable: true},
+		}, "JB2022-9999"},
+		{"earlier time wins over lower number", []Submission{
+			{Receipt: "JB2022-0001", Unit: "xinfu", Campaign: "zjdh-study", Period: "2022-01", At: at.Add(time.Second), Usable: true},
+			{Receipt: "JB2022-0002", Unit: "xinfu", Campaign: "zjdh-study", Period: "2022-01", At: at, Usable: true},
+		}, "JB2022-0002"},
+		{"usable wins over earlier unusable", []Submission{
+			{Receipt: "JB2022-0001", Unit: "xinfu", Campaign: "zjdh-study", Period: "2022-01", At: at},
+			{Receipt: "JB2022-0003", Unit: "xinfu", Campaign: "zjdh-study", Period: "2022-01", At: at.Add(2 * time.Hour), Usable: true},
+			{Receipt: "JB2022-0002", Unit: "xinfu", Campaign: "zjdh-study", Period: "2022-01", At: at.Add(time.Hour), Usable: true},
+		}, "JB2022-0002"},
+		{"none usable: the earliest", []Submission{
+			{Receipt: "JB2022-10001", Unit: "xinfu", Campaign: "zjdh-study", Period: "2022-01", At: at},
+			{Receipt: "JB2022-9998", Unit: "xinfu", Campaign: "zjdh-study", Period: "2022-01", At: at},
+		}, "JB2022-9998"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := r.Status(tc.subs, "zjdh-study", now)
+			if len(st) != 1 {
+				t.Fatalf("%d periods", len(st))
+			}
+			for _, u := range st[0].Units {
+				if u.Unit != "xinfu" {
+					continue
+				}
+				if u.Receipt != tc.want || u.Tries != len(tc.subs) {
+					t.Errorf("receipt %s tries %d, want %s tries %d", u.Receipt, u.Tries, tc.want, len(tc.subs))
+				}
+			}
+		})
+	}
+	if compareNumbers("JB2026-9999", "JB2026-10000") >= 0 || compareNumbers("JB2025-9999", "JB2026-0001") >= 0 ||
+		compareNumbers("JB2026-0001", "JB2026-0001") != 0 {
+		t.Error("compareNumbers orders by sequence")
+	}
+}
+
+// BenchmarkStatus100k: 100,000 submissions spread over 60 units and every period of a monthly campaign.
+func BenchmarkStatus100k(b *testing.B) {
+	var us []Unit
+	for i := range 60 {
+		us = append(us, Unit{ID: fmt.Sprintf("u%02d", i), Name: fmt.Sprintf("单位%02d", i), Kind: "school"})
+	}
+	cs := []Campaign{{ID: "monthly", Title: "月报", Opens: d("2020-01-01"), Every: "month", Until: d("2026-12-31")}}
+	r, err := New(us, cs, beijing)
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, beijing)
+	periods := r.PeriodsUntil(r.Campaigns()[0], now)
+	rng := rand.New(rand.NewPCG(1, 2))
+	subs := make([]Submission, 100_000)
+	for i := range subs {
+		p := periods[rng.IntN(len(periods))]
+		subs[i] = Submission{Receipt: fmt.Sprintf("JB%d-%04d", 2020+i/20000, i%20000+1), Unit: us[rng.IntN(len(us))].ID,
+			Campaign: "monthly", Period: p.Key, At: p.Opens.Start(beijing).Add(time.Duration(rng.IntN(40*24)) * time.Hour),
+			Usable: rng.IntN(10) != 0}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		r.Status(subs, "", now)
+	}
+}
