@@ -28,6 +28,8 @@ import (
 	"sync"
 	texttemplate "text/template"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"briefd/roster"
 	"briefd/store"
@@ -92,6 +94,10 @@ type Notifier struct {
 
 	mu   sync.Mutex // one Flush at a time: two would send the same item twice
 	down bool       // the last pass stopped because the server could not be reached (guarded by mu)
+	// recent is, during a Flush pass, the send times of the replies sent in the last hour by recipient
+	// (foldKey): read from the outbox once at the start of the pass and added to as the pass sends, so
+	// the per-sender cap does not read the whole outbox again for every reply (guarded by mu).
+	recent map[string][]time.Time
 }
 
 // New checks the options, loads the templates (trying each on a sample receipt, so a broken override
@@ -248,13 +254,19 @@ func AutomatedAddress(addr string) string {
 // an empty or malformed recipient, anything but one plain address, an automated sender, our own address,
 // a receipt marked ignored, and a sender who already got PerSenderPerHour replies in the last hour.
 func (n *Notifier) Suppress(r *store.Receipt) string {
+	return n.suppress(r, nil)
+}
+
+// suppress is Suppress; recent, when not nil, holds the replies sent in the last hour (see
+// Notifier.recent) and replaces the outbox scan of the per-sender cap.
+func (n *Notifier) suppress(r *store.Receipt, recent map[string][]time.Time) string {
 	if why := n.suppressAddress(r.From); why != "" {
 		return why
 	}
 	if r.Verdict == store.VerdictIgnored {
 		return "message was ignored (" + clean(r.Note, 80) + "): no reply"
 	}
-	return n.overCap(r.From)
+	return n.overCap(r.From, recent)
 }
 
 func (n *Notifier) suppressAddress(addr string) string {
@@ -273,23 +285,80 @@ func (n *Notifier) suppressAddress(addr string) string {
 	return ""
 }
 
-// overCap counts the replies sent to addr in the last hour.
-func (n *Notifier) overCap(addr string) string {
+// overCap counts the replies sent to addr in the last hour: from recent (during a Flush pass) when not
+// nil, else from the outbox.
+func (n *Notifier) overCap(addr string, recent map[string][]time.Time) string {
 	if n.o.PerSenderPerHour < 0 || n.st == nil {
 		return ""
 	}
 	since := n.now().Add(-time.Hour)
-	sent, err := n.st.Outbox(func(it *store.OutboxItem) bool {
-		return it.Kind == store.KindReply && it.State == store.OutSent && strings.EqualFold(it.To, addr) && it.Sent.After(since)
-	})
-	if err != nil {
-		n.log.Error("notify: count replies for the hourly cap", "to", addr, "err", err)
-		return ""
+	var count int
+	if recent != nil {
+		for _, t := range recent[foldKey(addr)] {
+			if t.After(since) {
+				count++
+			}
+		}
+	} else {
+		sent, err := n.st.Outbox(func(it *store.OutboxItem) bool {
+			return it.Kind == store.KindReply && it.State == store.OutSent && strings.EqualFold(it.To, addr) && it.Sent.After(since)
+		})
+		if err != nil {
+			n.log.Error("notify: count replies for the hourly cap", "to", addr, "err", err)
+			return ""
+		}
+		count = len(sent)
 	}
-	if len(sent) >= n.o.PerSenderPerHour {
-		return fmt.Sprintf("per-sender cap: %d replies to %s in the last hour", len(sent), addr)
+	if count >= n.o.PerSenderPerHour {
+		return fmt.Sprintf("per-sender cap: %d replies to %s in the last hour", count, addr)
 	}
 	return ""
+}
+
+// recentReplies reads, in one outbox scan, the replies sent in the last hour by recipient (foldKey);
+// nil when the cap is off or the outbox cannot be read (overCap then reads the outbox itself).
+func (n *Notifier) recentReplies() map[string][]time.Time {
+	if n.o.PerSenderPerHour < 0 {
+		return nil
+	}
+	since := n.now().Add(-time.Hour)
+	m := map[string][]time.Time{}
+	_, err := n.st.Outbox(func(it *store.OutboxItem) bool {
+		if it.Kind == store.KindReply && it.State == store.OutSent && it.Sent.After(since) {
+			k := foldKey(it.To)
+			m[k] = append(m[k], it.Sent)
+		}
+		return false
+	})
+	if err != nil {
+		n.log.Error("notify: count replies for the hourly cap", "err", err)
+		return nil
+	}
+	return m
+}
+
+// foldKey maps addresses that strings.EqualFold finds equal to the same key: every rune becomes the
+// smallest rune of its case-folding orbit.
+func foldKey(s string) string {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return strings.ToUpper(s) // the smallest rune of an ASCII letter's orbit is its upper case
+	}
+	var b strings.Builder
+	for _, r := range s {
+		m := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			m = min(m, f)
+		}
+		b.WriteRune(m)
+	}
+	return b.String()
 }
 
 // backoff is the wait after the attempts-th failed attempt: 1m, 2m, 4m, … at most 6h.
@@ -325,6 +394,8 @@ func (n *Notifier) flush(ctx context.Context) (sent, failed int, stopped bool, e
 	if err != nil {
 		return 0, 0, false, fmt.Errorf("notify: read outbox: %w", err)
 	}
+	n.recent = n.recentReplies()
+	defer func() { n.recent = nil }()
 	for i := 0; i < len(items); i++ {
 		if ctx.Err() != nil {
 			break
@@ -389,7 +460,7 @@ func (n *Notifier) deliver(ctx context.Context, it *store.OutboxItem) (result, e
 			return resFailed, fmt.Errorf("notify: read receipt %s: %w", it.Receipt, err)
 		}
 		to = r.From // the original sender only, whatever else was queued
-		if why := n.Suppress(r); why != "" {
+		if why := n.suppress(r, n.recent); why != "" {
 			it.To = to
 			return resSuppressed, n.finish(it, store.OutSuppressed, why, log)
 		}
@@ -421,6 +492,10 @@ func (n *Notifier) deliver(ctx context.Context, it *store.OutboxItem) (result, e
 		}); err != nil {
 			log.Error("notify: sent but not recorded; it may be sent again", "to", to, "err", err)
 			return resFailed, fmt.Errorf("notify: record item %d as sent: %w", it.ID, err)
+		}
+		if it.Kind == store.KindReply && n.recent != nil {
+			k := foldKey(to)
+			n.recent[k] = append(n.recent[k], now)
 		}
 		log.Info("notify: sent", "to", to)
 		if n.o.SaveSent != nil {
