@@ -39,13 +39,58 @@ func entryOf(r *Receipt) Entry {
 		Late: r.Late, Verdict: r.Verdict, Usable: r.Counts(), Reply: r.Reply}
 }
 
-// index is the in-memory copy of every receipt's Entry. It is loaded on first use and updated when a
-// transaction that wrote a receipt commits.
+// index is the in-memory copy of every receipt's Entry, in number order, with each number's position. It
+// is loaded on first use and updated when a transaction that wrote a receipt commits.
 type index struct {
 	once    sync.Once
 	mu      sync.RWMutex
-	entries map[string]Entry
+	loaded  bool
+	entries []Entry        // in number order
+	pos     map[string]int // number -> position in entries
 	err     error
+}
+
+// put adds or replaces e. Numbers only grow, so a new one is appended; one that sorts before the last is
+// inserted in place.
+func (x *index) put(e Entry) {
+	if i, ok := x.pos[e.Number]; ok {
+		x.entries[i] = e
+		return
+	}
+	n := len(x.entries)
+	if n == 0 || numberLess(x.entries[n-1].Number, e.Number) {
+		x.pos[e.Number] = n
+		x.entries = append(x.entries, e)
+		return
+	}
+	i, _ := slices.BinarySearchFunc(x.entries, e.Number, func(a Entry, num string) int { return compareNumbers(a.Number, num) })
+	x.entries = slices.Insert(x.entries, i, e)
+	for j := i; j < len(x.entries); j++ {
+		x.pos[x.entries[j].Number] = j
+	}
+}
+
+// set replaces the whole index with es, sorting it into number order when it is not.
+func (x *index) set(es []Entry) {
+	if !slices.IsSortedFunc(es, func(a, b Entry) int { return compareNumbers(a.Number, b.Number) }) {
+		// Sort positions, not the large entries, then lay the entries out in that order.
+		order := make([]int32, len(es))
+		for i := range order {
+			order[i] = int32(i)
+		}
+		slices.SortFunc(order, func(i, j int32) int { return compareNumbers(es[i].Number, es[j].Number) })
+		sorted := make([]Entry, len(es))
+		for i, o := range order {
+			sorted[i] = es[o]
+		}
+		es = sorted
+	}
+	x.entries = es
+	x.pos = make(map[string]int, len(es))
+	for i := range es {
+		x.pos[es[i].Number] = i
+	}
+	x.loaded = true
 }
 
 // putReceipt writes a receipt and updates the index when the transaction commits.
@@ -56,8 +101,8 @@ func (s *Store) putReceipt(tx *bolt.Tx, r *Receipt) error {
 	e := entryOf(r)
 	tx.OnCommit(func() {
 		s.idx.mu.Lock()
-		if s.idx.entries != nil {
-			s.idx.entries[e.Number] = e
+		if s.idx.loaded {
+			s.idx.put(e)
 		}
 		s.idx.mu.Unlock()
 	})
@@ -66,19 +111,24 @@ func (s *Store) putReceipt(tx *bolt.Tx, r *Receipt) error {
 
 func (s *Store) loadIndex() error {
 	s.idx.once.Do(func() {
-		m := map[string]Entry{}
+		var es []Entry
 		err := s.db.View(func(tx *bolt.Tx) error {
-			return tx.Bucket(bReceipts).ForEach(func(k, v []byte) error {
+			b := tx.Bucket(bReceipts)
+			es = make([]Entry, 0, b.Stats().KeyN)
+			return b.ForEach(func(k, v []byte) error {
 				var r Receipt
 				if err := json.Unmarshal(v, &r); err != nil {
 					return err
 				}
-				m[string(k)] = entryOf(&r)
+				es = append(es, entryOf(&r))
 				return nil
 			})
 		})
 		s.idx.mu.Lock()
-		s.idx.entries, s.idx.err = m, err
+		if err == nil {
+			s.idx.set(es)
+		}
+		s.idx.err = err
 		s.idx.mu.Unlock()
 	})
 	s.idx.mu.RLock()
@@ -92,37 +142,33 @@ func (s *Store) Entries(keep func(*Entry) bool) ([]Entry, error) {
 		return nil, err
 	}
 	s.idx.mu.RLock()
-	var out []Entry
+	defer s.idx.mu.RUnlock()
 	if keep == nil {
-		out = make([]Entry, 0, len(s.idx.entries))
+		return slices.Clone(s.idx.entries), nil
 	}
-	for _, e := range s.idx.entries {
-		out = append(out, e) // keep sees the copy in out, so e does not escape
-		if keep != nil && !keep(&out[len(out)-1]) {
+	var out []Entry
+	for i := range s.idx.entries {
+		out = append(out, s.idx.entries[i]) // keep sees the copy in out, so the index cannot be changed through it
+		if !keep(&out[len(out)-1]) {
 			out = out[:len(out)-1]
 		}
 	}
-	s.idx.mu.RUnlock()
-	slices.SortFunc(out, func(a, b Entry) int {
-		switch {
-		case numberLess(a.Number, b.Number):
-			return -1
-		case numberLess(b.Number, a.Number):
-			return 1
-		}
-		return 0
-	})
 	return out, nil
 }
 
 // numberLess orders receipt numbers by prefix and year, then by sequence (JB2026-10000 after JB2026-9999).
-func numberLess(a, b string) bool {
+func numberLess(a, b string) bool { return compareNumbers(a, b) < 0 }
+
+// compareNumbers is numberLess as a three-way comparison.
+func compareNumbers(a, b string) int {
 	ai, bi := strings.LastIndexByte(a, '-'), strings.LastIndexByte(b, '-')
-	if ai < 0 || bi < 0 || a[:ai] != b[:bi] {
-		return a < b
+	if ai >= 0 && bi >= 0 && a[:ai] == b[:bi] {
+		if la, lb := len(a)-ai, len(b)-bi; la != lb {
+			if la < lb {
+				return -1
+			}
+			return 1
+		}
 	}
-	if la, lb := len(a)-ai, len(b)-bi; la != lb {
-		return la < lb
-	}
-	return a < b
+	return strings.Compare(a, b)
 }
