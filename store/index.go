@@ -2,12 +2,15 @@ package store
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // Entry is the part of a receipt that lists, filters and status need. The store keeps every receipt's
@@ -99,6 +102,9 @@ func (s *Store) putReceipt(tx *bolt.Tx, r *Receipt) error {
 		return err
 	}
 	e := entryOf(r)
+	if err := tx.Bucket(bEntries).Put(entryKey(r.Number), appendEntry(nil, &e)); err != nil {
+		return err
+	}
 	tx.OnCommit(func() {
 		s.idx.mu.Lock()
 		if s.idx.loaded {
@@ -109,21 +115,34 @@ func (s *Store) putReceipt(tx *bolt.Tx, r *Receipt) error {
 	return nil
 }
 
+// loadIndex reads the entries bucket into the index. A database written before the bucket existed
+// (or by such a briefd since) has fewer entries than receipts: the bucket is then rebuilt from the
+// receipts, once, in one transaction.
 func (s *Store) loadIndex() error {
 	s.idx.once.Do(func() {
 		var es []Entry
+		stale := false
 		err := s.db.View(func(tx *bolt.Tx) error {
-			b := tx.Bucket(bReceipts)
-			es = make([]Entry, 0, b.Stats().KeyN)
-			return b.ForEach(func(k, v []byte) error {
-				var r Receipt
-				if err := json.Unmarshal(v, &r); err != nil {
-					return err
+			eb := tx.Bucket(bEntries)
+			n := eb.Stats().KeyN
+			if n < tx.Bucket(bReceipts).Stats().KeyN {
+				stale = true
+				return nil
+			}
+			es = make([]Entry, 0, n)
+			zones := map[int]*time.Location{}
+			return eb.ForEach(func(k, v []byte) error {
+				e, err := decodeEntry(v, zones)
+				if err != nil {
+					return fmt.Errorf("entry %s: %w", k, err)
 				}
-				es = append(es, entryOf(&r))
+				es = append(es, e)
 				return nil
 			})
 		})
+		if err == nil && stale {
+			es, err = s.rebuildEntries()
+		}
 		s.idx.mu.Lock()
 		if err == nil {
 			s.idx.set(es)
@@ -134,6 +153,37 @@ func (s *Store) loadIndex() error {
 	s.idx.mu.RLock()
 	defer s.idx.mu.RUnlock()
 	return s.idx.err
+}
+
+// rebuildEntries writes the entries bucket anew from every receipt and returns the entries.
+func (s *Store) rebuildEntries() ([]Entry, error) {
+	var es []Entry
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		es = nil
+		if err := tx.DeleteBucket(bEntries); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
+			return err
+		}
+		eb, err := tx.CreateBucket(bEntries)
+		if err != nil {
+			return err
+		}
+		eb.FillPercent = 0.9 // written in key order, never split again by these keys
+		rb := tx.Bucket(bReceipts)
+		es = make([]Entry, 0, rb.Stats().KeyN)
+		return rb.ForEach(func(k, v []byte) error {
+			var r Receipt
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("receipt %s: %w", k, err)
+			}
+			e := entryOf(&r)
+			es = append(es, e)
+			return eb.Put(entryKey(e.Number), appendEntry(nil, &e)) // bbolt keeps the value until the commit
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: rebuild the entries: %w", err)
+	}
+	return es, nil
 }
 
 // Entries returns the Entry of every receipt that keep accepts (all when nil), in number order.
@@ -154,6 +204,20 @@ func (s *Store) Entries(keep func(*Entry) bool) ([]Entry, error) {
 		}
 	}
 	return out, nil
+}
+
+// entryKey is a receipt's key in the entries bucket: its number with the length of the sequence put
+// before the sequence, so that the bucket's byte order is number order (JB2026-\x049999 before
+// JB2026-\x0510000) and the loaded index needs no sort.
+func entryKey(number string) []byte {
+	i := strings.LastIndexByte(number, '-')
+	if i < 0 || len(number)-i-1 > 255 {
+		return []byte(number)
+	}
+	k := make([]byte, 0, len(number)+1)
+	k = append(k, number[:i+1]...)
+	k = append(k, byte(len(number)-i-1))
+	return append(k, number[i+1:]...)
 }
 
 // numberLess orders receipt numbers by prefix and year, then by sequence (JB2026-10000 after JB2026-9999).

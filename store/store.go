@@ -26,6 +26,7 @@ const SchemaVersion = 1
 var (
 	bMeta      = []byte("meta")
 	bReceipts  = []byte("receipts")   // number -> Receipt JSON
+	bEntries   = []byte("entries")    // number -> the receipt's Entry, binary (entrycodec.go)
 	bMsgKeys   = []byte("msgkeys")    // mailbox\x00uidvalidity\x00uid -> number
 	bMsgIDs    = []byte("messageids") // Message-ID -> number
 	bCursors   = []byte("cursors")    // mailbox -> Cursor JSON
@@ -34,7 +35,7 @@ var (
 	bLearned   = []byte("learned")    // address -> unit id
 	bSequences = []byte("sequences")  // year -> last receipt sequence
 	bHashes    = []byte("hashes")     // unit\x00campaign\x00period\x00sha256 -> first receipt with that file
-	allBuckets = [][]byte{bMeta, bReceipts, bMsgKeys, bMsgIDs, bCursors, bOutbox, bMarks, bLearned, bSequences, bHashes}
+	allBuckets = [][]byte{bMeta, bReceipts, bEntries, bMsgKeys, bMsgIDs, bCursors, bOutbox, bMarks, bLearned, bSequences, bHashes}
 )
 
 // Errors callers branch on.
