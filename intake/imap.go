@@ -462,17 +462,40 @@ func (w *Watcher) pass(ctx context.Context, s *session, h Handler) (int, error) 
 	}
 
 	n := 0
-	metas := map[uint32]*Fetched{}
+	metas := map[uint32]*Fetched{} // by UID; nil: asked for, gone
+	ensureMeta := func(i int) error {
+		if _, ok := metas[uint32(uids[i])]; ok {
+			return nil
+		}
+		// Sizes and dates for the next batch in one command: one round trip less per message.
+		end := min(i+metaBatch, len(uids))
+		got, err := w.fetchMeta(s, s.uidValidity, uids[i:end])
+		if err != nil {
+			return err
+		}
+		for _, u := range uids[i:end] {
+			metas[uint32(u)] = got[uint32(u)]
+		}
+		return nil
+	}
+	// pre is the download of the next message, started while the handler works on this one. It has
+	// the connection to itself until it is waited for; its spool file is removed unless handed on.
+	var pre *prefetch
+	defer func() { pre.discard() }()
 	for i, uid := range uids {
 		if err := ctx.Err(); err != nil {
 			return n, err
 		}
+		got := pre // done: waited for before the last after-action
+		pre = nil
 		key := store.MessageKey{Mailbox: o.Mailbox, UIDValidity: s.uidValidity, UID: uint32(uid)}
 		number, done, err := w.st.LookupMessage(key)
 		if err != nil {
+			got.discard()
 			return n, fmt.Errorf("imap: look up uid %d: %w", uid, err)
 		}
 		if done {
+			got.discard()
 			// Recorded before, perhaps just before a crash: catch up the cursor and the after-action.
 			w.log.Debug("imap: already recorded", "uid", uid, "receipt", number)
 			if err := w.advance(key); err != nil {
@@ -483,37 +506,57 @@ func (w *Watcher) pass(ctx context.Context, s *session, h Handler) (int, error) 
 			}
 			continue
 		}
-		if _, ok := metas[key.UID]; !ok {
-			// Sizes and dates for the next batch in one command: one round trip less per message.
-			end := min(i+metaBatch, len(uids))
-			if metas, err = w.fetchMeta(s, key.UIDValidity, uids[i:end]); err != nil {
-				return n, err
-			}
-			for _, u := range uids[i:end] {
-				if metas[uint32(u)] == nil {
-					metas[uint32(u)] = nil // gone: remember that it was asked for
-				}
-			}
+		if err := ensureMeta(i); err != nil {
+			got.discard()
+			return n, err
 		}
 		f := metas[key.UID]
+		delete(metas, key.UID)
 		if f == nil { // expunged meanwhile
+			got.discard()
 			w.log.Info("imap: message vanished before it was read", "uid", uid)
 			continue
 		}
-		f.Index, f.Total = i+1, len(uids)
-		if o.MaxMessage > 0 && f.Size > o.MaxMessage {
-			// Only the header is read, so the sender can be told why the mail was not taken.
-			f.TooLarge = true
-			if err := w.spool(s, f, true); err != nil && !errors.Is(err, errVanished) {
-				w.log.Warn("imap: reading the header of a too large message", "uid", uid, "err", err)
+		if got != nil && got.f != f {
+			got.discard()
+			got = nil
+		}
+		if i+1 < len(uids) {
+			if err := ensureMeta(i + 1); err != nil {
+				got.discard()
+				return n, err
 			}
-		} else if err := w.spool(s, f, false); errors.Is(err, errVanished) {
+		}
+		f.Index, f.Total = i+1, len(uids)
+		if got != nil {
+			err = got.err
+			if err == nil {
+				// Downloaded while the message before was handled: expunged since? Then it is skipped
+				// as if it had vanished before it was read.
+				var ok bool
+				if ok, err = w.exists(s, uid); err == nil && !ok {
+					got.discard()
+					err = errVanished
+				}
+			}
+			if err != nil && !errors.Is(err, errVanished) {
+				got.discard()
+			}
+		} else {
+			err = w.download(s, f)
+		}
+		if errors.Is(err, errVanished) {
 			w.log.Info("imap: message vanished before it was read", "uid", uid)
 			continue
 		} else if err != nil {
 			return n, err
 		}
 		s.wd.pause() // the handler's time is its own
+		if i+1 < len(uids) {
+			if next := metas[uint32(uids[i+1])]; next != nil {
+				pre = w.prefetch(s, next)
+			}
+		}
 		err = h(context.WithoutCancel(ctx), f)
 		if f.Path != "" {
 			os.Remove(f.Path)
@@ -523,6 +566,7 @@ func (w *Watcher) pass(ctx context.Context, s *session, h Handler) (int, error) 
 		}
 		n++
 		w.update(func(st *WatchStats) { st.Handled++ })
+		pre.wait() // the connection is free again
 		if err := w.after(s, uid); err != nil {
 			return n, err
 		}
@@ -611,6 +655,85 @@ func (w *Watcher) fetchMeta(s *session, uidValidity uint32, uids []imap.UID) (ma
 		return nil, fmt.Errorf("imap: fetch sizes of uid %v: %w", imap.UIDSetNum(uids...), s.wd.wrap(err))
 	}
 	return out, nil
+}
+
+// download spools f: the whole message, or only its header when it is over MaxMessage (f.TooLarge;
+// then a failure to read the header is logged and leaves f.Path empty). errVanished: the message is gone.
+func (w *Watcher) download(s *session, f *Fetched) error {
+	if o := w.opts; o.MaxMessage > 0 && f.Size > o.MaxMessage {
+		// Only the header is read, so the sender can be told why the mail was not taken.
+		f.TooLarge = true
+		if err := w.spool(s, f, true); err != nil && !errors.Is(err, errVanished) {
+			w.log.Warn("imap: reading the header of a too large message", "uid", f.Key.UID, "err", err)
+		}
+		return nil
+	}
+	return w.spool(s, f, false)
+}
+
+// exists reports whether the message uid is still in the mailbox: one UID FETCH of its UID and size.
+// The size tells the answer from an unsolicited flag update (a \Deleted set by another client just
+// before the expunge), which carries the UID but no size.
+func (w *Watcher) exists(s *session, uid imap.UID) (bool, error) {
+	s.wd.reset(w.opts.CycleTimeout)
+	cmd := s.c.Fetch(imap.UIDSetNum(uid), &imap.FetchOptions{UID: true, RFC822Size: true})
+	found := false
+	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
+		var u imap.UID
+		sized := false
+		for item := msg.Next(); item != nil; item = msg.Next() {
+			switch it := item.(type) {
+			case imapclient.FetchItemDataUID:
+				u = it.UID
+			case imapclient.FetchItemDataRFC822Size:
+				sized = true
+			}
+		}
+		found = found || u == uid && sized
+	}
+	if err := cmd.Close(); err != nil {
+		return false, fmt.Errorf("imap: fetch uid %d: %w", uid, s.wd.wrap(err))
+	}
+	return found, nil
+}
+
+// prefetch is a download running in its own goroutine while the handler works on the message before.
+type prefetch struct {
+	f    *Fetched
+	err  error // of download, once done is closed
+	done chan struct{}
+}
+
+// prefetch starts downloading f on the session's connection, which nothing else may use until the
+// download is waited for. The watchdog covers the download and is paused when it ends, as the
+// handler's time is its own.
+func (w *Watcher) prefetch(s *session, f *Fetched) *prefetch {
+	p := &prefetch{f: f, done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		p.err = w.download(s, f)
+		s.wd.pause()
+	}()
+	return p
+}
+
+// wait waits for the download to end (nil: nothing to wait for).
+func (p *prefetch) wait() {
+	if p != nil {
+		<-p.done
+	}
+}
+
+// discard waits for the download and removes its spool file.
+func (p *prefetch) discard() {
+	if p == nil {
+		return
+	}
+	<-p.done
+	if p.f.Path != "" {
+		os.Remove(p.f.Path)
+		p.f.Path = ""
+	}
 }
 
 // errVanished: the server sent nothing for a UID, because someone expunged it meanwhile.
