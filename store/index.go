@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -117,21 +118,24 @@ func (s *Store) putReceipt(tx *bolt.Tx, r *Receipt) error {
 
 // loadIndex reads the entries bucket into the index. A database written before the bucket existed
 // (or by such a briefd since) has fewer entries than receipts: the bucket is then rebuilt from the
-// receipts, once, in one transaction.
+// receipts, once, in one transaction. Receipts are counted by their numbers (the sequences bucket: one
+// number for each receipt, without gaps), as counting the receipts bucket would read all of it; only
+// when the entries are fewer than that are the receipts themselves counted.
 func (s *Store) loadIndex() error {
 	s.idx.once.Do(func() {
 		var es []Entry
 		stale := false
 		err := s.db.View(func(tx *bolt.Tx) error {
-			eb := tx.Bucket(bEntries)
-			n := eb.Stats().KeyN
-			if n < tx.Bucket(bReceipts).Stats().KeyN {
-				stale = true
+			var numbered uint64
+			tx.Bucket(bSequences).ForEach(func(_, v []byte) error {
+				if len(v) == 8 {
+					numbered += binary.BigEndian.Uint64(v)
+				}
 				return nil
-			}
-			es = make([]Entry, 0, n)
+			})
+			es = make([]Entry, 0, min(numbered, 1<<22))
 			zones := map[int]*time.Location{}
-			return eb.ForEach(func(k, v []byte) error {
+			err := tx.Bucket(bEntries).ForEach(func(k, v []byte) error {
 				e, err := decodeEntry(v, zones)
 				if err != nil {
 					return fmt.Errorf("entry %s: %w", k, err)
@@ -139,6 +143,10 @@ func (s *Store) loadIndex() error {
 				es = append(es, e)
 				return nil
 			})
+			if err == nil && uint64(len(es)) < numbered {
+				stale = len(es) < tx.Bucket(bReceipts).Stats().KeyN
+			}
+			return err
 		})
 		if err == nil && stale {
 			es, err = s.rebuildEntries()
