@@ -65,6 +65,7 @@ type config struct {
 	out      string
 	seed     uint64
 	skip     string
+	keep     string
 }
 
 func cmdRun(args []string) error {
@@ -79,6 +80,7 @@ func cmdRun(args []string) error {
 	fs.StringVar(&c.out, "out", "", "folder for results.md (default: none)")
 	fs.Uint64Var(&c.seed, "seed", 20220110, "random seed of the generated mail")
 	fs.StringVar(&c.skip, "skip", "", "comma-separated phases to skip: backlog,pipeline,latency,scale")
+	fs.StringVar(&c.keep, "keep-scale", "", "copy the scale store and its config.yaml into this folder, to time commands by hand")
 	fs.Parse(args)
 	if c.briefd == "" {
 		return errors.New("-briefd is required")

@@ -215,6 +215,19 @@ func (b *bench) scalePhase(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if b.c.keep != "" {
+		if err := os.MkdirAll(b.c.keep, 0o700); err != nil {
+			return err
+		}
+		if err := copyFile(dbPath, filepath.Join(b.c.keep, "briefd.db")); err != nil {
+			return err
+		}
+		kept, err := writeScaleConfig(b.c.keep, us)
+		if err != nil {
+			return err
+		}
+		logf("scale store kept: %s", kept)
+	}
 	runCmd := func(args ...string) (usage, error) {
 		var us []usage
 		for range b.c.runs {
