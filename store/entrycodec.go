@@ -39,48 +39,71 @@ func appendEntry(b []byte, e *Entry) []byte {
 	return b
 }
 
-// decodeEntry reads what appendEntry wrote. The strings share one allocation. Received comes back in
-// the zone a receipt's JSON would give it: UTC for offset 0, the local zone when it has that offset at
-// that instant, else a fixed zone with that offset (so it prints as it was written).
-// zones, when not nil, shares one fixed zone for each offset between calls.
-func decodeEntry(v []byte, zones map[int]*time.Location) (Entry, error) {
+// decodeEntry reads what appendEntry wrote. The entry's strings are substrings of v, so entries decoded
+// from one string share its memory. Received comes back in the zone a receipt's JSON would give it: UTC
+// for offset 0, the local zone when it has that offset at that instant, else a fixed zone with that
+// offset (so it prints as it was written). zones, when not nil, shares one fixed zone per offset.
+func decodeEntry(v string, zones map[int]*time.Location) (Entry, error) {
 	var e Entry
 	if len(v) < 2 || v[0] != entryCodecVersion {
 		return e, errEntryCodec
 	}
 	e.Late, e.Usable = v[1]&1 != 0, v[1]&2 != 0
 	p := 2
-	sec, n := binary.Varint(v[p:])
+	u, n := uvarint(v[p:])
 	if n <= 0 {
 		return e, errEntryCodec
 	}
+	sec := int64(u>>1) ^ -int64(u&1) // zig-zag, as binary.AppendVarint writes it
 	p += n
-	nsec, n := binary.Uvarint(v[p:])
+	nsec, n := uvarint(v[p:])
 	if n <= 0 || nsec >= 1e9 {
 		return e, errEntryCodec
 	}
 	p += n
-	off, n := binary.Varint(v[p:])
+	u, n = uvarint(v[p:])
+	off := int64(u>>1) ^ -int64(u&1)
 	if n <= 0 || off < -24*3600 || off > 24*3600 {
 		return e, errEntryCodec
 	}
 	p += n
 	e.Received = receivedTime(sec, int64(nsec), int(off), zones)
-	s := string(v) // one allocation for every string of the entry
 	for _, f := range [...]*string{&e.Number, &e.From, &e.FromName, &e.Subject, &e.Filenames, &e.Unit, &e.Match,
 		&e.Campaign, &e.Period, &e.Verdict, &e.Reply} {
-		l, n := binary.Uvarint(v[p:])
+		l, n := uvarint(v[p:])
 		if n <= 0 || l > uint64(len(v)-p-n) {
 			return e, errEntryCodec
 		}
 		p += n
-		*f = s[p : p+int(l)]
+		*f = v[p : p+int(l)]
 		p += int(l)
 	}
 	if p != len(v) {
 		return e, errEntryCodec
 	}
 	return e, nil
+}
+
+// uvarint is binary.Uvarint for a string: the value and the bytes read, 0 when s is too short, < 0 on
+// overflow.
+func uvarint(s string) (uint64, int) {
+	var x uint64
+	var shift uint
+	for i := 0; i < len(s) && i < binary.MaxVarintLen64; i++ {
+		b := s[i]
+		if b < 0x80 {
+			if i == binary.MaxVarintLen64-1 && b > 1 {
+				return 0, -(i + 1)
+			}
+			return x | uint64(b)<<shift, i + 1
+		}
+		x |= uint64(b&0x7f) << shift
+		shift += 7
+	}
+	if len(s) >= binary.MaxVarintLen64 {
+		return 0, -binary.MaxVarintLen64
+	}
+	return 0, 0
 }
 
 func receivedTime(sec, nsec int64, off int, zones map[int]*time.Location) time.Time {

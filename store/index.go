@@ -43,34 +43,37 @@ func entryOf(r *Receipt) Entry {
 		Late: r.Late, Verdict: r.Verdict, Usable: r.Counts(), Reply: r.Reply}
 }
 
-// index is the in-memory copy of every receipt's Entry, in number order, with each number's position. It
-// is loaded on first use and updated when a transaction that wrote a receipt commits.
+// index is the in-memory copy of every receipt's Entry, in number order, so a number's position is
+// found by binary search. It is loaded on first use and updated when a transaction that wrote a receipt
+// commits.
 type index struct {
 	once    sync.Once
 	mu      sync.RWMutex
 	loaded  bool
-	entries []Entry        // in number order
-	pos     map[string]int // number -> position in entries
+	entries []Entry // in number order
 	err     error
+}
+
+// find returns the position of number in the index, or where it would go.
+func (x *index) find(number string) (int, bool) {
+	n := len(x.entries)
+	if n > 0 && compareNumbers(x.entries[n-1].Number, number) < 0 {
+		return n, false // the usual case: a new number, after all others
+	}
+	return slices.BinarySearchFunc(x.entries, number, func(a Entry, num string) int { return compareNumbers(a.Number, num) })
 }
 
 // put adds or replaces e. Numbers only grow, so a new one is appended; one that sorts before the last is
 // inserted in place.
 func (x *index) put(e Entry) {
-	if i, ok := x.pos[e.Number]; ok {
+	i, ok := x.find(e.Number)
+	switch {
+	case ok:
 		x.entries[i] = e
-		return
-	}
-	n := len(x.entries)
-	if n == 0 || numberLess(x.entries[n-1].Number, e.Number) {
-		x.pos[e.Number] = n
+	case i == len(x.entries):
 		x.entries = append(x.entries, e)
-		return
-	}
-	i, _ := slices.BinarySearchFunc(x.entries, e.Number, func(a Entry, num string) int { return compareNumbers(a.Number, num) })
-	x.entries = slices.Insert(x.entries, i, e)
-	for j := i; j < len(x.entries); j++ {
-		x.pos[x.entries[j].Number] = j
+	default:
+		x.entries = slices.Insert(x.entries, i, e)
 	}
 }
 
@@ -90,10 +93,6 @@ func (x *index) set(es []Entry) {
 		es = sorted
 	}
 	x.entries = es
-	x.pos = make(map[string]int, len(es))
-	for i := range es {
-		x.pos[es[i].Number] = i
-	}
 	x.loaded = true
 }
 
@@ -136,7 +135,7 @@ func (s *Store) loadIndex() error {
 			es = make([]Entry, 0, min(numbered, 1<<22))
 			zones := map[int]*time.Location{}
 			err := tx.Bucket(bEntries).ForEach(func(k, v []byte) error {
-				e, err := decodeEntry(v, zones)
+				e, err := decodeEntry(string(v), zones) // one allocation for all the entry's strings
 				if err != nil {
 					return fmt.Errorf("entry %s: %w", k, err)
 				}
