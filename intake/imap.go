@@ -529,16 +529,10 @@ func (w *Watcher) pass(ctx context.Context, s *session, h Handler) (int, error) 
 		}
 		f.Index, f.Total = i+1, len(uids)
 		if got != nil {
+			// Downloaded while the message before was handled. If it was expunged since, it still
+			// reached the mailbox and is recorded: asking the server again would cost a round trip per
+			// message (tens of milliseconds to 163) for a case that loses nothing.
 			err = got.err
-			if err == nil {
-				// Downloaded while the message before was handled: expunged since? Then it is skipped
-				// as if it had vanished before it was read.
-				var ok bool
-				if ok, err = w.exists(s, uid); err == nil && !ok {
-					got.discard()
-					err = errVanished
-				}
-			}
 			if err != nil && !errors.Is(err, errVanished) {
 				got.discard()
 			}
@@ -669,32 +663,6 @@ func (w *Watcher) download(s *session, f *Fetched) error {
 		return nil
 	}
 	return w.spool(s, f, false)
-}
-
-// exists reports whether the message uid is still in the mailbox: one UID FETCH of its UID and size.
-// The size tells the answer from an unsolicited flag update (a \Deleted set by another client just
-// before the expunge), which carries the UID but no size.
-func (w *Watcher) exists(s *session, uid imap.UID) (bool, error) {
-	s.wd.reset(w.opts.CycleTimeout)
-	cmd := s.c.Fetch(imap.UIDSetNum(uid), &imap.FetchOptions{UID: true, RFC822Size: true})
-	found := false
-	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
-		var u imap.UID
-		sized := false
-		for item := msg.Next(); item != nil; item = msg.Next() {
-			switch it := item.(type) {
-			case imapclient.FetchItemDataUID:
-				u = it.UID
-			case imapclient.FetchItemDataRFC822Size:
-				sized = true
-			}
-		}
-		found = found || u == uid && sized
-	}
-	if err := cmd.Close(); err != nil {
-		return false, fmt.Errorf("imap: fetch uid %d: %w", uid, s.wd.wrap(err))
-	}
-	return found, nil
 }
 
 // prefetch is a download running in its own goroutine while the handler works on the message before.
