@@ -70,6 +70,11 @@ func openApp(e *env, configFlag string, needSecrets bool) (*app, error) {
 		return nil, err
 	}
 	log := newLogger(e.stderr, cfg.Log)
+	// A daemon that answers on its control socket holds the database: forward at once rather than wait
+	// out the lock timeout.
+	if sock := controlSocket(cfg.Store.Path); daemonAnswers(sock) {
+		return nil, &daemonRunning{socket: sock, err: store.ErrInUse}
+	}
 	st, err := store.Open(cfg.Store.Path, store.Options{Prefix: cfg.Replies.ReceiptPrefix, Location: cfg.location})
 	if errors.Is(err, store.ErrInUse) {
 		return nil, &daemonRunning{socket: controlSocket(cfg.Store.Path), err: err}

@@ -137,6 +137,17 @@ func serveControlConn(ctx context.Context, a *app, c net.Conn) {
 	fc.send(frameExit, []byte{byte(code)})
 }
 
+// daemonAnswers reports whether a daemon accepts connections on the socket (a socket file left by a
+// daemon that died does not).
+func daemonAnswers(socket string) bool {
+	c, err := net.DialTimeout("unix", socket, 200*time.Millisecond)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
 // forward runs the command in the daemon and returns its exit status.
 func forward(ctx context.Context, e *env, socket string, args []string) int {
 	c, err := net.DialTimeout("unix", socket, 5*time.Second)
