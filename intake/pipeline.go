@@ -140,14 +140,6 @@ func (p *Pipeline) Handle(ctx context.Context, f *Fetched) error {
 		return err
 	}
 	var reply *store.OutboxItem
-	if msg != nil {
-		if err := p.dropUnusable(stage, rec); err != nil {
-			return err
-		}
-	}
-	if err := syncStage(stage); err != nil {
-		return fmt.Errorf("intake: stage: %w", err)
-	}
 	ros := p.roster()
 	reason := ""
 	if msg != nil {
@@ -160,7 +152,15 @@ func (p *Pipeline) Handle(ctx context.Context, f *Fetched) error {
 	if reason != "" && msg != nil {
 		rec.Verdict, rec.Note = store.VerdictIgnored, reason
 	} else {
-		p.place(ros, rec)
+		p.place(ros, rec) // also marks files received before (DuplicateOf)
+	}
+	if msg != nil {
+		if err := p.dropUnusable(stage, rec); err != nil {
+			return err
+		}
+	}
+	if err := syncStage(stage); err != nil {
+		return fmt.Errorf("intake: stage: %w", err)
 	}
 	switch {
 	case reason != "":

@@ -191,3 +191,38 @@ func goldenReceipt(r *store.Receipt) []byte {
 	b, _ := json.MarshalIndent(&c, "", "  ")
 	return append(b, '\n')
 }
+
+// TestPipelineDuplicateNotArchivedTwice: the same PDF sent again by the same unit for the same period is
+// marked duplicate_of the first receipt and not archived a second time.
+func TestPipelineDuplicateNotArchivedTwice(t *testing.T) {
+	dir := t.TempDir()
+	st, err := store.Open(filepath.Join(dir, "briefd.db"), store.Options{Location: beijing})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	srv := mailtest.NewIMAP(t, mailtest.IMAPOptions{})
+	raw, err := os.ReadFile("testdata/mail/foxmail_gb18030.eml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := bytes.Replace(raw, []byte("Message-ID: <"), []byte("Message-ID: <again-"), 1)
+	for _, m := range [][]byte{raw, again} {
+		if _, err := srv.Append("INBOX", m, time.Date(2022, 1, 10, 10, 0, 0, 0, beijing)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := newTestPipeline(t, st, dir)
+	os.MkdirAll(filepath.Join(dir, "spool"), 0o700)
+	w := NewWatcher(baseOptions(srv.Addr, srv.User, srv.Pass, filepath.Join(dir, "spool")), st, testLogger(t))
+	if n, err := w.Poll(context.Background(), p.Handle); n != 2 || err != nil {
+		t.Fatalf("Poll = %d, %v", n, err)
+	}
+	rs, _ := st.Receipts(nil)
+	if len(rs) != 2 || rs[1].Attachments[0].DuplicateOf != rs[0].Number || rs[1].DuplicateOf != rs[0].Number {
+		t.Fatalf("second receipt %+v; want its file duplicate_of %s", rs[1], rs[0].Number)
+	}
+	if rs[0].Attachments[0].Archived == "" || rs[1].Attachments[0].Archived != "" {
+		t.Errorf("archived: first %q, second %q; want only the first", rs[0].Attachments[0].Archived, rs[1].Attachments[0].Archived)
+	}
+}
