@@ -71,8 +71,8 @@ func TestHostileMail(t *testing.T) {
 				t.Fatalf("%d attachments, want 4", len(r.Attachments))
 			}
 			for _, a := range r.Attachments {
-				if strings.ContainsAny(a.Filename, "\x00") {
-					t.Errorf("filename %q keeps a NUL", a.Filename)
+				if strings.ContainsAny(a.Filename, "\x00\u202e") {
+					t.Errorf("filename %q keeps a NUL or an RTL override", a.Filename)
 				}
 				if !a.OK() {
 					t.Errorf("%q: %s %s, want the PDF accepted whatever its name", a.Filename, a.Verdict, a.Reason)

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"briefd/pdfcheck"
 	"briefd/roster"
@@ -240,7 +241,7 @@ func (p *Pipeline) describe(ctx context.Context, rec *store.Receipt, msg *Messag
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, p.opts.Workers)
 	for i, a := range m.Attachments {
-		rec.Attachments[i] = store.Attachment{Filename: a.Filename, Size: a.Size, SHA256: a.SHA256}
+		rec.Attachments[i] = store.Attachment{Filename: shownName(a.Filename), Size: a.Size, SHA256: a.SHA256}
 		if a.TooLarge || a.Path == "" {
 			rec.Attachments[i].Kind, rec.Attachments[i].Verdict, rec.Attachments[i].Reason = "other", pdfcheck.VerdictReject, pdfcheck.ReasonTooLarge
 			continue
@@ -310,6 +311,17 @@ func (p *Pipeline) place(ros *roster.Roster, rec *store.Receipt) {
 	if usable > 0 && dups == usable {
 		rec.DuplicateOf = rec.Attachments[firstOK(rec.Attachments)].DuplicateOf
 	}
+}
+
+// shownName is a filename as it is recorded and shown to people: without control and format characters,
+// so that an RTL override cannot make "fdp.exe" read as "exe.pdf" in a list or a reply.
+func shownName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return -1
+		}
+		return r
+	}, s)
 }
 
 func firstOK(as []store.Attachment) int {
