@@ -2,8 +2,9 @@ package roster
 
 import (
 	"encoding/json"
-	"strings"
 	"time"
+
+	"briefd/store"
 )
 
 // Unit states in a period.
@@ -135,20 +136,5 @@ func earlier(a, b *Submission) bool {
 	if c := a.At.Compare(b.At); c != 0 {
 		return c < 0
 	}
-	return compareNumbers(a.Receipt, b.Receipt) < 0
-}
-
-// compareNumbers orders receipt numbers as the store does: by prefix and year, then by sequence, so
-// JB2026-10000 comes after JB2026-9999.
-func compareNumbers(a, b string) int {
-	ai, bi := strings.LastIndexByte(a, '-'), strings.LastIndexByte(b, '-')
-	if ai >= 0 && bi >= 0 && a[:ai] == b[:bi] {
-		if la, lb := len(a)-ai, len(b)-bi; la != lb {
-			if la < lb {
-				return -1
-			}
-			return 1
-		}
-	}
-	return strings.Compare(a, b)
+	return store.CompareNumbers(a.Receipt, b.Receipt) < 0
 }

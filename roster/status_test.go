@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"briefd/store"
 )
 
 // TestStatusTies: at equal times the lower receipt number is the first, compared as numbers, whatever
@@ -51,9 +53,9 @@ func TestStatusTies(t *testing.T) {
 			}
 		})
 	}
-	if compareNumbers("JB2026-9999", "JB2026-10000") >= 0 || compareNumbers("JB2025-9999", "JB2026-0001") >= 0 ||
-		compareNumbers("JB2026-0001", "JB2026-0001") != 0 {
-		t.Error("compareNumbers orders by sequence")
+	if store.CompareNumbers("JB2026-9999", "JB2026-10000") >= 0 || store.CompareNumbers("JB2025-9999", "JB2026-0001") >= 0 ||
+		store.CompareNumbers("JB2026-0001", "JB2026-0001") != 0 {
+		t.Error("store.CompareNumbers orders by sequence")
 	}
 }
 

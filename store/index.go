@@ -57,10 +57,10 @@ type index struct {
 // find returns the position of number in the index, or where it would go.
 func (x *index) find(number string) (int, bool) {
 	n := len(x.entries)
-	if n > 0 && compareNumbers(x.entries[n-1].Number, number) < 0 {
+	if n > 0 && CompareNumbers(x.entries[n-1].Number, number) < 0 {
 		return n, false // the usual case: a new number, after all others
 	}
-	return slices.BinarySearchFunc(x.entries, number, func(a Entry, num string) int { return compareNumbers(a.Number, num) })
+	return slices.BinarySearchFunc(x.entries, number, func(a Entry, num string) int { return CompareNumbers(a.Number, num) })
 }
 
 // put adds or replaces e. Numbers only grow, so a new one is appended; one that sorts before the last is
@@ -79,13 +79,13 @@ func (x *index) put(e Entry) {
 
 // set replaces the whole index with es, sorting it into number order when it is not.
 func (x *index) set(es []Entry) {
-	if !slices.IsSortedFunc(es, func(a, b Entry) int { return compareNumbers(a.Number, b.Number) }) {
+	if !slices.IsSortedFunc(es, func(a, b Entry) int { return CompareNumbers(a.Number, b.Number) }) {
 		// Sort positions, not the large entries, then lay the entries out in that order.
 		order := make([]int32, len(es))
 		for i := range order {
 			order[i] = int32(i)
 		}
-		slices.SortFunc(order, func(i, j int32) int { return compareNumbers(es[i].Number, es[j].Number) })
+		slices.SortFunc(order, func(i, j int32) int { return CompareNumbers(es[i].Number, es[j].Number) })
 		sorted := make([]Entry, len(es))
 		for i, o := range order {
 			sorted[i] = es[o]
@@ -228,10 +228,11 @@ func entryKey(number string) []byte {
 }
 
 // numberLess orders receipt numbers by prefix and year, then by sequence (JB2026-10000 after JB2026-9999).
-func numberLess(a, b string) bool { return compareNumbers(a, b) < 0 }
+func numberLess(a, b string) bool { return CompareNumbers(a, b) < 0 }
 
-// compareNumbers is numberLess as a three-way comparison.
-func compareNumbers(a, b string) int {
+// CompareNumbers orders receipt numbers by prefix and year, then by sequence (JB2026-10000 after
+// JB2026-9999), as a three-way comparison.
+func CompareNumbers(a, b string) int {
 	ai, bi := strings.LastIndexByte(a, '-'), strings.LastIndexByte(b, '-')
 	if ai >= 0 && bi >= 0 && a[:ai] == b[:bi] {
 		if la, lb := len(a)-ai, len(b)-bi; la != lb {

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"cmp"
 	"fmt"
 	"net/url"
 	"slices"
@@ -59,20 +58,8 @@ func newestFirst(es []*store.Entry) {
 		if c := b.Received.Compare(a.Received); c != 0 {
 			return c
 		}
-		return compareNumbers(b.Number, a.Number)
+		return store.CompareNumbers(b.Number, a.Number)
 	})
-}
-
-// compareNumbers orders receipt numbers as the store does: by prefix and year, then by sequence
-// (JB2026-10000 after JB2026-9999).
-func compareNumbers(a, b string) int {
-	ai, bi := strings.LastIndexByte(a, '-'), strings.LastIndexByte(b, '-')
-	if ai >= 0 && bi >= 0 && a[:ai] == b[:bi] {
-		if c := cmp.Compare(len(a), len(b)); c != 0 {
-			return c
-		}
-	}
-	return strings.Compare(a, b)
 }
 
 // pendingCount is the number of mails waiting on 待确认, shown in the navigation of every page.
@@ -116,25 +103,7 @@ func (s *Server) status(ros *roster.Roster) (status []roster.PeriodStatus, pendi
 	if err != nil {
 		return nil, 0, err
 	}
-	// Status takes the first submission of a unit in a period by time, keeping the given order among equal
-	// times: give it number order there, as the store would. Sorted, its own stable sort is cheap. Positions
-	// are sorted rather than the submissions themselves, which are large to swap.
-	order := make([]int32, len(subs))
-	for i := range order {
-		order[i] = int32(i)
-	}
-	slices.SortFunc(order, func(i, j int32) int {
-		a, b := &subs[i], &subs[j]
-		if c := a.At.Compare(b.At); c != 0 {
-			return c
-		}
-		return compareNumbers(a.Receipt, b.Receipt)
-	})
-	sorted := make([]roster.Submission, len(subs))
-	for i, o := range order {
-		sorted[i] = subs[o]
-	}
-	return ros.Status(sorted, "", s.o.Now()), pending, nil
+	return ros.Status(subs, "", s.o.Now()), pending, nil
 }
 
 // verdictCounts counts the receipts by verdict, and the pending mails.
