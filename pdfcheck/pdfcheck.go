@@ -34,6 +34,9 @@ type Options struct {
 	MaxMemory int64
 	// Workers is the number of worker processes, so the number of PDFs checked at once. Default 1.
 	Workers int
+	// Command starts a worker: a program and its arguments that end up calling MaybeWorker. Default: the
+	// running executable. Tests use it to start workers through an emulator or to make them fail to start.
+	Command []string
 	// Validate runs pdfcpu's relaxed validation after the parse, for warnings only; it never changes the
 	// verdict. It is a second phase: a crash or timeout there keeps the parse's verdict.
 	Validate bool
@@ -72,6 +75,10 @@ type Verdict struct {
 	Version   string   `json:"version,omitempty"`
 	Reason    string   `json:"reason"`             // a Reason* code, "" when ok
 	Warnings  []string `json:"warnings,omitempty"` // English, for logs
+	// Fault, when set, says the verdict is no verdict at all: this machine failed (the file could not be
+	// read, a worker could not start, the checker was closed or the caller gave up waiting). It is never
+	// the sender's fault: callers must not record such a verdict, but retry once the fault is gone.
+	Fault error `json:"-"`
 }
 
 // Verdict values.
@@ -86,6 +93,13 @@ func (v Verdict) OK() bool { return v.Verdict == VerdictOK }
 func (v *Verdict) reject(reason string, warn ...string) Verdict {
 	v.Verdict, v.Reason = VerdictReject, reason
 	v.Warnings = append(v.Warnings, warn...)
+	return *v
+}
+
+// fault marks the verdict as no verdict: a fault of this machine, not of the file.
+func (v *Verdict) fault(reason string, err error) Verdict {
+	v.reject(reason, err.Error())
+	v.Fault = err
 	return *v
 }
 
@@ -140,18 +154,19 @@ func (c *Checker) CheckFile(ctx context.Context, path string) (v Verdict) {
 		c.log.Debug("pdfcheck", "file", path, "kind", v.Kind, "verdict", v.Verdict, "reason", v.Reason,
 			"pages", v.Pages, "warnings", len(v.Warnings), "took", time.Since(start))
 	}()
+	caller := ctx
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
 
 	// O_NONBLOCK: a FIFO or device in place of a file must not block us; regular files ignore it.
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		return v.reject(ReasonUnreadable, err.Error())
+		return v.fault(ReasonUnreadable, fmt.Errorf("pdfcheck: %w", err))
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return v.reject(ReasonUnreadable, err.Error())
+		return v.fault(ReasonUnreadable, fmt.Errorf("pdfcheck: %w", err))
 	}
 	if !fi.Mode().IsRegular() {
 		return v.reject(ReasonUnreadable, "not a regular file")
@@ -170,9 +185,16 @@ func (c *Checker) CheckFile(ctx context.Context, path string) (v Verdict) {
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return v.reject(ReasonUnreadable, err.Error())
+		return v.fault(ReasonUnreadable, fmt.Errorf("pdfcheck: %w", err))
 	}
-	r, warns := c.parse(ctx, abs)
+	r, warns, err := c.parse(ctx, abs)
+	if err == nil && caller.Err() != nil {
+		// The caller gave up (a shutdown), not the file: whatever the worker said is no verdict.
+		err = fmt.Errorf("pdfcheck: check of %s abandoned: %w", path, context.Cause(caller))
+	}
+	if err != nil {
+		return v.fault(ReasonCheckFailed, err)
+	}
 	v.Pages, v.Encrypted, v.Version = r.Pages, r.Encrypted, r.Version
 	v.Warnings = append(r.Warnings, warns...)
 	if r.Reason != "" {
@@ -185,24 +207,25 @@ func (c *Checker) CheckFile(ctx context.Context, path string) (v Verdict) {
 // errClosed is returned by parse's workers after Close.
 var errClosed = errors.New("pdfcheck: checker closed")
 
-// parse runs the pdfcpu parse of one file in a worker and turns every failure of the worker into
-// check_failed. warns are the parent's own notes (a crash in the validation phase, say).
-func (c *Checker) parse(ctx context.Context, path string) (result, []string) {
-	failed := func(format string, a ...any) (result, []string) {
-		return result{Reason: ReasonCheckFailed}, []string{fmt.Sprintf(format, a...)}
+// parse runs the pdfcpu parse of one file in a worker and turns every failure of the worker on the file
+// into check_failed. warns are the parent's own notes (a crash in the validation phase, say). err is a
+// fault of this machine, not of the file: no worker could be had.
+func (c *Checker) parse(ctx context.Context, path string) (result, []string, error) {
+	failed := func(format string, a ...any) (result, []string, error) {
+		return result{Reason: ReasonCheckFailed}, []string{fmt.Sprintf(format, a...)}, nil
 	}
 	var w *worker
 	select {
 	case w = <-c.slots:
 	case <-c.done:
-		return failed("%v", errClosed)
+		return result{}, nil, errClosed
 	case <-ctx.Done():
-		return failed("waiting for a free worker: %v", context.Cause(ctx))
+		return result{}, nil, fmt.Errorf("pdfcheck: waiting for a free worker: %w", context.Cause(ctx))
 	}
 	defer func() { c.slots <- w }()
 	select {
 	case <-c.done:
-		return failed("%v", errClosed)
+		return result{}, nil, errClosed
 	default:
 	}
 	if w != nil && w.dead() {
@@ -213,7 +236,7 @@ func (c *Checker) parse(ctx context.Context, path string) (result, []string) {
 		var err error
 		if w, err = startWorker(ctx, c.opts); err != nil {
 			c.log.Error("pdfcheck: cannot start worker", "err", err)
-			return failed("%v", err)
+			return result{}, nil, err
 		}
 	}
 	r, warns, err := w.check(ctx, path, c.opts.Validate)
@@ -226,5 +249,5 @@ func (c *Checker) parse(ctx context.Context, path string) (result, []string) {
 		}
 		warns = append(warns, err.Error())
 	}
-	return r, warns
+	return r, warns, nil
 }

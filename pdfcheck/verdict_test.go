@@ -112,7 +112,7 @@ func TestBadInput(t *testing.T) {
 		}
 	})
 	t.Run("missing", func(t *testing.T) {
-		if v := c.CheckFile(context.Background(), filepath.Join(dir, "nope.pdf")); v.Reason != ReasonUnreadable {
+		if v := c.CheckFile(context.Background(), filepath.Join(dir, "nope.pdf")); v.Reason != ReasonUnreadable || v.Fault == nil {
 			t.Errorf("got %+v", v)
 		}
 	})
@@ -151,7 +151,7 @@ func TestIsolation(t *testing.T) {
 		start := time.Now()
 		v := c.CheckFile(context.Background(), bomb)
 		took := time.Since(start)
-		if v.Reason != ReasonCheckFailed || took > 2*time.Second {
+		if v.Reason != ReasonCheckFailed || v.Fault != nil || took > 2*time.Second {
 			t.Errorf("bomb without memory bound: got %+v after %v", v, took)
 		}
 		t.Logf("timed out after %v: %q", took, v.Warnings)
@@ -190,14 +190,21 @@ func TestIsolation(t *testing.T) {
 		c := newTestChecker(t, Options{Workers: 1, MaxMemory: -1})
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		defer cancel()
-		if v := c.CheckFile(ctx, bomb); v.Reason != ReasonCheckFailed {
+		// The caller gave up (a shutdown): no verdict on the file, a fault of this machine.
+		if v := c.CheckFile(ctx, bomb); v.Reason != ReasonCheckFailed || v.Fault == nil {
+			t.Errorf("got %+v", v)
+		}
+	})
+	t.Run("worker cannot start", func(t *testing.T) {
+		c := newTestChecker(t, Options{Workers: 1, Command: []string{filepath.Join(t.TempDir(), "no-such-briefd")}})
+		if v := c.CheckFile(context.Background(), good); v.Reason != ReasonCheckFailed || v.Fault == nil {
 			t.Errorf("got %+v", v)
 		}
 	})
 	t.Run("closed", func(t *testing.T) {
 		c := New(Options{}, nil)
 		c.Close()
-		if v := c.CheckFile(context.Background(), good); v.Reason != ReasonCheckFailed {
+		if v := c.CheckFile(context.Background(), good); v.Reason != ReasonCheckFailed || v.Fault == nil {
 			t.Errorf("got %+v", v)
 		}
 	})

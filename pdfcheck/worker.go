@@ -123,16 +123,21 @@ type worker struct {
 }
 
 func startWorker(ctx context.Context, opts Options) (*worker, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, fmt.Errorf("pdfcheck: start worker: %w", err)
+	argv := opts.Command
+	if len(argv) == 0 {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("pdfcheck: start worker: %w", err)
+		}
+		argv = []string{exe}
 	}
+	exe := argv[0]
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("pdfcheck: start worker: %w", err)
 	}
 	defer pw.Close()
-	cmd := exec.Command(exe)
+	cmd := exec.Command(exe, argv[1:]...)
 	env := []string{workerEnv + "=" + workerMagic}
 	if opts.MaxMemory > 0 {
 		env = append(env, workerMemEnv+"="+strconv.FormatInt(opts.MaxMemory, 10))
