@@ -1127,10 +1127,20 @@ func dropLineBreaks(d []byte) []byte {
 }
 
 // slow appends the lenient byte-at-a-time decoding of data to o, carrying a partial block in b.quad.
+// Bytes outside the alphabet are skipped. A '=' ends the quantum it pads and decoding starts afresh
+// after it, as `base64 -d -i` does: encoders that pad every chunk write "QQ==QQ==" for "AA". A '='
+// that pads nothing (after 0 or 1 character of a quantum) is skipped like any other junk.
 func (b *base64Reader) slow(o, data []byte) []byte {
 	for _, c := range data {
 		v := b64val[c]
 		if v == 0xff {
+			if c == '=' && b.nq >= 2 {
+				o = append(o, b.quad[0]<<2|b.quad[1]>>4)
+				if b.nq == 3 {
+					o = append(o, b.quad[1]<<4|b.quad[2]>>2)
+				}
+				b.nq = 0
+			}
 			continue
 		}
 		b.quad[b.nq] = v
@@ -1144,8 +1154,9 @@ func (b *base64Reader) slow(o, data []byte) []byte {
 }
 
 // qpReader decodes quoted-printable leniently and with no limit on line length (Go's
-// mime/quotedprintable stops at lines over 4 KiB, which broken HTML mail has): a "=" not followed by
-// two hex digits or a line break is kept as is.
+// mime/quotedprintable stops at lines over 4 KiB, which broken HTML mail has): hex digits in either
+// case, a "=" not followed by two hex digits or a line break is kept as is (Outlook writes a bare "="
+// in URLs), blanks after a soft line break's "=" are transport padding.
 type qpReader struct {
 	r     io.Reader
 	in    []byte
@@ -1154,6 +1165,10 @@ type qpReader struct {
 	obuf  []byte
 	err   error
 }
+
+// qpMaxPad is the most blanks between a "=" and the line's end that still make a soft line break:
+// more are not transport padding, and the carry-over between reads stays small.
+const qpMaxPad = 64
 
 func newQPReader(r io.Reader) *qpReader {
 	return &qpReader{r: r, in: make([]byte, 32<<10), obuf: make([]byte, 0, 32<<10)}
@@ -1177,16 +1192,24 @@ func (q *qpReader) Read(p []byte) (int, error) {
 				i++
 				continue
 			}
+			// A soft line break is "=" and the line's end; blanks between them were added in transport
+			// (RFC 2045 6.7 (3)) and a "=" that ends the body breaks nothing.
+			j := i + 1
+			for j < len(data) && j-i <= qpMaxPad && (data[j] == ' ' || data[j] == '\t') {
+				j++
+			}
 			switch {
-			case i+1 < len(data) && data[i+1] == '\n':
-				i += 2
-			case i+2 < len(data) && data[i+1] == '\r' && data[i+2] == '\n':
-				i += 3
+			case j < len(data) && data[j] == '\n':
+				i = j + 1
+			case j+1 < len(data) && data[j] == '\r' && data[j+1] == '\n':
+				i = j + 2
 			case i+2 < len(data) && isHex(data[i+1]) && isHex(data[i+2]):
 				o = append(o, unhex(data[i+1])<<4|unhex(data[i+2]))
 				i += 3
-			case i+2 >= len(data) && !eof:
+			case j+1 >= len(data) && j-i <= qpMaxPad && !eof:
 				break loop // need more input to decide
+			case j >= len(data) && eof:
+				i = j
 			default:
 				o = append(o, '=')
 				i++
