@@ -94,8 +94,11 @@ type Fetched struct {
 	// it after the handler returns.
 	Path     string
 	TooLarge bool
-	Index    int // 1-based position in this pass
-	Total    int // messages in this pass
+	// Fingerprint tells this mail from another with the same Message-ID: the SHA-256 of what its
+	// sender wrote (without the servers' trace fields). Of the header alone when TooLarge.
+	Fingerprint string
+	Index       int // 1-based position in this pass
+	Total       int // messages in this pass
 }
 
 // Cursor is the mailbox cursor that records this message as read; pass it to store.Record.
@@ -748,7 +751,9 @@ func (w *Watcher) spool(s *session, f *Fetched, headerOnly bool) (err error) {
 					continue
 				}
 				want := it.Literal.Size()
-				n, err := io.Copy(file, &progressReader{r: it.Literal, wd: s.wd, d: o.CycleTimeout})
+				fp := newFingerprinter()
+				n, err := io.Copy(io.MultiWriter(file, fp), &progressReader{r: it.Literal, wd: s.wd, d: o.CycleTimeout})
+				f.Fingerprint = fp.Sum()
 				switch {
 				case err != nil:
 					copyErr = err

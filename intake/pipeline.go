@@ -93,7 +93,15 @@ func (p *Pipeline) Handle(ctx context.Context, f *Fetched) error {
 		p.log.Debug("message already recorded", "uid", f.Key.UID, "receipt", n)
 		return p.st.SetCursor(f.Cursor())
 	}
+	if f.Fingerprint == "" && f.Path != "" { // a caller other than the watcher
+		fp, err := fingerprintFile(f.Path)
+		if err != nil {
+			return err
+		}
+		f.Fingerprint = fp
+	}
 	rec := &store.Receipt{
+		Fingerprint: f.Fingerprint,
 		Received:    f.InternalDate.In(p.opts.Location),
 		Size:        f.Size,
 		Mailbox:     f.Key.Mailbox,

@@ -49,6 +49,12 @@ type Receipt struct {
 	UID         uint32 `json:"uid,omitempty"`         //
 	Raw         string `json:"raw,omitempty"`         // raw message in the archive, relative path
 	DuplicateOf string `json:"duplicate_of,omitempty"`
+	// Fingerprint is the SHA-256 of the mail as its sender wrote it (without the servers' trace
+	// fields): the same mail found again is not recorded twice; a different one that reuses the
+	// Message-ID is. Empty for receipts recorded before schema 2.
+	Fingerprint string `json:"fingerprint,omitempty"`
+	// SharesMessageID is the receipt of another, different mail with the same Message-ID.
+	SharesMessageID string `json:"shares_message_id,omitempty"`
 }
 
 // Attachment is one file of a message and its check.

@@ -20,22 +20,34 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 )
 
-// SchemaVersion is the layout version written into new databases.
-const SchemaVersion = 1
+// SchemaVersion is the layout version written into new databases. Every change of the stored layout
+// bumps it and adds a migration from the version before; an older briefd refuses a newer database.
+//
+//	1  the first layout
+//	2  fingerprints bucket; receipts carry their mail's fingerprint (Message-ID reuse)
+const SchemaVersion = 2
+
+// migrations[v] turns a database of schema v into one of schema v+1, inside one transaction in which
+// every bucket of allBuckets exists.
+var migrations = map[int]func(tx *bolt.Tx) error{
+	// Receipts of schema 1 have no fingerprint; their Message-IDs keep deciding alone (RecordWith).
+	1: func(*bolt.Tx) error { return nil },
+}
 
 var (
 	bMeta      = []byte("meta")
-	bReceipts  = []byte("receipts")   // number -> Receipt JSON
-	bEntries   = []byte("entries")    // number -> the receipt's Entry, binary (entrycodec.go)
-	bMsgKeys   = []byte("msgkeys")    // mailbox\x00uidvalidity\x00uid -> number
-	bMsgIDs    = []byte("messageids") // Message-ID -> number
-	bCursors   = []byte("cursors")    // mailbox -> Cursor JSON
-	bOutbox    = []byte("outbox")     // big-endian id -> OutboxItem JSON
-	bMarks     = []byte("marks")      // name -> RFC 3339 time
-	bLearned   = []byte("learned")    // address -> unit id
-	bSequences = []byte("sequences")  // year -> last receipt sequence
-	bHashes    = []byte("hashes")     // unit\x00campaign\x00period\x00sha256 -> first receipt with that file
-	allBuckets = [][]byte{bMeta, bReceipts, bEntries, bMsgKeys, bMsgIDs, bCursors, bOutbox, bMarks, bLearned, bSequences, bHashes}
+	bReceipts  = []byte("receipts")     // number -> Receipt JSON
+	bEntries   = []byte("entries")      // number -> the receipt's Entry, binary (entrycodec.go)
+	bMsgKeys   = []byte("msgkeys")      // mailbox\x00uidvalidity\x00uid -> number
+	bMsgIDs    = []byte("messageids")   // Message-ID -> number
+	bCursors   = []byte("cursors")      // mailbox -> Cursor JSON
+	bOutbox    = []byte("outbox")       // big-endian id -> OutboxItem JSON
+	bMarks     = []byte("marks")        // name -> RFC 3339 time
+	bLearned   = []byte("learned")      // address -> unit id
+	bSequences = []byte("sequences")    // year -> last receipt sequence
+	bHashes    = []byte("hashes")       // unit\x00campaign\x00period\x00sha256 -> first receipt with that file
+	bPrints    = []byte("fingerprints") // mail fingerprint -> number
+	allBuckets = [][]byte{bMeta, bReceipts, bEntries, bMsgKeys, bMsgIDs, bCursors, bOutbox, bMarks, bLearned, bSequences, bHashes, bPrints}
 )
 
 // Errors callers branch on.
@@ -94,27 +106,67 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("store: write %s: %w", lock, err)
 	}
 	s := &Store{db: db, opts: opts, lock: lock}
-	err = db.Update(func(tx *bolt.Tx) error {
+	if err := s.migrate(); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// migrate brings the database to SchemaVersion: a new one is set up; an older one is first copied to
+// <path>.schema<N>.bak, then migrated in one transaction; a newer one is refused.
+func (s *Store) migrate() error {
+	var schema int
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		if meta := tx.Bucket(bMeta); meta != nil {
+			if v := meta.Get([]byte("schema")); v != nil {
+				n, err := strconv.Atoi(string(v))
+				if err != nil || n < 1 {
+					return fmt.Errorf("unreadable schema version %q", v)
+				}
+				schema = n
+			}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	switch {
+	case schema > SchemaVersion:
+		return fmt.Errorf("database schema %d is newer than this briefd understands (%d): install the briefd that wrote it",
+			schema, SchemaVersion)
+	case schema > 0 && schema < SchemaVersion:
+		backup := fmt.Sprintf("%s.schema%d.bak", s.Path(), schema)
+		if _, err := s.BackupFile(backup); err != nil {
+			return fmt.Errorf("backup before migrating from schema %d: %w", schema, err)
+		}
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
 		for _, b := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
 		}
-		meta := tx.Bucket(bMeta)
-		v := meta.Get([]byte("schema"))
-		if v == nil {
-			return meta.Put([]byte("schema"), []byte(strconv.Itoa(SchemaVersion)))
+		if schema > 0 { // 0: a new database
+			for v := schema; v < SchemaVersion; v++ {
+				if err := migrations[v](tx); err != nil {
+					return fmt.Errorf("migrate schema %d to %d: %w", v, v+1, err)
+				}
+			}
 		}
-		if n, _ := strconv.Atoi(string(v)); n > SchemaVersion {
-			return fmt.Errorf("database schema %d is newer than this briefd understands (%d): upgrade briefd", n, SchemaVersion)
-		}
-		return nil
+		return tx.Bucket(bMeta).Put([]byte("schema"), []byte(strconv.Itoa(SchemaVersion)))
 	})
-	if err != nil {
-		s.Close()
-		return nil, fmt.Errorf("store: init %s: %w", path, err)
-	}
-	return s, nil
+}
+
+// Schema returns the database's schema version.
+func (s *Store) Schema() (int, error) {
+	var n int
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		n, err = strconv.Atoi(string(tx.Bucket(bMeta).Get([]byte("schema"))))
+		return err
+	})
+	return n, err
 }
 
 // Close closes the database.
@@ -204,9 +256,24 @@ func (s *Store) RecordWith(rec *Receipt, key *MessageKey, cur *Cursor, reply *Ou
 				number, dup = string(v), true
 			}
 		}
+		if !dup && rec.Fingerprint != "" {
+			if v := tx.Bucket(bPrints).Get([]byte(rec.Fingerprint)); v != nil {
+				number, dup = string(v), true
+			}
+		}
 		if !dup && rec.MessageID != "" {
 			if v := tx.Bucket(bMsgIDs).Get([]byte(rec.MessageID)); v != nil {
-				number, dup = string(v), true
+				// The same Message-ID: the same mail, unless both fingerprints say otherwise (a
+				// receipt of schema 1, or a caller without a fingerprint, keeps the Message-ID rule).
+				var prev Receipt
+				if err := getJSON(tx.Bucket(bReceipts), v, &prev); err != nil {
+					return err
+				}
+				if prev.Fingerprint == "" || rec.Fingerprint == "" {
+					number, dup = string(v), true
+				} else {
+					rec.SharesMessageID = string(v)
+				}
 			}
 		}
 		if dup {
@@ -246,8 +313,13 @@ func (s *Store) RecordWith(rec *Receipt, key *MessageKey, cur *Cursor, reply *Ou
 				return err
 			}
 		}
-		if rec.MessageID != "" {
+		if rec.MessageID != "" && rec.SharesMessageID == "" {
 			if err := tx.Bucket(bMsgIDs).Put([]byte(rec.MessageID), []byte(n)); err != nil {
+				return err
+			}
+		}
+		if rec.Fingerprint != "" {
+			if err := tx.Bucket(bPrints).Put([]byte(rec.Fingerprint), []byte(n)); err != nil {
 				return err
 			}
 		}
@@ -454,6 +526,14 @@ func (s *Store) Learned() (map[string]string, error) {
 		})
 	})
 	return out, err
+}
+
+func getJSON(b *bolt.Bucket, key []byte, v any) error {
+	data := b.Get(key)
+	if data == nil {
+		return fmt.Errorf("%s %s: %w", b.Tx().DB().Path(), key, ErrNotFound)
+	}
+	return json.Unmarshal(data, v)
 }
 
 func putJSON(b *bolt.Bucket, key []byte, v any) error {

@@ -618,3 +618,83 @@ func TestEntriesFollowWrites(t *testing.T) {
 		t.Errorf("numberLess orders by sequence")
 	}
 }
+
+// TestMessageIDReuse: the same mail is recorded once however often it comes; a different mail that
+// reuses a Message-ID gets its own receipt, which names the receipt it shares the ID with.
+func TestMessageIDReuse(t *testing.T) {
+	s := openTest(t, "")
+	at := time.Date(2026, 3, 1, 9, 0, 0, 0, beijing)
+	key := func(uid uint32) *MessageKey { return &MessageKey{Mailbox: "INBOX", UIDValidity: 1, UID: uid} }
+	rec := func(id, fp string) *Receipt { r := receipt(id, at); r.Fingerprint = fp; return r }
+	steps := []struct {
+		name       string
+		r          *Receipt
+		uid        uint32
+		want       string
+		dup        bool
+		sharesWith string
+	}{
+		{"first", rec("<x@example.cn>", "aaaa"), 1, "JB2026-0001", false, ""},
+		{"other mail, same id", rec("<x@example.cn>", "bbbb"), 2, "JB2026-0002", false, "JB2026-0001"},
+		{"first again, after a rescan", rec("<x@example.cn>", "aaaa"), 3, "JB2026-0001", true, ""},
+		{"second again", rec("<x@example.cn>", "bbbb"), 4, "JB2026-0002", true, ""},
+		{"third mail, same id", rec("<x@example.cn>", "cccc"), 5, "JB2026-0003", false, "JB2026-0001"},
+		{"no fingerprint: the Message-ID decides", rec("<x@example.cn>", ""), 6, "JB2026-0001", true, ""},
+		{"same mail without a Message-ID", rec("", "dddd"), 7, "JB2026-0004", false, ""},
+		{"found twice in the mailbox", rec("", "dddd"), 8, "JB2026-0004", true, ""},
+	}
+	for _, st := range steps {
+		n, dup, err := s.Record(st.r, key(st.uid), nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != st.want || dup != st.dup || st.r.SharesMessageID != st.sharesWith {
+			t.Errorf("%s: got %s dup %v shares %q, want %s dup %v shares %q", st.name, n, dup, st.r.SharesMessageID, st.want, st.dup, st.sharesWith)
+		}
+	}
+	if n, _ := count(t, s); n != 4 {
+		t.Errorf("%d receipts, want 4", n)
+	}
+	if n, ok, _ := s.LookupMessageID("<x@example.cn>"); !ok || n != "JB2026-0001" {
+		t.Errorf("the Message-ID points at %q, want the first receipt", n)
+	}
+}
+
+// TestMigrateSchema1: a database of schema 1 is backed up, then migrated; its receipts keep deciding
+// by Message-ID alone, as they have no fingerprint.
+func TestMigrateSchema1(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "briefd.db")
+	s := openTest(t, path)
+	at := time.Date(2026, 3, 1, 9, 0, 0, 0, beijing)
+	if _, _, err := s.Record(receipt("<old@example.cn>", at), nil, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.Update(func(tx *bolt.Tx) error { // as schema 1 left it
+		if err := tx.DeleteBucket(bPrints); err != nil {
+			return err
+		}
+		return tx.Bucket(bMeta).Put([]byte("schema"), []byte("1"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = openTest(t, path)
+	if v, err := s.Schema(); err != nil || v != SchemaVersion {
+		t.Fatalf("schema %d (%v) after opening, want %d", v, err, SchemaVersion)
+	}
+	bak, err := bolt.Open(path+".schema1.bak", 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	if err != nil {
+		t.Fatalf("no backup beside the database: %v", err)
+	}
+	bak.View(func(tx *bolt.Tx) error {
+		if v := string(tx.Bucket(bMeta).Get([]byte("schema"))); v != "1" || tx.Bucket(bReceipts).Stats().KeyN != 1 {
+			t.Errorf("the backup has schema %q and %d receipts, want 1 and 1", v, tx.Bucket(bReceipts).Stats().KeyN)
+		}
+		return nil
+	})
+	bak.Close()
+	n, dup, err := s.Record(func() *Receipt { r := receipt("<old@example.cn>", at); r.Fingerprint = "ffff"; return r }(), nil, nil, nil)
+	if err != nil || !dup || n != "JB2026-0001" {
+		t.Errorf("the old mail read again: %s dup %v (%v), want JB2026-0001 dup", n, dup, err)
+	}
+}

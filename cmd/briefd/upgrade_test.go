@@ -1,0 +1,94 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"briefd/store"
+)
+
+// TestUpgradeSchema1 opens a database written by the briefd of schema 1 (testdata/schema1): it is backed
+// up, migrated, and shows the same receipts and status as that briefd printed.
+func TestUpgradeSchema1(t *testing.T) {
+	dir := t.TempDir()
+	db, err := os.ReadFile("testdata/schema1/briefd.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "briefd.db"), db, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := os.ReadFile("testdata/schema1/config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "imap.pass"), []byte("secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfgPath, []byte(strings.ReplaceAll(string(cfg), "DIR", dir)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	code, out, errs := run(t, os.Getenv, "receipts", "-json", "-config", cfgPath)
+	if code != 0 {
+		t.Fatalf("receipts: exit %d: %s", code, errs)
+	}
+	var got, want []map[string]any
+	readJSON(t, []byte(out), &got)
+	readJSON(t, mustRead(t, "testdata/schema1/receipts.json"), &want)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("receipts after the upgrade differ from what schema 1 showed:\n%s", out)
+	}
+
+	code, out, errs = run(t, os.Getenv, "status", "-json", "-config", cfgPath)
+	if code != 0 {
+		t.Fatalf("status: exit %d: %s", code, errs)
+	}
+	var gotS, wantS []map[string]any
+	readJSON(t, []byte(out), &gotS)
+	readJSON(t, mustRead(t, "testdata/schema1/status.json"), &wantS)
+	// Periods that opened since the fixture was made may be added; those it shows must be the same.
+	byPeriod := map[string]map[string]any{}
+	for _, p := range gotS {
+		byPeriod[p["campaign"].(string)+" "+p["period"].(string)] = p
+	}
+	for _, w := range wantS {
+		k := w["campaign"].(string) + " " + w["period"].(string)
+		if !reflect.DeepEqual(byPeriod[k], w) {
+			t.Errorf("status of %s after the upgrade: %v, want %v", k, byPeriod[k], w)
+		}
+	}
+
+	if _, err := os.Stat(filepath.Join(dir, "briefd.db.schema1.bak")); err != nil {
+		t.Errorf("no backup of the schema 1 database: %v", err)
+	}
+	st, err := store.Open(filepath.Join(dir, "briefd.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if v, err := st.Schema(); err != nil || v != store.SchemaVersion {
+		t.Errorf("schema %d (%v) after the upgrade, want %d", v, err, store.SchemaVersion)
+	}
+}
+
+func readJSON(t *testing.T, b []byte, v any) {
+	t.Helper()
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("%v in %s", err, b)
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
