@@ -106,9 +106,11 @@ func (f *Fetched) Cursor() store.Cursor {
 	return store.Cursor{Mailbox: f.Key.Mailbox, UIDValidity: f.Key.UIDValidity, LastUID: f.Key.UID}
 }
 
-// Handler records one message (store.Record with f.Cursor()) and returns nil. An error stops the pass
-// without advancing: the message is handed over again in the next pass. The context is not cancelled
-// by a shutdown of the watcher, so the message in hand can be finished.
+// Handler records one message (store.Record with f.Cursor()) and returns nil. An error that is a Fault
+// of this machine stops the pass without advancing: the message is handed over again in the next pass.
+// Another error is the message's: it is handed over again at once, up to MaxAttempts times, then the
+// pass stops. The context is not cancelled by a shutdown of the watcher, so the message in hand can be
+// finished.
 type Handler func(ctx context.Context, m *Fetched) error
 
 // WatchStats describe the watcher's health.
@@ -118,6 +120,7 @@ type WatchStats struct {
 	LastOK      time.Time // end of the last successful pass
 	LastError   string
 	LastErrorAt time.Time
+	LastFault   bool // the last error was a fault of this machine, not of the server or the network
 	Errors      int64 // failed passes and connections
 	Reconnects  int64 // connections made after a failure
 	Watchdog    int64 // connections closed by the watchdog
@@ -231,6 +234,7 @@ func (w *Watcher) noteError(err error) {
 		s.Errors++
 		s.LastError = err.Error()
 		s.LastErrorAt = time.Now()
+		s.LastFault = IsFault(err)
 	})
 }
 
@@ -555,6 +559,12 @@ func (w *Watcher) pass(ctx context.Context, s *session, h Handler) (int, error) 
 			}
 		}
 		err = h(context.WithoutCancel(ctx), f)
+		// An error of the message is tried again at once: the Pipeline records the message as failed
+		// after MaxAttempts, so that one bad mail does not hold the ones after it. A fault of this
+		// machine ends the pass: the mails after it would meet it too.
+		for try := 1; err != nil && !IsFault(err) && try < MaxAttempts; try++ {
+			err = h(context.WithoutCancel(ctx), f)
+		}
 		if f.Path != "" {
 			os.Remove(f.Path)
 		}
@@ -707,6 +717,14 @@ func (p *prefetch) discard() {
 	}
 }
 
+// faultWriter marks the errors of writing the spool file as faults of this machine.
+type faultWriter struct{ w io.Writer }
+
+func (f faultWriter) Write(p []byte) (int, error) {
+	n, err := f.w.Write(p)
+	return n, fault(err)
+}
+
 // errVanished: the server sent nothing for a UID, because someone expunged it meanwhile.
 var errVanished = errors.New("imap: message vanished")
 
@@ -715,11 +733,11 @@ func (w *Watcher) spool(s *session, f *Fetched, headerOnly bool) (err error) {
 	o := w.opts
 	file, err := os.CreateTemp(o.SpoolDir, fmt.Sprintf("imap-%d-%d-*.eml", f.Key.UIDValidity, f.Key.UID))
 	if err != nil {
-		return fmt.Errorf("imap: spool uid %d: %w", f.Key.UID, err)
+		return fault(fmt.Errorf("imap: spool uid %d: %w", f.Key.UID, err))
 	}
 	defer func() {
 		if cerr := file.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("imap: spool uid %d: %w", f.Key.UID, cerr)
+			err = fault(fmt.Errorf("imap: spool uid %d: %w", f.Key.UID, cerr))
 		}
 		if err != nil {
 			os.Remove(file.Name())
@@ -752,7 +770,7 @@ func (w *Watcher) spool(s *session, f *Fetched, headerOnly bool) (err error) {
 				}
 				want := it.Literal.Size()
 				fp := newFingerprinter()
-				n, err := io.Copy(io.MultiWriter(file, fp), &progressReader{r: it.Literal, wd: s.wd, d: o.CycleTimeout})
+				n, err := io.Copy(io.MultiWriter(faultWriter{file}, fp), &progressReader{r: it.Literal, wd: s.wd, d: o.CycleTimeout})
 				f.Fingerprint = fp.Sum()
 				switch {
 				case err != nil:
@@ -772,6 +790,9 @@ func (w *Watcher) spool(s *session, f *Fetched, headerOnly bool) (err error) {
 	}
 	if err := cmd.Close(); err != nil {
 		return fmt.Errorf("imap: fetch uid %d: %w", f.Key.UID, s.wd.wrap(err))
+	}
+	if copyErr != nil && IsFault(copyErr) {
+		return fmt.Errorf("imap: spool uid %d: %w", f.Key.UID, copyErr)
 	}
 	if copyErr != nil {
 		return fmt.Errorf("imap: fetch uid %d: %w", f.Key.UID, s.wd.wrap(copyErr))
@@ -932,6 +953,11 @@ func (w *Watcher) serve(ctx context.Context, s *session, h Handler, healthy func
 		switch {
 		case ctx.Err() != nil:
 			return nil
+		case errors.As(err, &herr) && IsFault(err):
+			w.noteError(err)
+			w.log.Error("imap: this machine failed, so the message was not recorded; it is tried again in the next pass",
+				"err", err, "retry_in", o.PollInterval)
+			retry = true
 		case errors.As(err, &herr):
 			w.noteError(err)
 			w.log.Error("imap: message not recorded; it is retried in the next pass", "err", err, "retry_in", o.PollInterval)

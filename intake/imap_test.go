@@ -75,6 +75,7 @@ type recorder struct {
 	sums   []string
 	at     []time.Time
 	failOn map[uint32]int // uid -> failures left
+	faults bool           // the failures are faults of the machine (else of the message)
 	hold   chan struct{}  // when set, the handler waits for it (and then finishes)
 	inside chan struct{}  // signalled when the handler starts
 	seen   chan uint32    // every handled UID
@@ -98,6 +99,9 @@ func (r *recorder) handle(ctx context.Context, f *Fetched) error {
 	if r.failOn[f.Key.UID] > 0 {
 		r.failOn[f.Key.UID]--
 		r.mu.Unlock()
+		if r.faults {
+			return &Fault{errors.New("pipeline says no: disk full")}
+		}
 		return errors.New("pipeline says no")
 	}
 	r.mu.Unlock()
@@ -283,7 +287,36 @@ func testPollSuite(t *testing.T, srv mailServer, addr, user, pass string) {
 		}
 	})
 
-	t.Run("HandlerErrorRetries", func(t *testing.T) {
+	t.Run("MessageErrorRetriedAtOnce", func(t *testing.T) {
+		st, spool := openStore(t), t.TempDir()
+		const box = "RetryAtOnce"
+		if err := mailtest.CreateMailbox(addr, user, pass, box); err != nil {
+			t.Fatal(err)
+		}
+		appendAll(t, srv, box, [][]byte{testMail(1, 500), testMail(2, 500), testMail(3, 500)})
+		all, _ := srv.Messages(box)
+		opts := baseOptions(addr, user, pass, spool)
+		opts.Mailbox = box
+		w := NewWatcher(opts, st, testLogger(t))
+		rec := newRecorder(t, st)
+		rec.failOn[all[1].UID] = MaxAttempts - 1 // fails, fails, then goes through
+		if got, err := w.Poll(context.Background(), rec.handle); err != nil || got != 3 {
+			t.Fatalf("Poll = %d, %v; want 3", got, err)
+		}
+		rec.failOn[all[2].UID] = MaxAttempts
+		appendAll(t, srv, box, [][]byte{testMail(4, 500)})
+		all, _ = srv.Messages(box)
+		rec.failOn[all[3].UID] = MaxAttempts // fails every time: the pass stops there
+		if got, err := w.Poll(context.Background(), rec.handle); err == nil || got != 0 {
+			t.Fatalf("Poll = %d, %v; want 0 and the handler's error after %d tries", got, err, MaxAttempts)
+		}
+		if left := rec.failOn[all[3].UID]; left != 0 {
+			t.Errorf("tried %d times, want %d", MaxAttempts-left, MaxAttempts)
+		}
+		spoolEmpty(t, spool)
+	})
+
+	t.Run("HandlerFaultRetriesNextPass", func(t *testing.T) {
 		st, spool := openStore(t), t.TempDir()
 		const box = "Retry"
 		if err := mailtest.CreateMailbox(addr, user, pass, box); err != nil {
@@ -295,7 +328,7 @@ func testPollSuite(t *testing.T, srv mailServer, addr, user, pass string) {
 		opts.Mailbox = box
 		w := NewWatcher(opts, st, testLogger(t))
 		rec := newRecorder(t, st)
-		rec.failOn[all[1].UID] = 1
+		rec.failOn[all[1].UID], rec.faults = 1, true
 		got, err := w.Poll(context.Background(), rec.handle)
 		if err == nil || got != 1 {
 			t.Fatalf("Poll = %d, %v; want 1 and the handler's error", got, err)

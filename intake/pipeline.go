@@ -9,6 +9,7 @@ import (
 	"net/mail"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -37,6 +38,8 @@ type PipelineOptions struct {
 	Location *time.Location
 	// Workers is how many attachments of one mail are checked at once. Default 2.
 	Workers int
+	// OfficeTo are told when a mail could not be handled (store.KindFailure in the outbox).
+	OfficeTo []string
 }
 
 // Pipeline processes fetched messages into receipts. Handle is its watcher Handler.
@@ -85,35 +88,72 @@ func (p *Pipeline) Counts() map[string]int {
 // Handle records one fetched message. It is the commit point of the flow: the receipt, the mailbox
 // cursor and the queued reply are written in one transaction; archive files are staged before it and
 // moved into place after it (RecoverStaged finishes that after a crash). A message already recorded
-// (same mailbox key, or same Message-ID after a UIDVALIDITY change) is not recorded again.
-func (p *Pipeline) Handle(ctx context.Context, f *Fetched) error {
+// (same mailbox key, or the same mail after a UIDVALIDITY change) is not recorded again.
+//
+// An error is either a Fault of this machine (IsFault: nothing is recorded, the message is tried again
+// once the fault is gone) or one of the message: after MaxAttempts of those (a crash counts too), the
+// message is recorded as failed, with its raw copy, the office is told, and Handle returns nil.
+func (p *Pipeline) Handle(ctx context.Context, f *Fetched) (err error) {
 	if n, ok, err := p.st.LookupMessage(f.Key); err != nil {
-		return err
+		return fault(err)
 	} else if ok {
 		p.log.Debug("message already recorded", "uid", f.Key.UID, "receipt", n)
-		return p.st.SetCursor(f.Cursor())
+		return fault(p.st.SetCursor(f.Cursor()))
 	}
 	if f.Fingerprint == "" && f.Path != "" { // a caller other than the watcher
 		fp, err := fingerprintFile(f.Path)
 		if err != nil {
-			return err
+			return fault(err)
 		}
 		f.Fingerprint = fp
 	}
-	rec := &store.Receipt{
-		Fingerprint: f.Fingerprint,
-		Received:    f.InternalDate.In(p.opts.Location),
-		Size:        f.Size,
-		Mailbox:     f.Key.Mailbox,
-		UIDValidity: f.Key.UIDValidity,
-		UID:         f.Key.UID,
-		Match:       roster.MatchNone,
-		Attachments: []store.Attachment{},
-		Links:       []string{},
+	tries := attempts{dir: p.opts.SpoolDir}
+	before, last, err := tries.begin(f.Key)
+	if err != nil {
+		return err
 	}
-	if rec.Received.IsZero() || rec.Received.Year() < 2000 {
-		rec.Received = time.Now().In(p.opts.Location)
+	if before >= MaxAttempts {
+		err = p.recordFailed(f, fmt.Sprintf("handling began %d times without ending (the process stopped); last error: %s", before, orNone(last)))
+	} else {
+		err = p.handleSafely(ctx, f)
+		if err != nil && !IsFault(err) {
+			p.log.Warn("message could not be handled", "uid", f.Key.UID, "attempt", before+1, "of", MaxAttempts, "err", err)
+			if before+1 < MaxAttempts {
+				if ferr := tries.failed(f.Key, before+1, err); ferr != nil {
+					return ferr
+				}
+				return err
+			}
+			err = p.recordFailed(f, fmt.Sprintf("failed %d times: %v", MaxAttempts, err))
+		}
 	}
+	if err == nil || IsFault(err) {
+		tries.end(f.Key)
+	}
+	return err
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// handleSafely is handle with a panic turned into an error of the message.
+func (p *Pipeline) handleSafely(ctx context.Context, f *Fetched) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("intake: panic while handling uid %d: %v", f.Key.UID, r)
+			p.log.Error("panic while handling a message", "uid", f.Key.UID, "panic", r, "stack", string(debug.Stack()))
+		}
+	}()
+	return p.handle(ctx, f)
+}
+
+// handle records a message not recorded yet.
+func (p *Pipeline) handle(ctx context.Context, f *Fetched) error {
+	rec := p.newReceipt(f)
 	stage := filepath.Join(p.archive.Root, ".staging", store.SafeName(stageName(f.Key)))
 	defer os.RemoveAll(stage)
 	var msg *Message
@@ -129,6 +169,9 @@ func (p *Pipeline) Handle(ctx context.Context, f *Fetched) error {
 	default:
 		m, dir, err := p.parse(f.Path)
 		defer os.RemoveAll(dir)
+		if err != nil && !errors.Is(err, ErrMalformed) {
+			return fault(err) // reading the spool, or writing the attachments to it
+		}
 		if err != nil {
 			rec.Verdict, rec.Note = store.VerdictMalformed, "cannot parse: "+err.Error()
 			if h, herr := readHeaderOnly(f.Path); herr == nil {
@@ -142,11 +185,15 @@ func (p *Pipeline) Handle(ctx context.Context, f *Fetched) error {
 	// written to disk); the attachments that turn out not to be usable PDFs are dropped after.
 	staged := make(chan error, 1)
 	go func() { staged <- stageAll(stage, f.Path, msg) }()
+	var checkErr error
 	if msg != nil {
-		p.describe(ctx, rec, msg)
+		checkErr = p.describe(ctx, rec, msg)
 	}
 	if err := <-staged; err != nil {
-		return err
+		return fault(err)
+	}
+	if checkErr != nil {
+		return fault(checkErr)
 	}
 	var reply *store.OutboxItem
 	ros := p.roster()
@@ -165,11 +212,11 @@ func (p *Pipeline) Handle(ctx context.Context, f *Fetched) error {
 	}
 	if msg != nil {
 		if err := p.dropUnusable(stage, rec); err != nil {
-			return err
+			return fault(err)
 		}
 	}
 	if err := syncStage(stage); err != nil {
-		return fmt.Errorf("intake: stage: %w", err)
+		return fault(fmt.Errorf("intake: stage: %w", err))
 	}
 	switch {
 	case reason != "":
@@ -179,9 +226,13 @@ func (p *Pipeline) Handle(ctx context.Context, f *Fetched) error {
 	default:
 		reply = &store.OutboxItem{Kind: store.KindReply, To: rec.From, Created: time.Now(), NextTry: time.Now()}
 	}
+	var out []*store.OutboxItem
+	if reply != nil {
+		out = append(out, reply)
+	}
 	key, cur := f.Key, f.Cursor()
 	year := rec.Received.Year()
-	number, dup, err := p.st.RecordWith(rec, &key, &cur, reply, func(r *store.Receipt) {
+	number, dup, err := p.st.RecordWith(rec, &key, &cur, out, func(r *store.Receipt) {
 		if fileExists(filepath.Join(stage, "raw.eml")) {
 			r.Raw = p.archive.RawPath(year, r.Number)
 		}
@@ -192,7 +243,7 @@ func (p *Pipeline) Handle(ctx context.Context, f *Fetched) error {
 		}
 	})
 	if err != nil {
-		return err
+		return fault(err)
 	}
 	if !dup {
 		if err := p.unstage(stage, rec); err != nil {
@@ -211,6 +262,76 @@ func (p *Pipeline) Handle(ctx context.Context, f *Fetched) error {
 	p.mu.Unlock()
 	p.log.Info("recorded", "receipt", number, "uid", f.Key.UID, "verdict", rec.Verdict, "unit", rec.Unit,
 		"campaign", rec.Campaign, "period", rec.Period, "dup", dup)
+	if p.Recorded != nil {
+		p.Recorded(f, rec, dup)
+	}
+	return nil
+}
+
+// newReceipt starts the receipt of f.
+func (p *Pipeline) newReceipt(f *Fetched) *store.Receipt {
+	rec := &store.Receipt{
+		Fingerprint: f.Fingerprint,
+		Received:    f.InternalDate.In(p.opts.Location),
+		Size:        f.Size,
+		Mailbox:     f.Key.Mailbox,
+		UIDValidity: f.Key.UIDValidity,
+		UID:         f.Key.UID,
+		Match:       roster.MatchNone,
+		Attachments: []store.Attachment{},
+		Links:       []string{},
+	}
+	if rec.Received.IsZero() || rec.Received.Year() < 2000 {
+		rec.Received = time.Now().In(p.opts.Location)
+	}
+	return rec
+}
+
+// recordFailed records a message that could not be handled: verdict failed with why, what its header
+// says as far as it can be read, its raw copy archived. The sender gets no reply (its mail may be fine:
+// the fault may be briefd's); the office is told, and `briefd recheck` tries it again later.
+func (p *Pipeline) recordFailed(f *Fetched, why string) error {
+	rec := p.newReceipt(f)
+	rec.Verdict, rec.Note = store.VerdictFailed, why
+	rec.Reply, rec.ReplyNote = store.ReplySuppressed, "handling failed: the office checks it"
+	if f.Path != "" {
+		if h, err := readHeaderOnly(f.Path); err == nil {
+			fillFromHeader(rec, h)
+		}
+	}
+	stage := filepath.Join(p.archive.Root, ".staging", store.SafeName(stageName(f.Key)))
+	defer os.RemoveAll(stage)
+	if f.Path != "" && !f.TooLarge {
+		if err := stageFile(stage, "raw.eml", f.Path); err != nil {
+			return fault(fmt.Errorf("intake: stage raw message: %w", err))
+		}
+		if err := syncStage(stage); err != nil {
+			return fault(fmt.Errorf("intake: stage: %w", err))
+		}
+	}
+	var out []*store.OutboxItem
+	for _, to := range p.opts.OfficeTo {
+		out = append(out, &store.OutboxItem{Kind: store.KindFailure, To: to, Created: time.Now(), NextTry: time.Now()})
+	}
+	key, cur := f.Key, f.Cursor()
+	year := rec.Received.Year()
+	number, dup, err := p.st.RecordWith(rec, &key, &cur, out, func(r *store.Receipt) {
+		if fileExists(filepath.Join(stage, "raw.eml")) {
+			r.Raw = p.archive.RawPath(year, r.Number)
+		}
+	})
+	if err != nil {
+		return fault(err)
+	}
+	if !dup {
+		if err := p.unstage(stage, rec); err != nil {
+			p.log.Error("moving archive files into place", "receipt", number, "err", err)
+		}
+	}
+	p.mu.Lock()
+	p.counts[store.VerdictFailed]++
+	p.mu.Unlock()
+	p.log.Error("message recorded as failed; the office is told", "receipt", number, "uid", f.Key.UID, "why", why)
 	if p.Recorded != nil {
 		p.Recorded(f, rec, dup)
 	}
@@ -236,8 +357,9 @@ func (p *Pipeline) parse(path string) (*Message, string, error) {
 	return m, dir, err
 }
 
-// describe fills the receipt from the parsed message and checks each attachment.
-func (p *Pipeline) describe(ctx context.Context, rec *store.Receipt, msg *Message) {
+// describe fills the receipt from the parsed message and checks each attachment. An error is a fault
+// of this machine that left an attachment without a verdict.
+func (p *Pipeline) describe(ctx context.Context, rec *store.Receipt, msg *Message) error {
 	m := msg
 	rec.From, rec.FromName, rec.Subject, rec.MessageID = m.From, m.FromName, m.Subject, m.MessageID
 	rec.Date, rec.Auth = m.Date, m.Auth
@@ -248,6 +370,7 @@ func (p *Pipeline) describe(ctx context.Context, rec *store.Receipt, msg *Messag
 	rec.Attachments = make([]store.Attachment, len(m.Attachments))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, p.opts.Workers)
+	faults := make([]error, len(m.Attachments))
 	for i, a := range m.Attachments {
 		rec.Attachments[i] = store.Attachment{Filename: shownName(a.Filename), Size: a.Size, SHA256: a.SHA256}
 		if a.TooLarge || a.Path == "" {
@@ -259,6 +382,10 @@ func (p *Pipeline) describe(ctx context.Context, rec *store.Receipt, msg *Messag
 		go func(i int, path string) {
 			defer func() { <-sem; wg.Done() }()
 			v := p.checker.CheckFile(ctx, path)
+			if v.Fault != nil {
+				faults[i] = fmt.Errorf("intake: checking attachment %d: %w", i+1, v.Fault)
+				return
+			}
 			at := &rec.Attachments[i]
 			at.Kind, at.Verdict, at.Pages, at.Encrypted, at.Reason = v.Kind, v.Verdict, v.Pages, v.Encrypted, v.Reason
 			if len(v.Warnings) > 0 {
@@ -267,6 +394,9 @@ func (p *Pipeline) describe(ctx context.Context, rec *store.Receipt, msg *Messag
 		}(i, a.Path)
 	}
 	wg.Wait()
+	if err := errors.Join(faults...); err != nil {
+		return err
+	}
 	usable := 0
 	for _, a := range rec.Attachments {
 		if a.OK() {
@@ -283,6 +413,7 @@ func (p *Pipeline) describe(ctx context.Context, rec *store.Receipt, msg *Messag
 	default:
 		rec.Verdict = store.VerdictRejected
 	}
+	return nil
 }
 
 // place matches the sender to a unit, the mail to a campaign period, and notices files sent before.

@@ -78,14 +78,14 @@ func TestIMAPPrefetch(t *testing.T) {
 	}
 }
 
-// TestIMAPPrefetchHandlerError: a handler error stops the pass with the cursor at the last good
+// TestIMAPPrefetchHandlerError: a handler's fault stops the pass with the cursor at the last good
 // message, and the prefetched next message's spool file is removed.
 func TestIMAPPrefetchHandlerError(t *testing.T) {
 	srv := mailtest.NewIMAP(t, mailtest.IMAPOptions{})
 	appendAll(t, srv, "INBOX", [][]byte{testMail(1, 20_000), testMail(2, 20_000), testMail(3, 20_000), testMail(4, 20_000)})
 	st := openStore(t)
 	rec := newRecorder(t, st)
-	rec.failOn[2] = 1
+	rec.failOn[2], rec.faults = 1, true
 	spool := t.TempDir()
 	w := NewWatcher(baseOptions(srv.Addr, srv.User, srv.Pass, spool), st, testLogger(t))
 	got, err := w.Poll(context.Background(), rec.handle)

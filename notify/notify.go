@@ -467,6 +467,17 @@ func (n *Notifier) deliver(ctx context.Context, it *store.OutboxItem) (result, e
 		if msg, err = n.compose(r, n.MessageID(r, it.ID)); err != nil {
 			return resFailed, n.finish(it, store.OutFailed, err.Error(), log)
 		}
+	case store.KindFailure:
+		r, err := n.st.Receipt(it.Receipt)
+		if err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return resFailed, n.finish(it, store.OutFailed, "receipt "+it.Receipt+" not found", log)
+			}
+			return resFailed, fmt.Errorf("notify: read receipt %s: %w", it.Receipt, err)
+		}
+		if msg, err = n.composeFailure(r, to, it.ID); err != nil {
+			return resFailed, n.finish(it, store.OutFailed, err.Error(), log)
+		}
 	default:
 		if why := n.suppressAddressOther(to); why != "" {
 			return resSuppressed, n.finish(it, store.OutSuppressed, why, log)

@@ -429,3 +429,33 @@ func TestUnreachableServerKeepsMailDue(t *testing.T) {
 		t.Errorf("after a 535 the item must back off; next try %s", it.NextTry)
 	}
 }
+
+// TestFailureNotice: a mail recorded as failed gets no reply; the office gets one notice naming the
+// receipt and why, composed when it is sent.
+func TestFailureNotice(t *testing.T) {
+	e := newEnv(t, nil)
+	r := &store.Receipt{Received: e.clk.Now(), From: "xinfu-jky@example.cn", Subject: "忻府区简报", Verdict: store.VerdictFailed,
+		Note: "failed 3 times: intake: panic while handling uid 9: boom", Reply: store.ReplySuppressed}
+	out := []*store.OutboxItem{{Kind: store.KindFailure, To: "head@example.cn", Created: e.clk.Now(), NextTry: e.clk.Now()}}
+	num, _, err := e.st.RecordWith(r, nil, nil, out, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sent, failed := e.flush(t); sent != 1 || failed != 0 {
+		t.Fatalf("sent %d failed %d", sent, failed)
+	}
+	msgs := e.sink.Messages()
+	if len(msgs) != 1 || msgs[0].To[0] != "head@example.cn" {
+		t.Fatalf("sink: %+v", msgs)
+	}
+	text := render(t, msgs[0].Data)
+	for _, want := range []string{"Subject: briefd：一封来信无法处理（回执 " + num + "）", "Auto-Submitted: auto-generated",
+		"panic while handling uid 9", "briefd recheck " + num, "xinfu-jky@example.cn"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("notice lacks %q:\n%s", want, text)
+		}
+	}
+	if again, _ := e.flush(t); again != 0 {
+		t.Errorf("sent again")
+	}
+}

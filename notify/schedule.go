@@ -31,6 +31,9 @@ type SchedulerOptions struct {
 	// HealthMark is the store mark the mailbox watcher sets after each successful check. Default
 	// "imap:last_ok".
 	HealthMark string
+	// LastError, when set, says what went wrong last with the mailbox checks, and whether it is a
+	// fault of this machine (a full disk, say) rather than of the mail server: the alert names it.
+	LastError func() (err string, local bool)
 	// Roster returns the current roster (it changes when an address is learned). Default: the
 	// notifier's roster.
 	Roster func() *roster.Roster
@@ -295,6 +298,8 @@ type AlertData struct {
 	Since     string // when the outage began (the last check before it)
 	Zone      string
 	Office    Office
+	LastError string // what went wrong last (Down), "" when not known
+	Local     bool   // LastError is a fault of this machine, not of the mail server or the network
 }
 
 // tickHealth mails SummaryTo once when no mailbox check has succeeded for AlertAfter, and once more
@@ -344,7 +349,15 @@ func (s *Scheduler) tickHealth(now time.Time) (int, error) {
 	if ok {
 		d.LastCheck = cnDateTime(last.In(s.loc()))
 	}
-	n, err := s.queueAlert(key, fmt.Sprintf("告警：邮箱已 %d 小时无法检查", hours), d, now)
+	if s.o.LastError != nil {
+		e, local := s.o.LastError()
+		d.LastError, d.Local = clean(e, 500), local && e != ""
+	}
+	subject := fmt.Sprintf("告警：邮箱已 %d 小时无法检查", hours)
+	if d.Local {
+		subject = fmt.Sprintf("告警：已 %d 小时无法处理新邮件（本机故障）", hours)
+	}
+	n, err := s.queueAlert(key, subject, d, now)
 	if err != nil || n == 0 {
 		return n, err
 	}

@@ -507,6 +507,34 @@ func TestHealthAlert(t *testing.T) {
 }
 
 // TestHealthNeverChecked: a daemon whose mailbox never answered alerts 2h after it started.
+// TestHealthAlertLocalFault: when what stops the checks is this machine (a full disk), the alert says
+// so and names the error, instead of sending the office to the mail server's settings.
+func TestHealthAlertLocalFault(t *testing.T) {
+	e := newEnv(t, nil)
+	t0 := at(2026, 1, 20, 10, 0, shanghai)
+	if err := e.st.SetMark("imap:last_ok", t0); err != nil {
+		t.Fatal(err)
+	}
+	s := newSched(t, e, func(o *SchedulerOptions) {
+		o.SummaryWeekday, o.RemindDays = "sunday", nil
+		o.LastError = func() (string, bool) { return "intake: spooling part 2: write spool/att-1: no space left on device", true }
+	})
+	tick(t, s, t0.Add(3*time.Hour))
+	items := e.items(t)
+	if len(items) != 1 || items[0].Kind != store.KindAlert {
+		t.Fatalf("outbox %+v", items)
+	}
+	text := render(t, items[0].Message)
+	for _, want := range []string{"已 3 小时无法处理新邮件（本机故障）", "no space left on device", "磁盘已满"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("alert lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "授权码") {
+		t.Errorf("a local fault alert sends the office to the mail password:\n%s", text)
+	}
+}
+
 func TestHealthNeverChecked(t *testing.T) {
 	e := newEnv(t, nil)
 	s := newSched(t, e, func(o *SchedulerOptions) { o.RemindDays = nil; o.SummaryWeekday = "sunday" })

@@ -7,9 +7,12 @@ import (
 	"encoding/hex"
 	"fmt"
 	htmltemplate "html/template"
+	"strconv"
 	"strings"
 	texttemplate "text/template"
 	"time"
+
+	"briefd/store"
 )
 
 // generatedMail is a mail briefd writes on its own: a weekly summary, a reminder or a health alert.
@@ -157,4 +160,31 @@ func (n *Notifier) loadHTML(name string) (*htmltemplate.Template, error) {
 		return nil, fmt.Errorf("notify: template %s: %w", name, err)
 	}
 	return t, nil
+}
+
+// FailureData is what templates/failure.txt.tmpl sees: a mail that could not be handled.
+type FailureData struct {
+	Number, From, Subject, Received, Zone, Note string
+	Office                                      Office
+}
+
+// composeFailure writes the notice to the office about r, a receipt with verdict failed, for outbox
+// item id (its Message-ID stays the same across attempts).
+func (n *Notifier) composeFailure(r *store.Receipt, to string, item uint64) ([]byte, error) {
+	tmpl, err := n.loadText("failure.txt.tmpl")
+	if err != nil {
+		return nil, err
+	}
+	at := r.Received.In(n.o.Office.Location)
+	d := &FailureData{Number: r.Number, From: clean(r.From, 200), Subject: clean(r.Subject, 200), Received: cnDateTime(at),
+		Zone: zoneName(at), Note: clean(r.Note, 1000), Office: n.o.Office}
+	if d.From == "" {
+		d.From = "（不详）"
+	}
+	var text bytes.Buffer
+	if err := tmpl.Execute(&text, d); err != nil {
+		return nil, fmt.Errorf("notify: failure notice for %s: %w", r.Number, err)
+	}
+	return n.composeGenerated(&generatedMail{To: to, Subject: "briefd：一封来信无法处理（回执 " + r.Number + "）", Text: text.Bytes(),
+		ID: n.generatedID("failure", r.Number+"-"+strconv.FormatUint(item, 10), to), Date: n.now(), Priority: true})
 }

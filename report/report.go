@@ -105,6 +105,8 @@ func VerdictZH(v string) string {
 		return "无法解析"
 	case store.VerdictIgnored:
 		return "已忽略（自动邮件）"
+	case store.VerdictFailed:
+		return "处理失败"
 	}
 	return v
 }

@@ -15,6 +15,7 @@ const (
 	KindSummary  = "summary"
 	KindReminder = "reminder"
 	KindAlert    = "alert"
+	KindFailure  = "failure" // to the office: a mail could not be handled (its receipt has verdict failed)
 )
 
 // Outbox item states.

@@ -11,6 +11,7 @@ const (
 	VerdictTooLarge     = "too_large"     // over the size limit, not downloaded
 	VerdictMalformed    = "malformed"     // could not be parsed; the raw copy is kept
 	VerdictIgnored      = "ignored"       // auto-reply, bounce, list mail, our own mail: no reply
+	VerdictFailed       = "failed"        // could not be handled after several attempts; raw copy kept, office told
 )
 
 // Reply states of a receipt.

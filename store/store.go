@@ -241,14 +241,21 @@ func (s *Store) SetCursor(c Cursor) error {
 // Record is the commit point for one message: in one transaction it numbers and writes the receipt, its
 // indexes, the mailbox cursor (when cur is not nil and moves forward) and the reply (when reply is not
 // nil). rec.Number and reply.ID/Receipt are filled in. A message already recorded under the same key or
-// Message-ID is not recorded again: Record returns the earlier number and dup true.
+// mail (fingerprint, or Message-ID without one) is not recorded again: Record returns the earlier
+// number and dup true.
 func (s *Store) Record(rec *Receipt, key *MessageKey, cur *Cursor, reply *OutboxItem) (number string, dup bool, err error) {
-	return s.RecordWith(rec, key, cur, reply, nil)
+	var out []*OutboxItem
+	if reply != nil {
+		out = append(out, reply)
+	}
+	return s.RecordWith(rec, key, cur, out, nil)
 }
 
-// RecordWith is Record with a hook: prepare runs inside the transaction once rec.Number is known (to name
-// archive files after it) and must not have side effects outside rec.
-func (s *Store) RecordWith(rec *Receipt, key *MessageKey, cur *Cursor, reply *OutboxItem, prepare func(*Receipt)) (number string, dup bool, err error) {
+// RecordWith is Record with any number of outbox items about the receipt (a reply, an alert to the
+// office; each gets the receipt's number, a reply without To goes to the sender) and a hook: prepare
+// runs inside the transaction once rec.Number is known (to name archive files after it) and must not
+// have side effects outside rec.
+func (s *Store) RecordWith(rec *Receipt, key *MessageKey, cur *Cursor, out []*OutboxItem, prepare func(*Receipt)) (number string, dup bool, err error) {
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		number, dup = "", false
 		if key != nil {
@@ -295,15 +302,17 @@ func (s *Store) RecordWith(rec *Receipt, key *MessageKey, cur *Cursor, reply *Ou
 		if err := indexHashes(tx, rec); err != nil {
 			return err
 		}
-		if reply != nil {
-			reply.Receipt = n
-			if reply.To == "" {
-				reply.To = rec.From
+		for _, it := range out {
+			it.Receipt = n
+			if it.Kind == KindReply {
+				if it.To == "" {
+					it.To = rec.From
+				}
+				rec.Reply = ReplyQueued
 			}
-			if err := enqueue(tx, reply); err != nil {
+			if err := enqueue(tx, it); err != nil {
 				return err
 			}
-			rec.Reply = ReplyQueued
 		}
 		if err := s.putReceipt(tx, rec); err != nil {
 			return err

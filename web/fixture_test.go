@@ -207,12 +207,12 @@ func (f *fixture) add(m mail) string {
 		From: m.from, FromName: m.fromName, Subject: m.subject, Date: m.at.Add(-2 * time.Minute), Unit: m.unit,
 		Match: m.match, Campaign: m.campaign, Period: m.period, Late: late, Verdict: m.verdict,
 		Attachments: slices.Clone(m.files), Links: m.links, Note: m.note, Auth: "pass", Size: 260_000, Mailbox: "INBOX"}
-	var reply *store.OutboxItem
+	var out []*store.OutboxItem
 	if m.verdict != store.VerdictIgnored {
-		reply = &store.OutboxItem{Kind: store.KindReply, Created: m.at, NextTry: m.at}
+		out = append(out, &store.OutboxItem{Kind: store.KindReply, Created: m.at, NextTry: m.at})
 	}
 	var saves [][2]string
-	n, _, err := f.st.RecordWith(rec, nil, nil, reply, func(r *store.Receipt) {
+	n, _, err := f.st.RecordWith(rec, nil, nil, out, func(r *store.Receipt) {
 		if !m.archive {
 			return
 		}

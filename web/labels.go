@@ -59,7 +59,7 @@ var funcs = template.FuncMap{
 
 // verdicts in the order the filter offers them.
 var verdicts = []string{store.VerdictAccepted, store.VerdictPartial, store.VerdictRejected, store.VerdictNoAttachment,
-	store.VerdictTooLarge, store.VerdictMalformed, store.VerdictIgnored}
+	store.VerdictTooLarge, store.VerdictMalformed, store.VerdictFailed, store.VerdictIgnored}
 
 // verdictClass is the CSS class of a verdict badge: the colour goes with the word, never alone.
 func verdictClass(v string) string {

@@ -62,7 +62,7 @@ func buildServices(a *app, progress io.Writer) (*services, error) {
 	s.watcher = intake.NewWatcher(iopts, a.st, a.log)
 	s.pipeline = intake.NewPipeline(intake.PipelineOptions{Ours: []string{cfg.Office.Address, cfg.IMAP.Username},
 		Marker: replyMarker, Replies: cfg.Replies.Enabled, MaxAttachment: cfg.Limits.maxAttachment,
-		SpoolDir: cfg.Store.Spool, Location: cfg.location}, a.st, func() *roster.Roster { return a.R() }, s.checker, a.archive, a.log)
+		SpoolDir: cfg.Store.Spool, Location: cfg.location, OfficeTo: cfg.Office.SummaryTo}, a.st, func() *roster.Roster { return a.R() }, s.checker, a.archive, a.log)
 	if progress != nil {
 		s.pipeline.Recorded = func(f *intake.Fetched, r *store.Receipt, dup bool) {
 			who := a.R().UnitName(r.Unit)
@@ -89,7 +89,10 @@ func buildServices(a *app, progress io.Writer) (*services, error) {
 		ReasonText: pdfcheck.ReasonText, Marker: replyMarker, Now: a.now, SaveSent: saveSent, MaxMessage: cfg.Limits.maxMessage,
 	}, a.st, a.R(), sender, a.log)
 	if err == nil {
-		s.schedule, err = newScheduler(a, s.notifier)
+		s.schedule, err = newScheduler(a, s.notifier, func() (string, bool) {
+			st := s.watcher.Stats()
+			return st.LastError, st.LastFault
+		})
 	}
 	if err != nil {
 		s.checker.Close()

@@ -11,12 +11,14 @@ import (
 )
 
 // newScheduler wires the weekly summary, reminders and the health alert from the config.
-func newScheduler(a *app, n *notify.Notifier) (*notify.Scheduler, error) {
+// newScheduler wires the scheduler; lastError (nil without a watcher) tells the health alert what went
+// wrong last.
+func newScheduler(a *app, n *notify.Notifier, lastError func() (string, bool)) (*notify.Scheduler, error) {
 	cfg := a.cfg
 	return notify.NewScheduler(notify.SchedulerOptions{
 		SummaryTo: cfg.Office.SummaryTo, SummaryWeekday: cfg.Summary.Weekday, SummaryAt: cfg.Summary.At,
 		RemindDays: cfg.Reminders.DaysBeforeDue, RemindAt: cfg.Reminders.At,
-		AlertAfter: cfg.Health.alertAfter, HealthMark: intake.MarkIMAPLastOK,
+		AlertAfter: cfg.Health.alertAfter, HealthMark: intake.MarkIMAPLastOK, LastError: lastError,
 		Roster: a.R, Now: a.now,
 	}, n, a.log)
 }
@@ -52,7 +54,7 @@ func cmdSummary(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, err := newScheduler(a, n)
+	s, err := newScheduler(a, n, nil)
 	if err != nil {
 		return err
 	}

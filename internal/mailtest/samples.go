@@ -127,3 +127,9 @@ func attachment(ctype, disposition string, data []byte) string {
 	b.WriteString(enc)
 	return fmt.Sprintf("Content-Type: %s\nContent-Disposition: %s\nContent-Transfer-Encoding: base64\n\n%s", ctype, disposition, b.String())
 }
+
+// MailWithPDF returns a mail from a unit to the office with one PDF attached as filename, CRLF line ends.
+func MailWithPDF(name, addr, subject string, date time.Time, id, filename string, pdf []byte) []byte {
+	return crlf(header(name, addr, subject, date, id) + mixed("请查收附件。", attachment("application/pdf",
+		fmt.Sprintf(`attachment; filename="%s"`, filename), pdf)))
+}
