@@ -54,7 +54,9 @@ const MaxAttempts = 3
 // message that crashes the process leaves it in the page cache, which survives the process.
 type attempts struct{ dir string }
 
-func (a attempts) path(k store.MessageKey) string { return filepath.Join(a.dir, "attempt-"+stageName(k)) }
+func (a attempts) path(k store.MessageKey) string {
+	return filepath.Join(a.dir, "attempt-"+stageName(k))
+}
 
 // begin returns how many attempts on k began before and did not end, with the last one's error, and
 // counts this one.

@@ -94,7 +94,7 @@ func TestPipelineMachineFaults(t *testing.T) {
 	raw := mailtest.MailWithPDF("忻府区教育科技局", "xinfu-jky@example.cn", "忻府区学习贯彻简报", time.Date(2022, 1, 20, 10, 0, 0, 0, beijing),
 		"fault-1", "xinfu.pdf", big)
 	cases := []struct {
-		name  string
+		name   string
 		break_ func(r *faultRig) (mend func())
 	}{
 		{"pdf worker cannot start", func(r *faultRig) func() {

@@ -120,7 +120,7 @@ type WatchStats struct {
 	LastOK      time.Time // end of the last successful pass
 	LastError   string
 	LastErrorAt time.Time
-	LastFault   bool // the last error was a fault of this machine, not of the server or the network
+	LastFault   bool  // the last error was a fault of this machine, not of the server or the network
 	Errors      int64 // failed passes and connections
 	Reconnects  int64 // connections made after a failure
 	Watchdog    int64 // connections closed by the watchdog

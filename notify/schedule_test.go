@@ -517,7 +517,9 @@ func TestHealthAlertLocalFault(t *testing.T) {
 	}
 	s := newSched(t, e, func(o *SchedulerOptions) {
 		o.SummaryWeekday, o.RemindDays = "sunday", nil
-		o.LastError = func() (string, bool) { return "intake: spooling part 2: write spool/att-1: no space left on device", true }
+		o.LastError = func() (string, bool) {
+			return "intake: spooling part 2: write spool/att-1: no space left on device", true
+		}
 	})
 	tick(t, s, t0.Add(3*time.Hour))
 	items := e.items(t)
