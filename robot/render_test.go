@@ -113,7 +113,7 @@ func TestJSONLen(t *testing.T) {
 func TestCleanText(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"a\r\nb\rc", "a\nb\nc"},
-		{"名\u202e字", "名字"},           // right-to-left override
+		{"名\u202e字", "名字"},             // right-to-left override
 		{"x\x00y\x1b[31mz", "xy[31mz"}, // control characters
 		{"  trailing  \n  next ", "trailing\n  next"},
 		{"bad \xff utf8", "bad \uFFFD utf8"},
