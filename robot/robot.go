@@ -270,7 +270,8 @@ func (a Answer) String() string {
 // parseAnswer reads the result code of a JSON answer: errcode/errmsg for WeCom and DingTalk; code/msg
 // for Feishu, or its older StatusCode/StatusMessage.
 func (r *Robot) parseAnswer(status int, raw []byte) Answer {
-	a := Answer{Status: status, Body: r.scrub(cutBytes(strings.ToValidUTF8(string(raw), "\uFFFD"), 2000))}
+	// Mask before cutting: a cut could leave part of a key that no longer matches.
+	a := Answer{Status: status, Body: cutBytes(r.scrub(strings.ToValidUTF8(string(raw), "\uFFFD")), 2000)}
 	var w struct {
 		ErrCode       *int   `json:"errcode"`
 		ErrMsg        string `json:"errmsg"`
@@ -290,7 +291,7 @@ func (r *Robot) parseAnswer(status int, raw []byte) Answer {
 	case r.kind == Feishu && w.StatusCode != nil:
 		a.HasCode, a.Code, a.Msg = true, *w.StatusCode, w.StatusMessage
 	}
-	a.Msg = r.scrub(cutBytes(a.Msg, 500))
+	a.Msg = cutBytes(r.scrub(a.Msg), 500)
 	return a
 }
 
