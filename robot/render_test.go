@@ -1,7 +1,11 @@
 package robot
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -216,5 +220,23 @@ func TestLimiter(t *testing.T) {
 	}
 	if d := f.reserve(t0.Add(50 * time.Millisecond)); d != 950*time.Millisecond {
 		t.Fatalf("feishu 6th in a second: wait %s, want 950ms", d)
+	}
+}
+
+func TestSecretTypesPrintMasked(t *testing.T) {
+	s := secret("SECvalue")
+	u, _ := url.Parse("https://open.feishu.cn/open-apis/bot/v2/hook/HOOKvalue")
+	h := hookURL{u: u, kind: Feishu}
+	var logged bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("x", "secret", s, "url", h)
+	outs := []string{fmt.Sprint(s), fmt.Sprintf("%#v %+v %q %x %d", s, s, s, s, s), fmt.Sprint(h),
+		fmt.Sprintf("%#v %+v %q %x", h, h, h, h), logged.String()}
+	for _, out := range outs {
+		if strings.Contains(out, "value") {
+			t.Errorf("leaks: %s", out)
+		}
+	}
+	if !strings.Contains(logged.String(), `"url":"https://open.feishu.cn/open-apis/bot/v2/hook/****"`) {
+		t.Errorf("log: %s", logged.String())
 	}
 }

@@ -15,11 +15,11 @@ import (
 	"unicode/utf8"
 )
 
-// secret is a signing secret. It prints as **** with every verb, in logs and in %#v.
+// secret is a signing secret. It prints as **** with every verb (%#v included) and in logs, JSON
+// handlers included.
 type secret string
 
 func (secret) String() string                { return "****" }
-func (secret) GoString() string              { return `"****"` }
 func (secret) LogValue() slog.Value          { return slog.StringValue("****") }
 func (secret) Format(f fmt.State, verb rune) { io.WriteString(f, "****") }
 
@@ -45,7 +45,6 @@ func (h hookURL) String() string {
 	}
 	return base + "/****"
 }
-func (h hookURL) GoString() string              { return fmt.Sprintf("%q", h.String()) }
 func (h hookURL) LogValue() slog.Value          { return slog.StringValue(h.String()) }
 func (h hookURL) Format(f fmt.State, verb rune) { io.WriteString(f, h.String()) }
 
@@ -112,10 +111,8 @@ func (r Robot) String() string {
 	return fmt.Sprintf("robot %q (%s, %s, %s%s; %s)", r.name, r.kind, r.url, r.format, signed, strings.Join(evs, ", "))
 }
 
-// GoString is String: %#v must not show the unexported fields.
-func (r Robot) GoString() string { return r.String() }
-
-// Format prints String for every verb, so that no verb (%d, %x, %+v on a value) reaches the fields.
+// Format prints String for every verb, so that no verb (%#v, %d, %x, %+v on a value) reaches the
+// fields.
 func (r Robot) Format(f fmt.State, verb rune) { io.WriteString(f, r.String()) }
 
 // LogValue logs the robot's name, kind and masked URL.
