@@ -453,3 +453,29 @@ func TestTestHelper(t *testing.T) {
 		t.Errorf("invalid key: %v\n%s", err, out)
 	}
 }
+
+// Posts from several goroutines share the robot's limit (run with -race).
+func TestConcurrentPosts(t *testing.T) {
+	c := newClock()
+	r, srv := newPair(t, setup{kind: robot.WeCom, fakeOpt: robottest.Options{Now: c.Now}, opt: robot.Options{Now: c.Now}})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	held := 0
+	for range 30 {
+		wg.Go(func() {
+			_, err := r.Post(context.Background(), summary())
+			var e *robot.Error
+			if errors.As(err, &e) && e.Local {
+				mu.Lock()
+				held++
+				mu.Unlock()
+			} else if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := len(srv.Accepted()); n != 20 || held != 10 {
+		t.Errorf("accepted %d, held %d; want 20 and 10", n, held)
+	}
+}

@@ -180,7 +180,6 @@ func (r *Robot) Post(ctx context.Context, m Message) (Answer, error) {
 		if e.RateLimited && e.RetryAfter > 0 {
 			r.lim.pause(now.Add(e.RetryAfter))
 		}
-		e.Msg = r.scrub(e.Msg)
 		return a, r.fail(e)
 	}
 	return a, nil
