@@ -206,6 +206,9 @@ func cmdPoll(ctx context.Context, e *env, args []string) error {
 	start := time.Now()
 	n, err := s.pollOnce(ctx)
 	fmt.Fprintf(e.stderr, "%d new messages in %s: %s\n", n, time.Since(start).Round(time.Millisecond), countLine(s.pipeline.Counts()))
+	if intake.IsFault(err) {
+		return fmt.Errorf("this machine failed, so the pass stopped; the mail not recorded is handled by the next poll once that is fixed: %w", err)
+	}
 	return err
 }
 
