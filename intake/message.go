@@ -20,6 +20,7 @@ import (
 	"time"
 
 	gomail "github.com/emersion/go-message/mail"
+	"github.com/emersion/go-msgauth/authres"
 	"github.com/emersion/go-message/textproto"
 )
 
@@ -38,6 +39,10 @@ type ParseOptions struct {
 	// MaxDepth is the deepest nesting of multiparts and forwarded messages that is entered.
 	// Default 20.
 	MaxDepth int
+	// AuthServIDs are the authserv-ids of the receiving provider (163.com, qq.com): only an
+	// Authentication-Results field written by one of them, or by a host under one (mx.163.com), is
+	// believed. Anyone can write the field; without this, the sender could. None: Auth is "none".
+	AuthServIDs []string
 }
 
 const (
@@ -83,8 +88,9 @@ type Message struct {
 	// Links are cloud-attachment download links (QQ/163 超大附件, Baidu pan, ...) found in text and HTML
 	// bodies, deduplicated, in order of appearance.
 	Links []string `json:"links"`
-	// Auth is "pass", "fail" or "none", from the topmost Authentication-Results header (the one the
-	// receiving server added): dmarc decides when present, else any dkim/spf pass, else any fail.
+	// Auth is "pass", "fail" or "none", from the topmost Authentication-Results field written by the
+	// receiving provider (ParseOptions.AuthServIDs): dmarc decides when present, else any dkim/spf
+	// pass, else any fail. "none" when no field of the provider is there.
 	Auth string `json:"auth"`
 	// Problems are English notes on what was wrong with the message and how it was handled.
 	Problems []string `json:"problems"`
@@ -348,7 +354,30 @@ func (p *parser) envelope(h textproto.Header) {
 		m.InReplyTo = ids[0]
 	}
 	m.References = msgIDs(h.Get("References"), maxIDs)
-	m.Auth = authResult(h.Get("Authentication-Results"))
+	m.Auth = "none"
+	// The receiving provider adds its field at the top; fields below it came with the mail.
+	for _, v := range h.Values("Authentication-Results") {
+		id, results, _ := authres.Parse(v) // a piece it cannot read leaves the others
+		if trustedAuthServ(id, p.opts.AuthServIDs) {
+			m.Auth = authVerdict(results)
+			break
+		}
+	}
+}
+
+// trustedAuthServ reports whether id is one of ids or a host under one.
+func trustedAuthServ(id string, ids []string) bool {
+	id = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(id), "."))
+	if id == "" {
+		return false
+	}
+	for _, t := range ids {
+		t = strings.ToLower(strings.Trim(strings.TrimSpace(t), "."))
+		if t != "" && (id == t || strings.HasSuffix(id, "."+t)) {
+			return true
+		}
+	}
+	return false
 }
 
 // parseFrom returns the first address (lowercased) and decoded display name of a From value.
@@ -491,38 +520,36 @@ func msgIDs(raw string, max int) []string {
 	return ids
 }
 
-var authRe = regexp.MustCompile(`(?i)^\s*(dkim|spf|dmarc)\s*=\s*([a-z]+)`)
-
-// authResult condenses an Authentication-Results value to "pass", "fail" or "none".
-func authResult(v string) string {
-	if strings.TrimSpace(v) == "" {
-		return "none"
-	}
-	res := map[string][]string{}
-	for _, piece := range strings.Split(v, ";") {
-		if m := authRe.FindStringSubmatch(piece); m != nil {
-			k := strings.ToLower(m[1])
-			res[k] = append(res[k], strings.ToLower(m[2]))
+// authVerdict condenses the results of one Authentication-Results field to "pass", "fail" or "none":
+// DMARC decides when present, else any DKIM or SPF pass, else any fail.
+func authVerdict(results []authres.Result) string {
+	res := map[string][]authres.ResultValue{}
+	for _, r := range results {
+		switch r := r.(type) {
+		case *authres.DMARCResult:
+			res["dmarc"] = append(res["dmarc"], r.Value)
+		case *authres.DKIMResult:
+			res["dkim"] = append(res["dkim"], r.Value)
+		case *authres.SPFResult:
+			res["spf"] = append(res["spf"], r.Value)
 		}
 	}
-	has := func(k string, vals ...string) bool {
+	has := func(k string, vals ...authres.ResultValue) bool {
 		for _, r := range res[k] {
-			for _, v := range vals {
-				if r == v {
-					return true
-				}
+			if slices.Contains(vals, r) {
+				return true
 			}
 		}
 		return false
 	}
 	switch {
-	case has("dmarc", "pass"):
+	case has("dmarc", authres.ResultPass):
 		return "pass"
-	case has("dmarc", "fail"):
+	case has("dmarc", authres.ResultFail):
 		return "fail"
-	case has("dkim", "pass") || has("spf", "pass"):
+	case has("dkim", authres.ResultPass) || has("spf", authres.ResultPass):
 		return "pass"
-	case has("dkim", "fail") || has("spf", "fail", "softfail"):
+	case has("dkim", authres.ResultFail) || has("spf", authres.ResultFail, authres.ResultSoftFail):
 		return "fail"
 	}
 	return "none"

@@ -76,7 +76,8 @@ func TestParseCorpus(t *testing.T) {
 				t.Fatal(err)
 			}
 			spool := t.TempDir()
-			m, err := Parse(bytes.NewReader(raw), spool, ParseOptions{MaxAttachment: 1 << 20})
+			// The samples were received by mx.example.cn, the office's provider.
+			m, err := Parse(bytes.NewReader(raw), spool, ParseOptions{MaxAttachment: 1 << 20, AuthServIDs: []string{"example.cn"}})
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
@@ -358,7 +359,7 @@ func TestParseEnvelope(t *testing.T) {
 		"Authentication-Results: mx.example.cn; dkim=pass header.d=example.cn; spf=fail; dmarc=pass\r\n" +
 		"Authentication-Results: forged.example; dkim=fail\r\n" +
 		"\r\nhello\r\n"
-	m := mustParse(t, raw, ParseOptions{})
+	m := mustParse(t, raw, ParseOptions{AuthServIDs: []string{"example.cn"}})
 	if m.From != "zs@example.cn" || m.FromName != "张三" || m.Subject != "简报" {
 		t.Errorf("from %q %q subject %q", m.From, m.FromName, m.Subject)
 	}
@@ -377,20 +378,42 @@ func TestParseEnvelope(t *testing.T) {
 	}
 }
 
+// TestAuthResult: only the receiving provider's Authentication-Results field counts; one written by
+// the sender (above or below it) or by another server is ignored.
 func TestAuthResult(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"", "none"},
-		{"mx; none", "none"},
-		{"mx; dmarc=pass", "pass"},
-		{"mx; dkim=fail; spf=pass; dmarc=fail (p=reject)", "fail"},
-		{"mx; dkim=pass header.d=a", "pass"},
-		{"mx; spf=softfail smtp.mailfrom=a", "fail"},
-		{"mx; dkim=none; spf=neutral", "none"},
-		{"mx; DKIM=Pass; SPF=Fail", "pass"},
+	const mx = "Authentication-Results: mx1.163.com; "
+	tests := []struct {
+		name, fields, want string
+		ids                []string
+	}{
+		{"no field", "", "none", []string{"163.com"}},
+		{"nothing checked", mx + "none", "none", []string{"163.com"}},
+		{"dmarc pass", mx + "dmarc=pass header.from=example.cn", "pass", []string{"163.com"}},
+		{"dmarc decides", mx + "dkim=fail; spf=pass; dmarc=fail (p=reject) header.from=example.cn", "fail", []string{"163.com"}},
+		{"dkim pass", mx + "dkim=pass header.d=example.cn", "pass", []string{"163.com"}},
+		{"spf softfail", mx + "spf=softfail smtp.mailfrom=a@example.cn", "fail", []string{"163.com"}},
+		{"neutral", mx + "dkim=none; spf=neutral", "none", []string{"163.com"}},
+		{"upper case", mx + "DKIM=Pass; SPF=Fail", "pass", []string{"163.com"}},
+		{"comments", mx + "spf=pass (163.com: domain of a@example.cn designates 192.0.2.1 as permitted sender) smtp.mailfrom=a@example.cn", "pass", []string{"163.com"}},
+		{"the provider itself", "Authentication-Results: 163.com; dmarc=fail", "fail", []string{"163.com"}},
+		{"no provider configured", mx + "dmarc=fail", "none", nil},
+		{"another server", "Authentication-Results: mx.attacker.example; dmarc=pass", "none", []string{"163.com"}},
+		{"lookalike", "Authentication-Results: evil163.com; dmarc=pass", "none", []string{"163.com"}},
+		{"forged above the provider's", "Authentication-Results: mx.attacker.example; dmarc=pass\r\n" + mx + "dmarc=fail", "fail", []string{"163.com"}},
+		{"forged below the provider's", mx + "dmarc=fail\r\nAuthentication-Results: mx1.163.com; dmarc=pass", "fail", []string{"163.com"}},
+		{"unreadable version", "Authentication-Results: mx1.163.com 2; dmarc=pass", "none", []string{"163.com"}},
+		{"qq", "Authentication-Results: mx3.qq.com; spf=pass", "pass", []string{"163.com", "qq.com"}},
 	}
 	for _, tc := range tests {
-		if got := authResult(tc.in); got != tc.want {
-			t.Errorf("authResult(%q) = %q, want %q", tc.in, got, tc.want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			raw := tc.fields
+			if raw != "" {
+				raw += "\r\n"
+			}
+			raw += "From: a@example.cn\r\nSubject: x\r\n\r\nhi\r\n"
+			if got := mustParse(t, raw, ParseOptions{AuthServIDs: tc.ids}).Auth; got != tc.want {
+				t.Errorf("Auth = %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

@@ -40,6 +40,8 @@ type PipelineOptions struct {
 	Workers int
 	// OfficeTo are told when a mail could not be handled (store.KindFailure in the outbox).
 	OfficeTo []string
+	// AuthServIDs are the receiving provider's authserv-ids (ParseOptions.AuthServIDs).
+	AuthServIDs []string
 }
 
 // Pipeline processes fetched messages into receipts. Handle is its watcher Handler.
@@ -353,7 +355,7 @@ func (p *Pipeline) parse(path string) (*Message, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	m, err := Parse(fh, dir, ParseOptions{MaxAttachment: p.opts.MaxAttachment})
+	m, err := Parse(fh, dir, ParseOptions{MaxAttachment: p.opts.MaxAttachment, AuthServIDs: p.opts.AuthServIDs})
 	return m, dir, err
 }
 

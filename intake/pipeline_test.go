@@ -82,7 +82,7 @@ func newTestPipeline(t testing.TB, st *store.Store, dir string) *Pipeline {
 	t.Cleanup(func() { chk.Close() })
 	ros := corpusRoster(t)
 	return NewPipeline(PipelineOptions{Ours: []string{"xzszjk@example.cn"}, Marker: "briefd", Replies: true,
-		MaxAttachment: 10 << 20, SpoolDir: filepath.Join(dir, "spool"), Location: beijing},
+		MaxAttachment: 10 << 20, SpoolDir: filepath.Join(dir, "spool"), Location: beijing, AuthServIDs: []string{"example.cn"}},
 		st, func() *roster.Roster { return ros }, chk, store.Archive{Root: filepath.Join(dir, "archive")}, testLogger(t))
 }
 

@@ -71,8 +71,12 @@ type IMAPConfig struct {
 	After        string `yaml:"after"`
 	MoveTo       string `yaml:"move_to,omitempty"`
 	Debug        bool   `yaml:"debug"`
+	// AuthServIDs are the receiving provider's authserv-ids whose Authentication-Results are believed;
+	// empty: the provider's domain, from Server (imap.163.com: 163.com).
+	AuthServIDs []string `yaml:"authserv_ids"`
 
 	pollInterval time.Duration
+	authServIDs  []string
 }
 
 // SMTPConfig is the server replies go out through.
@@ -425,6 +429,19 @@ func (c *Config) validate(getenv func(string) string, needSecrets bool) []string
 		add("imap.username", "missing (usually the mailbox address)")
 	}
 	c.IMAP.pollInterval = parseDuration(&p, "imap.poll_interval", c.IMAP.PollInterval, 10*time.Second)
+	c.IMAP.authServIDs = c.IMAP.AuthServIDs
+	for i, id := range c.IMAP.AuthServIDs {
+		if !regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$`).MatchString(id) {
+			add(fmt.Sprintf("imap.authserv_ids[%d]", i), "%q is not a host or domain name, e.g. 163.com", id)
+		}
+	}
+	if len(c.IMAP.authServIDs) == 0 {
+		if host, _, err := net.SplitHostPort(c.IMAP.Server); err == nil {
+			if d := providerDomain(host); d != "" {
+				c.IMAP.authServIDs = []string{d}
+			}
+		}
+	}
 	switch c.IMAP.After {
 	case "none", "seen", "flag":
 	case "move":
@@ -664,6 +681,22 @@ func parseSizeString(s string) (int64, error) {
 func isAddress(s string) bool {
 	at := strings.LastIndex(s, "@")
 	return at > 0 && at < len(s)-1 && !strings.ContainsAny(s, " \t\r\n<>\"")
+}
+
+// providerDomain is the mail provider's domain for a server host name: imap.163.com and
+// imap.qiye.163.com give 163.com, imap.example.com.cn gives example.com.cn; an IP address gives "".
+func providerDomain(host string) string {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	if net.ParseIP(host) != nil || !strings.Contains(host, ".") {
+		return ""
+	}
+	labels := strings.Split(host, ".")
+	n := 2
+	if len(labels) >= 3 && labels[len(labels)-1] == "cn" &&
+		slices.Contains([]string{"com", "net", "org", "gov", "edu", "ac"}, labels[len(labels)-2]) {
+		n = 3
+	}
+	return strings.Join(labels[max(0, len(labels)-n):], ".")
 }
 
 func isLoopback(host string) bool {

@@ -62,7 +62,8 @@ func buildServices(a *app, progress io.Writer) (*services, error) {
 	s.watcher = intake.NewWatcher(iopts, a.st, a.log)
 	s.pipeline = intake.NewPipeline(intake.PipelineOptions{Ours: []string{cfg.Office.Address, cfg.IMAP.Username},
 		Marker: replyMarker, Replies: cfg.Replies.Enabled, MaxAttachment: cfg.Limits.maxAttachment,
-		SpoolDir: cfg.Store.Spool, Location: cfg.location, OfficeTo: cfg.Office.SummaryTo}, a.st, func() *roster.Roster { return a.R() }, s.checker, a.archive, a.log)
+		SpoolDir: cfg.Store.Spool, Location: cfg.location, OfficeTo: cfg.Office.SummaryTo,
+		AuthServIDs: cfg.IMAP.authServIDs}, a.st, func() *roster.Roster { return a.R() }, s.checker, a.archive, a.log)
 	if progress != nil {
 		s.pipeline.Recorded = func(f *intake.Fetched, r *store.Receipt, dup bool) {
 			who := a.R().UnitName(r.Unit)

@@ -38,6 +38,7 @@ type relConfig struct {
 	IMAPSecurity   string // default plain
 	SMTPSecurity   string // default plain
 	IMAPCAFile     string
+	AuthServID     string // the receiving server's authserv-id to believe
 	SMTPCAFile     string
 	LogLevel       string // default info
 	ExtraYAMLLines string
@@ -78,6 +79,9 @@ func writeRelConfig(t testing.TB, dir string, c *relConfig) string {
 		c.IMAP, c.IMAPSecurity, c.User, write("imap.pass", c.Pass), c.PollInterval)
 	if c.IMAPCAFile != "" {
 		fmt.Fprintf(&b, ", ca_file: %q", c.IMAPCAFile)
+	}
+	if c.AuthServID != "" {
+		fmt.Fprintf(&b, ", authserv_ids: [%s]", c.AuthServID)
 	}
 	b.WriteString("}\n")
 	fmt.Fprintf(&b, "smtp: {server: %q, security: %s", c.SMTP, c.SMTPSecurity)

@@ -35,10 +35,12 @@ const (
 	secretBad  = "wrongPW-2Rr8-Yy5u-briefdtest"
 )
 
-// spoofedMail claims a registered unit's address; the receiving server (the topmost
-// Authentication-Results) says it failed DMARC, and the sender added a forged "pass" of their own below.
+// spoofedMail claims a registered unit's address; the receiving server (mx.office.example.cn, whose
+// authserv-id the config trusts) says it failed DMARC; the sender added a forged "pass" of its own, as
+// if from that server, below it, and one from its own server on top.
 func spoofedMail(now time.Time) []byte {
-	return []byte(strings.ReplaceAll("Authentication-Results: mx.office.example.cn; dkim=none; spf=fail smtp.mailfrom=xinfu-jky@example.cn; dmarc=fail header.from=example.cn\n"+
+	return []byte(strings.ReplaceAll("Authentication-Results: mx.attacker.example; dkim=pass; spf=pass; dmarc=pass\n"+
+		"Authentication-Results: mx.office.example.cn; dkim=none; spf=fail smtp.mailfrom=xinfu-jky@example.cn; dmarc=fail header.from=example.cn\n"+
 		"Authentication-Results: mx.office.example.cn; dkim=pass; spf=pass; dmarc=pass\n"+
 		"From: =?UTF-8?B?5b+75bqc5Yy65pWZ6IKy56eR5oqA5bGA?= <xinfu-jky@example.cn>\nTo: "+mailtest.SampleOffice+
 		"\nSubject: =?UTF-8?B?5b+75bqc5Yy6566A5oql?=\nDate: "+now.Format(time.RFC1123Z)+
@@ -62,7 +64,7 @@ func TestSecuritySecretsAndSpoofing(t *testing.T) {
 	}
 	dir := t.TempDir()
 	rc := &relConfig{IMAP: srv.Addr, SMTP: sink.Addr(), User: "office", Pass: secretIMAP, SMTPUser: "office",
-		SMTPPass: secretSMTP, WebPass: secretWeb, LogLevel: "debug"}
+		SMTPPass: secretSMTP, WebPass: secretWeb, LogLevel: "debug", AuthServID: "office.example.cn"}
 	cfg := writeRelConfig(t, dir, rc)
 	d := newDaemon(t, "", cfg, dir)
 	d.start()
