@@ -20,8 +20,8 @@ import (
 	"time"
 
 	gomail "github.com/emersion/go-message/mail"
-	"github.com/emersion/go-msgauth/authres"
 	"github.com/emersion/go-message/textproto"
+	"github.com/emersion/go-msgauth/authres"
 )
 
 // ErrMalformed is returned (wrapped) by Parse when the input is not a mail message at all.
