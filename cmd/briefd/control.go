@@ -37,8 +37,26 @@ func (d *daemonRunning) Unwrap() error { return d.err }
 // notForwarded are commands that make no sense inside a running daemon.
 var notForwarded = []string{"run", "poll", "demo"}
 
-// Frame kinds of the control protocol: a byte, a 4-byte big-endian length, the payload.
+// The control protocol. The client sends one JSON line, controlRequest; the daemon answers with frames
+// (a byte, a 4-byte big-endian length, the payload), the first of them frameHello. A client and a daemon
+// of different protocol versions say so in one line and do nothing else. controlProto changes whenever
+// the request, the frames or the meaning of a forwarded command's output change.
+const controlProto = 2 // 1: before versions (no hello)
+
+type controlRequest struct {
+	Proto   int      `json:"proto"`
+	Version string   `json:"version"` // briefd's version, for the message when they differ
+	Args    []string `json:"args"`
+}
+
+type controlHello struct {
+	Proto   int    `json:"proto"`
+	Version string `json:"version"`
+}
+
+// Frame kinds.
 const (
+	frameHello    = 'v' // payload: controlHello, JSON
 	frameStdout   = 'o'
 	frameStderr   = 'e'
 	frameFileOpen = 'f' // payload: the path the client writes
@@ -114,12 +132,22 @@ func serveControl(ctx context.Context, a *app) error {
 func serveControlConn(ctx context.Context, a *app, c net.Conn) {
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(30 * time.Minute))
-	var req struct{ Args []string }
+	var req controlRequest
 	line, err := bufio.NewReader(io.LimitReader(c, 1<<20)).ReadBytes('\n')
 	if err != nil || json.Unmarshal(line, &req) != nil || len(req.Args) == 0 {
 		return
 	}
 	fc := &frameConn{w: c}
+	hello, _ := json.Marshal(controlHello{Proto: controlProto, Version: version()})
+	if fc.send(frameHello, hello) != nil {
+		return
+	}
+	if req.Proto != controlProto {
+		a.log.Warn("forwarded command refused: another control protocol", "command", req.Args[0], "proto", req.Proto, "version", req.Version)
+		frameWriter{fc, frameStderr}.Write([]byte(protoMismatch(req.Args[0], "the running daemon", req.Proto, req.Version) + "\n"))
+		fc.send(frameExit, []byte{1})
+		return
+	}
 	e := &env{stdout: frameWriter{fc, frameStdout}, stderr: frameWriter{fc, frameStderr}, getenv: os.Getenv, shared: a,
 		create: func(path string) (io.WriteCloser, error) {
 			if err := fc.send(frameFileOpen, []byte(path)); err != nil {
@@ -160,7 +188,7 @@ func forward(ctx context.Context, e *env, socket string, args []string) int {
 		<-ctx.Done()
 		c.Close()
 	}()
-	req, _ := json.Marshal(struct{ Args []string }{args})
+	req, _ := json.Marshal(controlRequest{Proto: controlProto, Version: version(), Args: args})
 	if _, err := c.Write(append(req, '\n')); err != nil {
 		fmt.Fprintf(e.stderr, "briefd %s: %v\n", args[0], err)
 		return 1
@@ -168,7 +196,7 @@ func forward(ctx context.Context, e *env, socket string, args []string) int {
 	r := bufio.NewReader(c)
 	var file io.WriteCloser
 	defer func() { abort(file) }() // a file the daemon did not finish is not left behind
-	for {
+	for first := true; ; first = false {
 		var hdr [5]byte
 		if _, err := io.ReadFull(r, hdr[:]); err != nil {
 			fmt.Fprintf(e.stderr, "briefd %s: the daemon closed the connection: %v\n", args[0], err)
@@ -178,6 +206,17 @@ func forward(ctx context.Context, e *env, socket string, args []string) int {
 		if _, err := io.ReadFull(r, payload); err != nil {
 			fmt.Fprintf(e.stderr, "briefd %s: %v\n", args[0], err)
 			return 1
+		}
+		if first {
+			var h controlHello
+			if hdr[0] != frameHello || json.Unmarshal(payload, &h) != nil {
+				h = controlHello{Proto: 1, Version: "from before control protocol 2"}
+			}
+			if h.Proto != controlProto {
+				fmt.Fprintln(e.stderr, protoMismatch(args[0], "this command", h.Proto, h.Version))
+				return 1
+			}
+			continue
 		}
 		switch hdr[0] {
 		case frameStdout:
@@ -213,6 +252,17 @@ func forward(ctx context.Context, e *env, socket string, args []string) int {
 			return 1
 		}
 	}
+}
+
+// protoMismatch is the one line said when a command and the daemon speak different control protocols:
+// the speaker speaks controlProto, the other side proto (of briefd otherVersion).
+func protoMismatch(command, speaker string, proto int, otherVersion string) string {
+	if otherVersion == "" {
+		otherVersion = "of an unknown version"
+	}
+	return fmt.Sprintf("briefd %s: %s speaks control protocol %d (briefd %s), the other side %d (briefd %s): "+
+		"the command and the running daemon must be the same briefd; restart the daemon with this briefd, or run the command with the daemon's",
+		command, speaker, controlProto, version(), proto, otherVersion)
 }
 
 // createFile opens a file for a command's output: in the daemon, a stream back to the caller; otherwise
