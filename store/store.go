@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -488,6 +489,79 @@ func (s *Store) UpdateReceipt(number string, fn func(*Receipt) error) error {
 		r.Number = number
 		return s.putReceipt(tx, &r)
 	})
+}
+
+// Replace changes where a receipt belongs (its unit, campaign or period, its attachments' verdicts or
+// archive paths: `assign`, `recheck`) in one transaction that keeps the duplicate index true: the
+// receipt's files are taken out of the index, fn changes the receipt, then each usable file is marked
+// DuplicateOf the first receipt that brought it to the new place, or indexed as that first receipt
+// itself. fn must have no side effects outside r. It returns the receipt as it was and as it is now.
+func (s *Store) Replace(number string, fn func(r *Receipt) error) (before, after *Receipt, err error) {
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		var r Receipt
+		if err := getJSON(tx.Bucket(bReceipts), []byte(number), &r); err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return fmt.Errorf("receipt %s: %w", number, ErrNotFound)
+			}
+			return err
+		}
+		old := r
+		old.Attachments = slices.Clone(r.Attachments)
+		before = &old
+		if err := unindexHashes(tx, &r); err != nil {
+			return err
+		}
+		if err := fn(&r); err != nil {
+			return err
+		}
+		r.Number = number
+		r.DuplicateOf = ""
+		usable, dups := 0, 0
+		for i := range r.Attachments {
+			a := &r.Attachments[i]
+			a.DuplicateOf = ""
+			if !a.OK() || a.SHA256 == "" || r.Unit == "" || r.Campaign == "" {
+				continue
+			}
+			usable++
+			if v := tx.Bucket(bHashes).Get(hashKey(r.Unit, r.Campaign, r.Period, a.SHA256)); v != nil && string(v) != number {
+				a.DuplicateOf = string(v)
+				dups++
+				if r.DuplicateOf == "" {
+					r.DuplicateOf = a.DuplicateOf
+				}
+			}
+		}
+		if usable == 0 || dups < usable {
+			r.DuplicateOf = ""
+		}
+		if err := indexHashes(tx, &r); err != nil {
+			return err
+		}
+		after = &r
+		return s.putReceipt(tx, &r)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return before, after, nil
+}
+
+// unindexHashes takes out of the duplicate index the entries that point at r.
+func unindexHashes(tx *bolt.Tx, r *Receipt) error {
+	if r.Unit == "" || r.Campaign == "" {
+		return nil
+	}
+	b := tx.Bucket(bHashes)
+	for _, a := range r.Attachments {
+		k := hashKey(r.Unit, r.Campaign, r.Period, a.SHA256)
+		if a.SHA256 != "" && string(b.Get(k)) == r.Number {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Mark returns when the named job last ran.

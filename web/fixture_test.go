@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"briefd/office"
 	"briefd/roster"
 	"briefd/store"
 )
@@ -118,7 +119,8 @@ type fixture struct {
 	arch    store.Archive
 	now     time.Time
 	mu      sync.Mutex
-	ros     *roster.Roster
+	ros     *roster.Roster // of the config, without learned addresses
+	off     *office.Office
 	named   map[string]string // name -> receipt number
 	pdfs    map[string][]byte // receipt number -> the bytes of its first archived PDF
 	assigns int
@@ -139,6 +141,10 @@ func newFixture(t testing.TB) *fixture {
 	}
 	f := &fixture{t: t, dir: dir, st: st, arch: store.Archive{Root: filepath.Join(dir, "data", "archive")},
 		now: bj(3, 10, 10, 0), ros: ros, named: map[string]string{}, pdfs: map[string][]byte{}}
+	f.off, err = office.New(office.Options{Roster: ros, Archive: f.arch, Location: beijing, Now: func() time.Time { return f.now }}, st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	// A file beside the archive that no request may reach.
 	if err := os.WriteFile(filepath.Join(dir, "data", "config.yaml"), []byte("password: SECRET-CONFIG\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -149,11 +155,7 @@ func newFixture(t testing.TB) *fixture {
 	return f
 }
 
-func (f *fixture) roster() *roster.Roster {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.ros
-}
+func (f *fixture) roster() *roster.Roster { return f.off.Roster() }
 
 // mail is one received message for the fixture.
 type mail struct {
@@ -319,56 +321,31 @@ func (f *fixture) seed() {
 		verdict: store.VerdictIgnored, note: "delivery report"})
 }
 
-// callbacks is the Options part cmd/briefd would wire: assign (like `briefd assign`), resend, export.
+// countingOffice is the real office (as cmd/briefd wires it), counting the calls the dashboard makes.
+type countingOffice struct{ f *fixture }
+
+func (c countingOffice) Assign(number, unit string, learn bool) (*store.Receipt, error) {
+	c.f.mu.Lock()
+	c.f.assigns++
+	c.f.mu.Unlock()
+	return c.f.off.Assign(number, unit, learn)
+}
+
+func (c countingOffice) Resend(number string) (*store.OutboxItem, error) {
+	c.f.mu.Lock()
+	c.f.resends++
+	c.f.mu.Unlock()
+	return c.f.off.Resend(number)
+}
+
+// options is the Options part cmd/briefd would wire: the office (assign, resend), export.
 func (f *fixture) options() Options {
 	return Options{
 		Location:   beijing,
 		OfficeName: "忻州市教育局职业教育科",
 		Roster:     f.roster,
 		Now:        func() time.Time { return f.now },
-		Assign: func(number, unit string, learn bool) error {
-			f.mu.Lock()
-			defer f.mu.Unlock()
-			f.assigns++
-			ros := f.ros
-			var from string
-			err := f.st.UpdateReceipt(number, func(r *store.Receipt) error {
-				r.Unit, r.Match = unit, roster.MatchManual
-				var names []string
-				for _, a := range r.Attachments {
-					names = append(names, a.Filename)
-				}
-				if pl, ok := ros.Place(unit, r.Received, r.Subject, names); ok {
-					r.Campaign, r.Period, r.Late = pl.Campaign, pl.Period, pl.Late
-				}
-				from = r.From
-				return nil
-			})
-			if err != nil || !learn {
-				return err
-			}
-			if other, ok := ros.UnitByAddress(from); ok && other != unit {
-				return fmt.Errorf("%s is already registered to %s; not learned", from, other)
-			}
-			if err := f.st.Learn(from, unit); err != nil {
-				return err
-			}
-			learned, err := f.st.Learned()
-			if err != nil {
-				return err
-			}
-			nr, err := buildRoster(learned)
-			if err != nil {
-				return err
-			}
-			f.ros = nr
-			return nil
-		},
-		Resend: func(number string) error {
-			f.resends++
-			_, err := f.st.Requeue(number, f.now)
-			return err
-		},
+		Office:     countingOffice{f},
 		Export: func(w io.Writer, format, campaign string) (string, error) {
 			cw := csv.NewWriter(w)
 			cw.Write([]string{"回执编号", "单位", "主题"})

@@ -138,7 +138,7 @@ type base struct {
 
 func (s *Server) base(w http.ResponseWriter, r *http.Request, title, nav string) base {
 	return base{Title: title, Nav: nav, Office: s.o.OfficeName, CSRF: s.csrfToken(s.csrfBase(w, r)),
-		Login: s.o.Password != "", CanAssign: s.o.Assign != nil, CanResend: s.o.Resend != nil,
+		Login: s.o.Password != "", CanAssign: s.o.Office != nil, CanResend: s.o.Office != nil,
 		CanExport: s.o.Export != nil, Now: s.fmtTime(s.o.Now())}
 }
 
@@ -546,7 +546,7 @@ func rfc5987(s string) string {
 // ---- actions ----
 
 func (s *Server) assign(w http.ResponseWriter, r *http.Request) {
-	if s.o.Assign == nil {
+	if s.o.Office == nil {
 		s.fail(w, r, http.StatusNotFound, "分配功能未启用。")
 		return
 	}
@@ -561,7 +561,7 @@ func (s *Server) assign(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	learn := r.PostFormValue("learn") != ""
-	err := s.o.Assign(rec.Number, unit, learn)
+	_, err := s.o.Office.Assign(rec.Number, unit, learn)
 	if err != nil {
 		s.log.Warn("web: assign failed", "receipt", rec.Number, "unit", unit, "err", err)
 		s.fail(w, r, http.StatusConflict, "分配未完成："+err.Error())
@@ -576,7 +576,7 @@ func (s *Server) assign(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) resend(w http.ResponseWriter, r *http.Request) {
-	if s.o.Resend == nil {
+	if s.o.Office == nil {
 		s.fail(w, r, http.StatusNotFound, "重发功能未启用。")
 		return
 	}
@@ -584,7 +584,7 @@ func (s *Server) resend(w http.ResponseWriter, r *http.Request) {
 	if rec == nil {
 		return
 	}
-	err := s.o.Resend(rec.Number)
+	_, err := s.o.Office.Resend(rec.Number)
 	if err != nil {
 		s.log.Warn("web: resend failed", "receipt", rec.Number, "err", err)
 		s.fail(w, r, http.StatusConflict, "重发未完成："+err.Error())

@@ -43,10 +43,9 @@ type Options struct {
 	OfficeName string
 	// Roster returns the current roster (it may be rebuilt after an assign with learn). Required.
 	Roster func() *roster.Roster
-	// Assign gives a receipt to a unit and, with learn, registers the sender's address. nil hides the forms.
-	Assign func(receipt, unit string, learn bool) error
-	// Resend queues a receipt's reply again. nil hides the button.
-	Resend func(receipt string) error
+	// Office does what the office asks from the dashboard: assign a receipt, send a reply again
+	// (*office.Office). nil hides the forms and buttons.
+	Office Office
 	// Export writes receipts and status as format (xlsx or csv) for a campaign ("" for all) and returns
 	// the file name to offer. nil hides the export buttons.
 	Export func(w io.Writer, format, campaign string) (filename string, err error)
@@ -65,6 +64,14 @@ type Options struct {
 	// ReplyText returns the plain-text body of the reply the sender of r gets (or got), shown on 回执详情
 	// when r has a reply (not for suppressed ones). nil hides it.
 	ReplyText func(r *store.Receipt) (string, error)
+}
+
+// Office is what the dashboard asks the office to do; *office.Office is it.
+type Office interface {
+	// Assign gives a receipt to a unit and, with learn, registers the sender's address.
+	Assign(receipt, unit string, learn bool) (*store.Receipt, error)
+	// Resend queues a receipt's reply again.
+	Resend(receipt string) (*store.OutboxItem, error)
 }
 
 // Health is what the daemon reports about its mailbox watcher and outbox.

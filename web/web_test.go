@@ -8,6 +8,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -494,6 +495,16 @@ func TestAssign(t *testing.T) {
 	if l, _ := f.st.Learned(); l["zhangsan1987@qq.com"] != "shenchi" {
 		t.Errorf("address not learned: %v", l)
 	}
+	// The archived PDF moved from the unassigned folder to the unit's, and is still served.
+	if want := f.arch.PDFPath("zjdh-study", "2022-01", "神池县教育科技局", n, 1); r.Attachments[0].Archived != want {
+		t.Errorf("archived at %q, want %q", r.Attachments[0].Archived, want)
+	}
+	if left, _ := filepath.Glob(filepath.Join(f.arch.Root, "unassigned", "*", "*_"+n+"_*")); len(left) != 0 {
+		t.Errorf("files left in the unassigned folder: %v", left)
+	}
+	if resp, body := c.get("/receipts/" + n + "/files/1"); resp.StatusCode != 200 || body != string(f.pdfs[n]) {
+		t.Errorf("after the assign the PDF is not served (%d, %d bytes, want %d)", resp.StatusCode, len(body), len(f.pdfs[n]))
+	}
 	_, body = c.get("/units")
 	if !strings.Contains(body, "zhangsan1987@qq.com") {
 		t.Error("the learned address is not shown with its unit")
@@ -518,7 +529,7 @@ func TestAssign(t *testing.T) {
 }
 
 func TestActionsHiddenWhenNil(t *testing.T) {
-	f, _, c := setup(t, func(o *Options) { o.Assign, o.Resend, o.Export, o.Password = nil, nil, nil, "pw" })
+	f, _, c := setup(t, func(o *Options) { o.Office, o.Export, o.Password = nil, nil, "pw" })
 	n := f.named["pending"]
 	c.login("pw")
 	for _, p := range []string{"/pending", "/receipts/" + n, "/"} {

@@ -6,27 +6,27 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sync/atomic"
 	"time"
 
+	"briefd/office"
 	"briefd/roster"
 	"briefd/store"
 )
 
-// app is what most commands need: the config, the open store and the roster with learned addresses.
+// app is what most commands need: the config, the open store and the office's operations on it (which
+// keep the roster with learned addresses).
 type app struct {
 	cfg      *Config
 	st       *store.Store
-	ros      atomic.Pointer[roster.Roster]
+	off      *office.Office
 	archive  store.Archive
 	log      *slog.Logger
 	now      func() time.Time
 	borrowed bool // the daemon's app, lent to a forwarded command: close leaves it open
-	parent   *app // the daemon's app this one was lent from
 }
 
 // R returns the current roster; `assign -learn` replaces it while the daemon runs.
-func (a *app) R() *roster.Roster { return a.ros.Load() }
+func (a *app) R() *roster.Roster { return a.off.Roster() }
 
 // newFlags makes a command's flag set with the common -config flag. Errors go to e.stderr.
 func newFlags(e *env, name, usage string) (*flag.FlagSet, *string) {
@@ -59,11 +59,9 @@ var errHelp = errors.New("help shown")
 // forwards the command to the daemon.
 func openApp(e *env, configFlag string, needSecrets bool) (*app, error) {
 	if e.shared != nil {
-		b := *e.shared.cfg
-		shared := &app{cfg: &b, st: e.shared.st, archive: e.shared.archive, log: e.shared.log, now: e.shared.now, borrowed: true}
-		shared.ros.Store(e.shared.R())
-		shared.parent = e.shared
-		return shared, nil
+		shared := *e.shared
+		shared.borrowed = true
+		return &shared, nil
 	}
 	cfg, err := loadConfig(configPath(configFlag, e.getenv), e.getenv, needSecrets)
 	if err != nil {
@@ -82,41 +80,13 @@ func openApp(e *env, configFlag string, needSecrets bool) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, st: st, archive: store.Archive{Root: cfg.Store.Archive}, log: log, now: time.Now}
-	if err := a.reloadRoster(); err != nil {
+	arch := store.Archive{Root: cfg.Store.Archive}
+	off, err := office.New(office.Options{Roster: cfg.roster, Archive: arch, Location: cfg.location}, st, log)
+	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	return a, nil
-}
-
-// reloadRoster rebuilds the roster from the config plus the addresses learned with `assign -learn`.
-func (a *app) reloadRoster() error {
-	learned, err := a.st.Learned()
-	if err != nil {
-		return err
-	}
-	base := a.cfg.roster
-	units := base.Units()
-	for addr, id := range learned {
-		if _, taken := base.UnitByAddress(addr); taken {
-			continue
-		}
-		for i := range units {
-			if units[i].ID == id {
-				units[i].Emails = append(units[i].Emails, addr)
-			}
-		}
-	}
-	r, err := roster.New(units, base.Campaigns(), a.cfg.location)
-	if err != nil {
-		return fmt.Errorf("learned addresses: %w", err)
-	}
-	a.ros.Store(r)
-	if a.parent != nil {
-		a.parent.ros.Store(r)
-	}
-	return nil
+	return &app{cfg: cfg, st: st, off: off, archive: arch, log: log, now: time.Now}, nil
 }
 
 func (a *app) close() {

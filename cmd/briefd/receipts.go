@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
+	"briefd/office"
 	"briefd/report"
 	"briefd/roster"
 	"briefd/store"
@@ -129,7 +131,10 @@ func cmdAssign(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.close()
-	r, err := assign(a, fs.Arg(0), fs.Arg(1), *learn)
+	r, err := a.off.Assign(fs.Arg(0), fs.Arg(1), *learn)
+	if errors.Is(err, office.ErrUnknownUnit) {
+		return usagef("no unit has the id %q", fs.Arg(1))
+	}
 	if err != nil {
 		return err
 	}
@@ -138,44 +143,6 @@ func cmdAssign(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "%s is now registered for %s\n", r.From, r.Unit)
 	}
 	return nil
-}
-
-// assign gives a receipt to a unit, placing it in the unit's campaign period, and optionally learns the
-// sender's address. The web dashboard uses it too.
-func assign(a *app, number, unitID string, learn bool) (*store.Receipt, error) {
-	if _, ok := a.R().Unit(unitID); !ok {
-		return nil, usagef("no unit has the id %q", unitID)
-	}
-	var out store.Receipt
-	err := a.st.UpdateReceipt(number, func(r *store.Receipt) error {
-		r.Unit, r.Match = unitID, roster.MatchManual
-		var names []string
-		for _, at := range r.Attachments {
-			names = append(names, at.Filename)
-		}
-		if pl, ok := a.R().Place(unitID, r.Received, r.Subject, names); ok {
-			r.Campaign, r.Period, r.Late = pl.Campaign, pl.Period, pl.Late
-		} else {
-			r.Campaign, r.Period, r.Late = "", "", false
-		}
-		out = *r
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	if learn && out.From != "" {
-		if other, ok := a.R().UnitByAddress(out.From); ok && other != unitID {
-			return &out, fmt.Errorf("%s is already registered to %s; not learned", out.From, other)
-		}
-		if err := a.st.Learn(out.From, unitID); err != nil {
-			return &out, err
-		}
-		if err := a.reloadRoster(); err != nil {
-			return &out, err
-		}
-	}
-	return &out, nil
 }
 
 func writeJSON(w io.Writer, v any) error {
@@ -201,7 +168,7 @@ func cmdResend(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.close()
-	it, err := a.st.Requeue(fs.Arg(0), a.now())
+	it, err := a.off.Resend(fs.Arg(0))
 	if err != nil {
 		return err
 	}

@@ -18,15 +18,7 @@ func (s *services) buildWeb() (*web.Server, error) {
 		Location:   a.cfg.location,
 		OfficeName: a.cfg.Office.Name,
 		Roster:     a.R,
-		Assign: func(receipt, unit string, learn bool) error {
-			_, err := assign(a, receipt, unit, learn)
-			return err
-		},
-		Resend: func(receipt string) error {
-			_, err := a.st.Requeue(receipt, a.now())
-			s.poke()
-			return err
-		},
+		Office:     a.off,
 		Export: report.Exporter(a.st, a.R, a.now),
 		ReplyText: func(r *store.Receipt) (string, error) {
 			msg, err := s.notifier.ComposeReply(r)
