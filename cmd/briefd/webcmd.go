@@ -19,7 +19,7 @@ func (s *services) buildWeb() (*web.Server, error) {
 		OfficeName: a.cfg.Office.Name,
 		Roster:     a.R,
 		Office:     a.off,
-		Export: report.Exporter(a.st, a.R, a.now),
+		Export:     report.Exporter(a.st, a.R, a.now),
 		ReplyText: func(r *store.Receipt) (string, error) {
 			msg, err := s.notifier.ComposeReply(r)
 			if err != nil {
