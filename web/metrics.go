@@ -22,7 +22,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	var problems []string
+	var problems, lines []string
 	if _, _, err := s.st.Mark("readyz"); err != nil {
 		problems = append(problems, "store not readable: "+err.Error())
 	}
@@ -35,13 +35,27 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 			problems = append(problems, fmt.Sprintf("last successful mailbox check %s ago (limit %s)",
 				age.Round(1e9), s.o.MailboxMaxAge))
 		}
+		for _, p := range h.Parts {
+			state := "running"
+			if !p.Running {
+				state = "not running"
+				problems = append(problems, p.Name+" not running")
+			}
+			if p.Failures > 0 {
+				state += fmt.Sprintf(" (%d failures, last: %s)", p.Failures, p.LastError)
+			}
+			lines = append(lines, p.Name+": "+state)
+		}
 	}
 	if len(problems) > 0 {
 		w.WriteHeader(http.StatusServiceUnavailable)
-		w.Write([]byte("not ready: " + strings.Join(problems, "; ") + "\n"))
-		return
+		fmt.Fprintf(w, "not ready: %s\n", strings.Join(problems, "; "))
+	} else {
+		w.Write([]byte("ready\n"))
 	}
-	w.Write([]byte("ready\n"))
+	for _, l := range lines {
+		fmt.Fprintln(w, l)
+	}
 }
 
 // metrics writes the Prometheus text format (version 0.0.4).

@@ -82,10 +82,20 @@ type Health struct {
 	OutboxDepth   int            // items waiting to be sent
 	OutboxFailed  int            // items that failed for good
 	Verdicts      map[string]int // mails by verdict; nil: counted from the store
+	Parts         []PartState    // the daemon's parts; /readyz is not ready while one is not running
+}
+
+// PartState is what one part of the daemon (mailbox watcher, outbox sender, ...) is doing.
+type PartState struct {
+	Name      string
+	Running   bool
+	Failures  int    // since the daemon started
+	LastError string // of the last failure
 }
 
 // Server is the dashboard.
 type Server struct {
+	ln   net.Listener // bound by Listen, taken by Serve
 	o    Options
 	st   *store.Store
 	arch store.Archive
@@ -178,13 +188,32 @@ func loopback(host string) bool {
 // Handler returns the dashboard's handler, with security headers, login and CSRF checks.
 func (s *Server) Handler() http.Handler { return s.h }
 
-// ListenAndServe serves until ctx is done, then shuts down, letting requests in flight finish for at most
-// ten seconds.
+// ListenAndServe is Listen then Serve.
 func (s *Server) ListenAndServe(ctx context.Context) error {
+	if err := s.Listen(); err != nil {
+		return err
+	}
+	return s.Serve(ctx)
+}
+
+// Listen binds Options.Listen, for Serve. An address in use is an error here, before anything runs.
+func (s *Server) Listen() error {
 	ln, err := net.Listen("tcp", s.o.Listen)
 	if err != nil {
 		return fmt.Errorf("web: %w", err)
 	}
+	s.ln = ln
+	return nil
+}
+
+// Serve serves on the address Listen bound until ctx is done, then shuts down, letting requests in
+// flight finish for at most ten seconds. It closes the listener in any case.
+func (s *Server) Serve(ctx context.Context) error {
+	ln := s.ln
+	if ln == nil {
+		return errors.New("web: Serve before Listen")
+	}
+	s.ln = nil
 	srv := &http.Server{
 		Handler:           s.h,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -194,6 +223,9 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	if ctx.Err() != nil {
+		return ln.Close()
 	}
 	s.log.Info("web dashboard listening", "addr", "http://"+ln.Addr().String(), "login", s.o.Password != "")
 	go func() {

@@ -652,6 +652,18 @@ func TestHealth(t *testing.T) {
 	}
 	resp, body = c.get("/readyz")
 	wantStatus(t, "/readyz", resp, 200)
+	t.Run("every part running", func(t *testing.T) {
+		_, _, c := setup(t, func(o *Options) {
+			o.Health = func() Health {
+				return Health{LastMailboxOK: f.now, Parts: []PartState{{Name: "mailbox watcher", Running: true}, {Name: "dashboard", Running: true, Failures: 1, LastError: "web: accept: too many open files"}}}
+			}
+		})
+		resp, body := c.get("/readyz")
+		wantStatus(t, "/readyz", resp, 200)
+		if body != "ready\nmailbox watcher: running\ndashboard: running (1 failures, last: web: accept: too many open files)\n" {
+			t.Errorf("/readyz says %q", body)
+		}
+	})
 	resp, body = c.get("/metrics")
 	wantStatus(t, "/metrics", resp, 200)
 	for _, w := range []string{
@@ -674,6 +686,10 @@ func TestHealth(t *testing.T) {
 	}{
 		{"stale mailbox", Health{LastMailboxOK: f.now.Add(-20 * time.Minute)}, "last successful mailbox check 20m0s ago"},
 		{"never checked", Health{}, "no successful mailbox check yet"},
+		{"a part not running", Health{LastMailboxOK: f.now, Parts: []PartState{
+			{Name: "mailbox watcher", Running: true},
+			{Name: "outbox sender", Failures: 2, LastError: "smtp: connection refused"},
+		}}, "not ready: outbox sender not running\nmailbox watcher: running\noutbox sender: not running (2 failures, last: smtp: connection refused)\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, c := setup(t, func(o *Options) { o.Health = func() Health { return tc.h } })

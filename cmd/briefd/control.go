@@ -100,18 +100,31 @@ type remoteFile struct{ frameWriter }
 
 func (r remoteFile) Close() error { return r.fc.send(frameFileDone, nil) }
 
-// serveControl runs forwarded commands until ctx is done.
-func serveControl(ctx context.Context, a *app) error {
-	path := controlSocket(a.cfg.Store.Path)
-	os.Remove(path)
+// listenControl binds the daemon's control socket beside the database, mode 0600.
+func listenControl(dbPath string) (net.Listener, error) {
+	path := controlSocket(dbPath)
+	if daemonAnswers(path) {
+		return nil, fmt.Errorf("%s: another briefd answers there", path)
+	}
+	os.Remove(path) // left by a daemon that died
 	ln, err := net.Listen("unix", path)
 	if err != nil {
-		return fmt.Errorf("control socket: %w", err)
+		return nil, err
 	}
-	defer os.Remove(path)
 	if err := os.Chmod(path, 0o600); err != nil {
 		ln.Close()
-		return fmt.Errorf("control socket: %w", err)
+		return nil, err
+	}
+	return ln, nil
+}
+
+// serveControl runs forwarded commands that arrive on ln until ctx is done; it closes ln and removes
+// the socket file.
+func serveControl(ctx context.Context, a *app, ln net.Listener) error {
+	defer os.Remove(ln.Addr().String())
+	defer ln.Close()
+	if ctx.Err() != nil {
+		return nil
 	}
 	go func() {
 		<-ctx.Done()

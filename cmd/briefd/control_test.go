@@ -26,8 +26,12 @@ func TestControlProtocolVersions(t *testing.T) {
 	defer a.close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	ln, err := listenControl(a.cfg.Store.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan error, 1)
-	go func() { done <- serveControl(ctx, a) }()
+	go func() { done <- serveControl(ctx, a, ln) }()
 	sock := controlSocket(a.cfg.Store.Path)
 	waitForSocket(t, sock)
 

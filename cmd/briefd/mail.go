@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"briefd/intake"
@@ -17,6 +17,7 @@ import (
 	"briefd/pdfcheck"
 	"briefd/roster"
 	"briefd/store"
+	"briefd/supervise"
 	"briefd/web"
 )
 
@@ -30,6 +31,7 @@ type services struct {
 	schedule *notify.Scheduler // weekly summary, reminders, health alert
 	wake     chan struct{}     // tells the outbox sender that something was queued
 	web      *web.Server       // the dashboard, in `run` and `demo -web`
+	parts    *supervise.Supervisor
 }
 
 // buildServices wires checker, watcher, pipeline and notifier by hand.
@@ -253,7 +255,10 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	return s.run(ctx)
 }
 
-// run runs every loop until ctx is done, then waits for them (each finishes what it has in hand).
+// run runs every part until ctx is done, under one supervisor: a part that cannot start (the dashboard's
+// port is taken, the control socket cannot be made) ends run at once with an error naming it; a part that
+// fails later is started again with backoff, and one that keeps failing ends run, so that the service
+// manager restarts briefd. At the end each part finishes what it has in hand.
 func (s *services) run(ctx context.Context) error {
 	s.recover()
 	handle := func(ctx context.Context, f *intake.Fetched) error {
@@ -261,31 +266,25 @@ func (s *services) run(ctx context.Context) error {
 		s.poke()
 		return err
 	}
-	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	loop := func(name string, fn func() error) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := fn(); err != nil && ctx.Err() == nil {
-				s.a.log.Error(name+" stopped", "err", err)
-				errs <- fmt.Errorf("%s: %w", name, err)
-			}
-		}()
+	var ctl net.Listener
+	parts := []supervise.Part{
+		{Name: "control socket", Start: func() (err error) {
+			ctl, err = listenControl(s.a.cfg.Store.Path)
+			return err
+		}, Run: func(ctx context.Context) error { return serveControl(ctx, s.a, ctl) }},
 	}
-	loop("mailbox watcher", func() error { return s.watcher.Run(ctx, handle) })
-	loop("outbox sender", func() error { return s.notifier.Run(ctx, s.wake) })
-	loop("control socket", func() error { return serveControl(ctx, s.a) })
-	loop("scheduler", func() error { return s.schedule.Run(ctx, s.wake) })
 	if s.web != nil {
-		loop("dashboard", func() error { return s.web.ListenAndServe(ctx) })
+		parts = append(parts, supervise.Part{Name: "dashboard", Start: s.web.Listen, Run: s.web.Serve})
 	}
-	wg.Wait()
-	close(errs)
-	var all []error
-	for err := range errs {
-		all = append(all, err)
+	parts = append(parts,
+		supervise.Part{Name: "mailbox watcher", Run: func(ctx context.Context) error { return s.watcher.Run(ctx, handle) }},
+		supervise.Part{Name: "outbox sender", Run: func(ctx context.Context) error { return s.notifier.Run(ctx, s.wake) }},
+		supervise.Part{Name: "scheduler", Run: func(ctx context.Context) error { return s.schedule.Run(ctx, s.wake) }},
+	)
+	s.parts = supervise.New(supervise.Options{}, s.a.log, parts...)
+	err := s.parts.Run(ctx)
+	if err == nil {
+		s.a.log.Info("briefd stopped")
 	}
-	s.a.log.Info("briefd stopped")
-	return errors.Join(all...)
+	return err
 }

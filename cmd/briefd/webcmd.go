@@ -49,6 +49,11 @@ func (s *services) poke() {
 func (s *services) health() web.Health {
 	ws := s.watcher.Stats()
 	h := web.Health{LastMailboxOK: ws.LastOK, MailboxErrors: ws.Errors, Reconnects: ws.Reconnects}
+	if s.parts != nil {
+		for _, p := range s.parts.States() {
+			h.Parts = append(h.Parts, web.PartState{Name: p.Name, Running: p.Running, Failures: p.Failures, LastError: p.LastError})
+		}
+	}
 	if h.LastMailboxOK.IsZero() {
 		if t, ok, err := s.a.st.Mark("imap:last_ok"); err == nil && ok {
 			h.LastMailboxOK = t
