@@ -2,11 +2,7 @@ package intake
 
 import (
 	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
+	"sync"
 	"syscall"
 
 	"briefd/store"
@@ -49,44 +45,28 @@ func IsFault(err error) bool {
 // one bad mail must not hold the mailbox. Faults of the machine do not count.
 const MaxAttempts = 3
 
-// attempts remembers, across crashes, how often handling a message began without ending: a file per
-// message in the spool folder (attempt-*) holding the count and the last error. It is not synced: a
-// message that crashes the process leaves it in the page cache, which survives the process.
-type attempts struct{ dir string }
-
-func (a attempts) path(k store.MessageKey) string {
-	return filepath.Join(a.dir, "attempt-"+stageName(k))
+// attempts counts the failed attempts on each message until it is recorded. A process that dies while
+// handling a message starts the count again: the parser is fuzzed and PDFs are checked in worker
+// processes, so mail that kills briefd itself is not known; if it came, the health alert would tell.
+type attempts struct {
+	mu sync.Mutex
+	n  map[store.MessageKey]int
 }
 
-// begin returns how many attempts on k began before and did not end, with the last one's error, and
-// counts this one.
-func (a attempts) begin(k store.MessageKey) (int, string, error) {
-	n, last := 0, ""
-	if b, err := os.ReadFile(a.path(k)); err == nil {
-		count, rest, _ := strings.Cut(string(b), "\n")
-		n, _ = strconv.Atoi(count)
-		last = rest
+// failed counts a failure on k and returns the number of failures so far.
+func (a *attempts) failed(k store.MessageKey) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.n == nil {
+		a.n = map[store.MessageKey]int{}
 	}
-	if err := a.write(k, n+1, last); err != nil {
-		return 0, "", err
-	}
-	return n, last, nil
-}
-
-// failed records the error of the attempt under way.
-func (a attempts) failed(k store.MessageKey, n int, err error) error {
-	return a.write(k, n, err.Error())
-}
-
-func (a attempts) write(k store.MessageKey, n int, last string) error {
-	if err := os.MkdirAll(a.dir, 0o700); err != nil {
-		return fault(fmt.Errorf("intake: attempts: %w", err))
-	}
-	if err := os.WriteFile(a.path(k), []byte(strconv.Itoa(n)+"\n"+last), 0o600); err != nil {
-		return fault(fmt.Errorf("intake: attempts: %w", err))
-	}
-	return nil
+	a.n[k]++
+	return a.n[k]
 }
 
 // end forgets k: it was recorded, or met a fault of the machine (which does not count).
-func (a attempts) end(k store.MessageKey) { os.Remove(a.path(k)) }
+func (a *attempts) end(k store.MessageKey) {
+	a.mu.Lock()
+	delete(a.n, k)
+	a.mu.Unlock()
+}

@@ -58,6 +58,7 @@ type Pipeline struct {
 
 	mu     sync.Mutex
 	counts map[string]int
+	tries  attempts
 }
 
 // NewPipeline wires a pipeline. ros is called for every message, so a roster reloaded after
@@ -93,8 +94,8 @@ func (p *Pipeline) Counts() map[string]int {
 // (same mailbox key, or the same mail after a UIDVALIDITY change) is not recorded again.
 //
 // An error is either a Fault of this machine (IsFault: nothing is recorded, the message is tried again
-// once the fault is gone) or one of the message: after MaxAttempts of those (a crash counts too), the
-// message is recorded as failed, with its raw copy, the office is told, and Handle returns nil.
+// once the fault is gone) or one of the message: at the MaxAttempts-th of those, the message is
+// recorded as failed, with its raw copy, the office is told, and Handle returns nil.
 func (p *Pipeline) Handle(ctx context.Context, f *Fetched) (err error) {
 	if n, ok, err := p.st.LookupMessage(f.Key); err != nil {
 		return fault(err)
@@ -109,37 +110,19 @@ func (p *Pipeline) Handle(ctx context.Context, f *Fetched) (err error) {
 		}
 		f.Fingerprint = fp
 	}
-	tries := attempts{dir: p.opts.SpoolDir}
-	before, last, err := tries.begin(f.Key)
-	if err != nil {
-		return err
-	}
-	if before >= MaxAttempts {
-		err = p.recordFailed(f, fmt.Sprintf("handling began %d times without ending (the process stopped); last error: %s", before, orNone(last)))
-	} else {
-		err = p.handleSafely(ctx, f)
-		if err != nil && !IsFault(err) {
-			p.log.Warn("message could not be handled", "uid", f.Key.UID, "attempt", before+1, "of", MaxAttempts, "err", err)
-			if before+1 < MaxAttempts {
-				if ferr := tries.failed(f.Key, before+1, err); ferr != nil {
-					return ferr
-				}
-				return err
-			}
-			err = p.recordFailed(f, fmt.Sprintf("failed %d times: %v", MaxAttempts, err))
+	err = p.handleSafely(ctx, f)
+	if err != nil && !IsFault(err) {
+		n := p.tries.failed(f.Key)
+		p.log.Warn("message could not be handled", "uid", f.Key.UID, "attempt", n, "of", MaxAttempts, "err", err)
+		if n < MaxAttempts {
+			return err
 		}
+		err = p.recordFailed(f, fmt.Sprintf("failed %d times: %v", MaxAttempts, err))
 	}
 	if err == nil || IsFault(err) {
-		tries.end(f.Key)
+		p.tries.end(f.Key)
 	}
 	return err
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "none"
-	}
-	return s
 }
 
 // handleSafely is handle with a panic turned into an error of the message.
