@@ -152,6 +152,9 @@ var (
 	ErrNoPages  = errors.New("no page found")
 	ErrPanic    = errors.New("pdf library panicked")
 	ErrPassword = errors.New("file needs a password to open")
+	// ErrEncryption is an encrypted file whose encryption dictionary pdfcpu could not find: what it read
+	// would be ciphertext.
+	ErrEncryption = errors.New("encrypted file whose encryption cannot be read")
 )
 
 // UnitPages says where a unit is in the booklet.

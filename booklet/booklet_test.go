@@ -393,3 +393,19 @@ func TestWrap(t *testing.T) {
 		}
 	}
 }
+
+// TestCiphertextNotMerged: pdfcpu reads some damaged encrypted files without decrypting their streams;
+// such a file must become a placeholder, not pages of ciphertext.
+func TestCiphertextNotMerged(t *testing.T) {
+	for _, name := range []string{"trunc-encowner-002746.pdf", "trunc-encowner-002740.pdf"} {
+		units := []Unit{{Name: "a", State: StateReported, Receipt: "JB1", Files: []string{filepath.Join(corpus, name)}}}
+		var buf bytes.Buffer
+		res, err := WritePDF(context.Background(), &buf, testCover, units, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Placeholders) != 1 || !errors.Is(res.Placeholders[0], ErrEncryption) {
+			t.Errorf("%s: placeholders = %v, want ErrEncryption", name, res.Placeholders)
+		}
+	}
+}

@@ -218,6 +218,8 @@ func reasonZH(err error) string {
 		return "文件过大，无法并入。"
 	case errors.Is(err, ErrPassword):
 		return "文件设有打开密码。"
+	case errors.Is(err, ErrEncryption):
+		return "文件已加密且已损坏，汇编程序无法解密。"
 	case errors.Is(err, ErrNoPages):
 		return "文件中找不到页面。"
 	case isNotExist(err):

@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,8 +39,15 @@ const (
 	maxPages     = 100000 // pages in one source file
 )
 
-func pdfConf() *model.Configuration {
+// pdfConf is pdfcpu's configuration for reading sources, with limits far below pdfcpu's defaults (512 MB
+// per stream): the booklet only decodes object and cross-reference streams, and runs inside the service.
+func pdfConf(o Options) *model.Configuration {
 	conf := model.NewDefaultConfiguration()
+	conf.Limits.MaxStreamBytes = o.MaxFileSize
+	conf.Limits.MaxDecodeBytes = 32 << 20
+	conf.Limits.MaxObjectCount = 1_000_000
+	conf.Limits.MaxObjectStreamCount = 100_000
+	conf.Limits.MaxXRefEntries = 1_000_000
 	conf.ValidationMode = model.ValidationRelaxed
 	conf.Optimize = false
 	conf.OptimizeBeforeWriting = false
@@ -65,18 +74,61 @@ func openSource(ctx context.Context, path string, o Options) (src *source, err e
 			src, err = nil, fmt.Errorf("%w: %v", ErrPanic, r)
 		}
 	}()
-	pctx, err := pdfcpu.ReadWithContext(ctx, f, pdfConf())
+	pctx, err := pdfcpu.ReadWithContext(ctx, f, pdfConf(o))
 	switch {
 	case errors.Is(err, pdfcpu.ErrWrongPassword):
 		return nil, ErrPassword
 	case err != nil:
 		return nil, fmt.Errorf("parse: %w", err)
 	}
+	if pctx.XRefTable.Encrypt == nil && declaresEncryption(f) {
+		// pdfcpu missed the trailer that says so (a damaged file): what it read is still encrypted
+		return nil, ErrEncryption
+	}
 	pages, err := pageLeaves(pctx.XRefTable)
 	if err != nil {
 		return nil, err
 	}
+	if pctx.XRefTable.Encrypt != nil && !decrypted(pctx.XRefTable, pages[0]) {
+		return nil, ErrEncryption
+	}
 	return &source{xt: pctx.XRefTable, pages: pages}, nil
+}
+
+// encryptRE finds an /Encrypt entry or a standard security handler's dictionary.
+var encryptRE = regexp.MustCompile(`/Encrypt[ \t\r\n\f\x00]*(?:\d+[ \t\r\n\f\x00]+\d+[ \t\r\n\f\x00]+R|<<)|/Filter[ \t\r\n\f\x00]*/Standard\b`)
+
+// declaresEncryption reports whether the file is encrypted by its own words, read in chunks: a trailer's
+// /Encrypt, or an encryption dictionary left where the trailer that pointed at it was cut off.
+func declaresEncryption(r io.ReaderAt) bool {
+	const chunk, overlap = 1 << 20, 64
+	buf := make([]byte, chunk+overlap)
+	for off := int64(0); ; off += chunk {
+		n, err := r.ReadAt(buf, off)
+		if encryptRE.Match(buf[:n]) {
+			return true
+		}
+		if err != nil || n < len(buf) {
+			return false
+		}
+	}
+}
+
+// decrypted checks that a page's content really was decrypted: pdfcpu leaves ciphertext in streams it
+// read while repairing a damaged file, before it knew the key. The first content stream of the page
+// must decode.
+func decrypted(xt *model.XRefTable, p srcPage) bool {
+	c := deref(xt, p.dict["Contents"])
+	if a, ok := c.(types.Array); ok && len(a) > 0 {
+		c = deref(xt, a[0])
+	}
+	sd, ok := c.(types.StreamDict)
+	if !ok || len(sd.FilterPipeline) == 0 {
+		return true // nothing to tell by
+	}
+	probe := sd
+	probe.Content = nil
+	return probe.DecodeWithLimit(32<<20) == nil
 }
 
 // deref follows references until it reaches a direct object; nil for a dangling or looping one.
@@ -94,13 +146,26 @@ func deref(xt *model.XRefTable, o types.Object) types.Object {
 		default:
 			return o
 		}
-		e, ok := xt.Table[n]
-		if !ok || e == nil || e.Free {
-			return nil
-		}
-		o = e.Object
+		o = objectAt(xt, n)
 	}
 	return nil
+}
+
+// objectAt is source object n, nil when it does not exist. An object inside an object stream is parsed
+// on first use (pdfcpu reads those lazily) and kept.
+func objectAt(xt *model.XRefTable, n int) types.Object {
+	e, ok := xt.Table[n]
+	if !ok || e == nil || e.Free {
+		return nil
+	}
+	if l, ok := e.Object.(types.LazyObjectStreamObject); ok {
+		o, err := l.DecodedObject(context.Background())
+		if err != nil {
+			o = nil
+		}
+		e.Object = o
+	}
+	return e.Object
 }
 
 func refNum(o types.Object) int {
@@ -276,12 +341,12 @@ func (cp *copier) remap(r types.IndirectRef) int {
 	if b, ok := cp.num[n]; ok {
 		return b
 	}
-	e, ok := cp.xt.Table[n]
-	if !ok || e == nil || e.Free || e.Object == nil {
+	obj := objectAt(cp.xt, n)
+	if obj == nil {
 		cp.num[n] = 0
 		return 0
 	}
-	switch v := e.Object.(type) {
+	switch v := obj.(type) {
 	case types.Dict:
 		switch nameOf(cp.xt, v, "Type") {
 		case "Pages", "Catalog", "Page":
@@ -431,7 +496,7 @@ func (cp *copier) drain(ctx context.Context) error {
 }
 
 func (cp *copier) copyObject(n, to int) error {
-	o := cp.xt.Table[n].Object
+	o := objectAt(cp.xt, n)
 	b := &cp.scratch
 	b.Reset()
 	switch v := o.(type) {
