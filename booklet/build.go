@@ -172,23 +172,20 @@ func (b *builder) placeholder(unit int, path string, err error) {
 	b.marked[unit] = true
 	p := b.ownPage()
 	cv := newCanvas(stampFontName, b.used)
-	const x = 90.0
+	const x, size, lead = 90.0, 12.0, 18.0
 	cv.boldCenter(a4[2]/2, 620, 18, "该单位文件无法并入汇编")
 	cv.textCenter(a4[2]/2, 590, 14, "请单独查看 回执编号 "+orDash(u.Receipt))
-	y := 530.0
-	for i, l := range wrap("报送单位："+u.Name, 12, a4[2]-2*x, 3) {
-		cv.text(x, y-float64(i)*18, 12, l)
-	}
-	y -= float64(len(wrap("报送单位："+u.Name, 12, a4[2]-2*x, 3))) * 18
+	lines := wrap("报送单位："+u.Name, size, a4[2]-2*x, 3)
 	if path != "" {
-		n := 1 + indexOf(u.Files, path)
-		for i, l := range wrap(fmt.Sprintf("文件：第 %d 份，%s", n, filepath.Base(path)), 12, a4[2]-2*x, 3) {
-			cv.text(x, y-float64(i)*18, 12, l)
-			y -= 18
-		}
+		lines = append(lines, wrap(fmt.Sprintf("文件：第 %d 份，%s", 1+indexOf(u.Files, path), filepath.Base(path)), size, a4[2]-2*x, 3)...)
 	}
-	cv.text(x, y, 12, "原因："+reasonZH(err))
-	cv.text(x, y-30, 10, "汇编中保留此页以便核对页码；原文件见同一批下载的压缩包（zip）。")
+	lines = append(lines, "原因："+reasonZH(err))
+	y := 530.0
+	for _, l := range lines {
+		cv.text(x, y, size, l)
+		y -= lead
+	}
+	cv.text(x, y-12, 10, "汇编中保留此页以便核对页码；原文件见同一批下载的压缩包（zip）。")
 	b.writeOwnPage(p, cv, len(b.kids))
 	b.out.commit(&b.ch)
 }
