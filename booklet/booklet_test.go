@@ -5,12 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -408,4 +410,25 @@ func TestCiphertextNotMerged(t *testing.T) {
 			t.Errorf("%s: placeholders = %v, want ErrEncryption", name, res.Placeholders)
 		}
 	}
+}
+
+// TestConcurrent: the dashboard may build several booklets at once; each must come out whole (run with
+// -race to check the sharing of pdfcpu's state).
+func TestConcurrent(t *testing.T) {
+	units, _ := mixedUnits(t)
+	want, err := WritePDF(context.Background(), io.Discard, testCover, units, Options{PageNumbers: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			var buf bytes.Buffer
+			res, err := WritePDF(context.Background(), &buf, testCover, units, Options{PageNumbers: true})
+			if err != nil || res.Pages != want.Pages || res.Bytes != want.Bytes || int64(buf.Len()) != res.Bytes {
+				t.Errorf("concurrent build: %d pages, %d bytes (%d written), %v; alone %d pages, %d bytes", res.Pages, res.Bytes, buf.Len(), err, want.Pages, want.Bytes)
+			}
+		})
+	}
+	wg.Wait()
 }
