@@ -8,12 +8,16 @@
 // The booklet is written as a stream to an io.Writer, with no temporary file. Each source PDF is parsed
 // with pdfcpu, one at a time, and its pages, with everything they reference, are copied into the booklet
 // under new object numbers; then the parsed file is dropped. Memory is therefore bounded by the largest
-// single file, not by the booklet. The cover, the contents, the outline and the page-number stamps are
+// single file (a few times its size: pdfcpu's model of it, and its copy held until it is written whole),
+// not by the booklet. The cover, the contents, the outline and the page-number stamps are
 // written after the units' pages (a PDF's objects may come in any order), when every page number is known.
 //
 // A file that cannot be merged — missing, too large, damaged beyond what pdfcpu reads, needing a user
-// password, or making pdfcpu panic — becomes one placeholder page naming the unit and receipt, and is
-// listed in Result.Placeholders. An owner-password-only PDF is merged decrypted (pdfcpu opens it with
+// password, encrypted and damaged so that pdfcpu would read ciphertext, or making pdfcpu panic — becomes
+// one placeholder page naming the unit and receipt, and is listed in Result.Placeholders. A panic is
+// recovered; what Go cannot recover (a stack overflow, running out of memory) would end the process, so
+// sources are parsed with limits far below pdfcpu's defaults, and they are files pdfcheck's isolated
+// worker has already accepted. An owner-password-only PDF is merged decrypted (pdfcpu opens it with
 // the empty user password), as any viewer shows it.
 //
 // # Font
@@ -136,6 +140,7 @@ type Problem struct {
 	Err     error
 }
 
+// Error says which unit's which file, and why, in English for logs and the command's stderr.
 func (p Problem) Error() string {
 	if p.File == "" {
 		return fmt.Sprintf("%s (%s): %v", p.Name, p.Receipt, p.Err)
@@ -143,6 +148,7 @@ func (p Problem) Error() string {
 	return fmt.Sprintf("%s (%s) %s: %v", p.Name, p.Receipt, filepath.Base(p.File), p.Err)
 }
 
+// Unwrap gives the cause, for errors.Is (ErrTooLarge, fs.ErrNotExist, ...).
 func (p Problem) Unwrap() error { return p.Err }
 
 // Errors a Problem may wrap besides pdfcpu's and the file system's.
