@@ -1,7 +1,6 @@
 package pdfcheck
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -32,6 +31,7 @@ type result struct {
 
 	pagesObj   int // object number of the page tree root, if known
 	numObjects int
+	encErr     bool // pdfcpu failed on the encryption: a wrong password or a dictionary it refuses
 }
 
 const (
@@ -110,52 +110,7 @@ func (in *inspector) inspect(ctx context.Context, path string, validate bool, em
 	}
 	size := fi.Size()
 
-	pctx, res := in.parse(ctx, f)
-	if needsRepair(res) && res.Reason != "" && missingEOF(f, size) {
-		// cut just before %%EOF: the cross-reference data is complete, pdfcpu only wants the marker
-		pctx2, res2 := in.parse(ctx, &overlay{base: f, size: size, tail: []byte("\n%%EOF\n")})
-		if res2.Reason == "" || res2.Reason == ReasonPassword {
-			pctx, res = pctx2, res2
-			res.Warnings = append(res.Warnings, "missing %%EOF")
-		}
-	}
-	if needsRepair(res) {
-		// pdfcpu failed, found no pages, or found the catalog without a trailer: do what poppler does.
-		s, err := scanObjects(f, size)
-		switch {
-		case errors.Is(err, errNoTrailer):
-			res = result{Phase: "parse", Reason: ReasonDamaged, Encrypted: res.Encrypted,
-				Warnings: append(res.Warnings, "no trailer dictionary: the cross-reference table cannot be rebuilt")}
-			pctx = nil
-		case err != nil:
-			res.Warnings = append(res.Warnings, "rebuild xref: "+err.Error())
-		case res.Reason == "" && (res.Encrypted || !bytes.Contains(s.trailer, []byte("/Encrypt"))):
-			// pdfcpu found the catalog by itself and poppler has a trailer to work with: nothing to add.
-		default:
-			// Parse what poppler would see. If pdfcpu had found the catalog by itself, keep that unless the
-			// rebuilt file opens or turns out to need a password (the trailer pdfcpu missed has /Encrypt).
-			keep := pctx
-			if res.Reason != "" {
-				keep, pctx = nil, nil
-			}
-			if size > 8<<20 {
-				runtime.GC() // the failed parse's objects go before the second parse allocates its own
-			}
-			pctx2, res2 := in.parse(ctx, &overlay{base: f, size: size, tail: repairTail(s, size)})
-			pctx = keep
-			if res2.Reason == "" || res2.Reason == ReasonPassword || res.Reason != "" {
-				pctx, res = pctx2, res2
-				res.Warnings = append(res.Warnings, "cross-reference table rebuilt by scanning the file")
-			}
-			if res.Reason == ReasonNoPages && res.pagesObj > 0 {
-				// The page tree root is the object the file was cut in: poppler still reads its /Count.
-				if n := partialCount(f, size, s.offsets[res.pagesObj]); n > 0 && n <= res.numObjects {
-					res.Pages, res.Reason = n, ""
-					res.Warnings = append(res.Warnings, fmt.Sprintf("page tree root cut short; its /Count %d read from what is left", n))
-				}
-			}
-		}
-	}
+	pctx, res := in.judge(ctx, newRawFile(f, size))
 	emit(res)
 	if !validate || res.Reason != "" || pctx == nil {
 		return
@@ -180,6 +135,112 @@ func (in *inspector) inspect(ctx context.Context, path string, validate bool, em
 	emit(v)
 }
 
+// judge gives the verdict on one PDF the way poppler reaches it: the encryption as poppler's security
+// handler sees it, then pdfcpu's parse of the file as poppler reads it, with poppler's reconstruction of
+// the cross-reference table where poppler would reconstruct it.
+func (in *inspector) judge(ctx context.Context, f *rawFile) (*model.Context, result) {
+	size := f.size
+	sec := f.security()
+	var secWarn []string
+	if sec.state != secNone || sec.why != "no /Encrypt in the trailer" {
+		secWarn = []string{fmt.Sprintf("encryption: %s (%s)", sec.state, sec.why)}
+	}
+	if sec.state == secPassword || sec.state == secHandler {
+		return nil, result{Phase: "parse", Reason: ReasonPassword, Encrypted: true, Warnings: secWarn}
+	}
+	// hide: show pdfcpu the file without its encryption dictionary, because poppler reads it as not
+	// encrypted, or because pdfcpu cannot decrypt what poppler decrypts (then it still reads the structure).
+	hide := sec.state == secIgnored
+	var hidden []patch
+	view := func(head, tail []byte) io.ReadSeeker {
+		o := &overlay{head: head, base: f.r, size: size, tail: tail}
+		if hide {
+			if hidden == nil {
+				hidden = encryptKeys(f.r, size)
+			}
+			o.patches = hidden
+		}
+		return o
+	}
+
+	pctx, res := in.parse(ctx, view(nil, nil))
+	if res.encErr && !hide {
+		hide = true
+		note := "pdfcpu reads an encryption dictionary that poppler does not use; read without it"
+		if sec.state == secOpens {
+			note = "pdfcpu cannot decrypt what poppler decrypts with the empty password; structure read undecrypted"
+		}
+		pctx, res = in.parse(ctx, view(nil, nil))
+		res.Warnings = append(res.Warnings, note)
+	}
+	if needsRepair(res) && res.Reason != "" && missingEOF(f.r, size) {
+		// cut just before %%EOF: the cross-reference data is complete, pdfcpu only wants the marker
+		pctx2, res2 := in.parse(ctx, view(nil, []byte("\n%%EOF\n")))
+		if res2.Reason == "" {
+			pctx, res = pctx2, res2
+			res.Warnings = append(res.Warnings, "missing %%EOF")
+		}
+	}
+	force := false
+	if !needsRepair(res) && res.Reason == "" {
+		if bad := misplacedObjects(pctx, f); bad != "" {
+			// poppler finds another object where the table says one is, and rebuilds the table
+			force = true
+			res.Warnings = append(res.Warnings, bad)
+		}
+	}
+	if needsRepair(res) || force {
+		// pdfcpu failed, found no pages, or found the catalog without a trailer: do what poppler does.
+		t, _ := f.popplerTrailer()
+		s, err := f.scanned()
+		switch {
+		case t == nil:
+			res = result{Phase: "parse", Reason: ReasonDamaged,
+				Warnings: append(res.Warnings, "no trailer dictionary: the cross-reference table cannot be rebuilt")}
+			pctx = nil
+		case s == nil:
+			res.Warnings = append(res.Warnings, "rebuild xref: "+err.Error())
+		case res.Reason == "" && !force:
+			// pdfcpu found the catalog by itself and poppler has a trailer to work with: nothing to add.
+		default:
+			// Parse what poppler would see: the objects where the scan found them, under poppler's trailer.
+			// If pdfcpu had found the catalog by itself, keep that unless the rebuilt file opens.
+			keep := pctx
+			if res.Reason != "" || force {
+				keep, pctx = nil, nil
+			}
+			if size > 8<<20 {
+				runtime.GC() // the failed parse's objects go before the second parse allocates its own
+			}
+			head := newHeader(f.r, size)
+			tail := repairTail(s, size, int64(len(head)), trailerEntries(t, hide))
+			pctx2, res2 := in.parse(ctx, view(head, tail))
+			if res2.encErr && !hide {
+				hide = true
+				pctx2, res2 = in.parse(ctx, view(head, repairTail(s, size, int64(len(head)), trailerEntries(t, true))))
+			}
+			pctx = keep
+			if res2.Reason == "" || res.Reason != "" || force {
+				pctx, res = pctx2, res2
+				res.Warnings = append(res.Warnings, "cross-reference table rebuilt by scanning the file")
+			}
+			if res.Reason == ReasonNoPages && res.pagesObj > 0 {
+				// The page tree root is the object the file was cut in: poppler still reads its /Count.
+				if n := partialCount(f.r, size, s.offsets[res.pagesObj]); n > 0 && n <= res.numObjects {
+					res.Pages, res.Reason = n, ""
+					res.Warnings = append(res.Warnings, fmt.Sprintf("page tree root cut short; its /Count %d read from what is left", n))
+				}
+			}
+		}
+	}
+	if res.Reason == ReasonPassword && sec.state != secOpens {
+		res.Reason = ReasonDamaged // poppler asks for no password here: what pdfcpu cannot read is damage
+	}
+	res.Encrypted = sec.state == secOpens
+	res.Warnings = append(secWarn, res.Warnings...)
+	return pctx, res
+}
+
 // parse reads rs with pdfcpu and judges the result: the page count as poppler computes it (the root's
 // /Count, if it is positive and not more than the number of objects), and at least one page that exists.
 func (in *inspector) parse(ctx context.Context, rs io.ReadSeeker) (pctx *model.Context, res result) {
@@ -196,7 +257,7 @@ func (in *inspector) parse(ctx context.Context, rs io.ReadSeeker) (pctx *model.C
 	defer func() { res.Warnings = append(res.Warnings, in.log.take()...) }()
 	switch {
 	case errors.Is(err, pdfcpu.ErrWrongPassword):
-		res.Reason, res.Encrypted = ReasonPassword, true
+		res.Reason, res.Encrypted, res.encErr = ReasonPassword, true, true
 		return nil, res
 	case errors.Is(err, errPanic):
 		res.Reason = ReasonCheckFailed
@@ -204,6 +265,8 @@ func (in *inspector) parse(ctx context.Context, rs io.ReadSeeker) (pctx *model.C
 		return nil, res
 	case err != nil:
 		res.Reason = ReasonDamaged
+		res.encErr = errors.Is(err, pdfcpu.ErrMalformedEncryption) || errors.Is(err, pdfcpu.ErrUnsupportedEncryptionFeature) ||
+			strings.Contains(err.Error(), "encrypt")
 		res.Warnings = append(res.Warnings, "parse: "+err.Error())
 		return nil, res
 	}
