@@ -233,6 +233,12 @@ func (in *inspector) judge(ctx context.Context, f *rawFile) (*model.Context, res
 			}
 		}
 	}
+	if res.Reason == "" {
+		if n := f.linearizedPages(); n > 0 && n != res.Pages {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("page count %d from the linearization dictionary, as poppler reports it (the page tree says %d)", n, res.Pages))
+			res.Pages = n
+		}
+	}
 	if res.Reason == ReasonPassword && sec.state != secOpens {
 		res.Reason = ReasonDamaged // poppler asks for no password here: what pdfcpu cannot read is damage
 	}

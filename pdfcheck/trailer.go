@@ -368,3 +368,39 @@ func misplacedObjects(pctx *model.Context, f *rawFile) (warning string) {
 	}
 	return ""
 }
+
+// linearizedPages returns the page count of the linearization dictionary, which poppler reports instead
+// of the page tree's when the file is linearized: its first object is a dictionary with a positive
+// /Linearized and an /L equal to the file's length. 0 if it is not, or has no positive /N.
+func (f *rawFile) linearizedPages() int {
+	lx := newLexer(io.NewSectionReader(f.r, 0, min(f.size, 4096)))
+	if _, err := strconv.Atoi(string(lx.token())); err != nil {
+		return 0
+	}
+	if _, err := strconv.Atoi(string(lx.token())); err != nil || string(lx.token()) != "obj" {
+		return 0
+	}
+	d := parseDict(readDict(f.r, f.size, lx.pos))
+	if d == nil {
+		return 0
+	}
+	switch lin := lookup(d, "Linearized", nil).(type) {
+	case types.Integer:
+		if lin.Value() <= 0 {
+			return 0
+		}
+	case types.Float:
+		if lin.Value() <= 0 {
+			return 0
+		}
+	default:
+		return 0
+	}
+	if l, ok := intOf(lookup(d, "L", nil)); !ok || l != f.size {
+		return 0
+	}
+	if n, ok := intOf(lookup(d, "N", nil)); ok && n > 0 && n <= maxTreeNodes {
+		return int(n)
+	}
+	return 0
+}
