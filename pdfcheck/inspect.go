@@ -110,7 +110,16 @@ func (in *inspector) inspect(ctx context.Context, path string, validate bool, em
 	}
 	size := fi.Size()
 
-	pctx, res := in.judge(ctx, newRawFile(f, size))
+	var pctx *model.Context
+	var res result
+	func() {
+		defer func() {
+			if r := recover(); r != nil { // a bug of ours on a hostile file: that file's check fails, not the worker
+				pctx, res = nil, result{Phase: "parse", Reason: ReasonCheckFailed, Warnings: []string{fmt.Sprintf("pdfcheck panicked: %v", r)}}
+			}
+		}()
+		pctx, res = in.judge(ctx, newRawFile(f, size))
+	}()
 	emit(res)
 	if !validate || res.Reason != "" || pctx == nil {
 		return

@@ -25,6 +25,7 @@ const (
 	scanOverlap = 64
 	maxObjNum   = 8 << 20 // poppler's reconstruction has similar limits; beyond this is hostile
 	maxDictText = 64 << 10
+	maxTrailers = 1000 // "trailer" keywords looked at; real files have one per update
 )
 
 var (
@@ -52,7 +53,7 @@ type scanResult struct {
 func scanObjects(r io.ReaderAt, size int64) (*scanResult, error) {
 	res := &scanResult{offsets: map[int]int64{}, inStm: map[int]stmRef{}}
 	var stms []int
-	lastTrailer, trailerRoot := int64(-1), 0
+	lastTrailer, trailerRoot, trailers := int64(-1), 0, 0
 	buf := make([]byte, scanChunk+scanOverlap)
 	for base := int64(0); base < size; base += scanChunk {
 		n, err := r.ReadAt(buf[:min(int64(len(buf)), size-base)], base)
@@ -81,6 +82,9 @@ func scanObjects(r io.ReaderAt, size int64) (*scanResult, error) {
 		for _, m := range trailerRE.FindAllIndex(chunk, -1) {
 			if m[0] >= limit || !atLineStart(chunk, m[0]) {
 				continue
+			}
+			if trailers++; trailers > maxTrailers {
+				break // a hostile file: each candidate may cost a 64 KB read
 			}
 			at := base + int64(m[1]-2)
 			d := trailerDict(r, size, at)
@@ -167,7 +171,15 @@ func dictAt(r io.ReaderAt, size, off int64) ([]byte, int64) {
 	if off < 0 || off >= size {
 		return nil, 0
 	}
-	buf := make([]byte, min(maxDictText, size-off))
+	// Most dictionaries are short: look at 4 KB before reading the most a dictionary may take.
+	if d, end := dictIn(r, size, off, 4<<10); d != nil || size-off <= 4<<10 {
+		return d, end
+	}
+	return dictIn(r, size, off, maxDictText)
+}
+
+func dictIn(r io.ReaderAt, size, off, limit int64) ([]byte, int64) {
+	buf := make([]byte, min(limit, size-off))
 	n, _ := r.ReadAt(buf, off)
 	buf = buf[:n]
 	start := bytes.Index(buf, []byte("<<"))
