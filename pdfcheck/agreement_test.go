@@ -2,8 +2,10 @@ package pdfcheck
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -95,6 +97,7 @@ func TestRealCorpusAgreement(t *testing.T) {
 			t.Errorf("%s: a fault of this machine: %v", name, v.Fault)
 		}
 	}
+	checkReasons(t, files, got, ref)
 	pct := 100 * float64(len(files)-fr-fa) / float64(len(files))
 	t.Logf("agreement with poppler: %.2f%% (n=%d, false rejects %d, false accepts %d, page mismatches %d)",
 		pct, len(files), fr, fa, pm)
@@ -157,4 +160,35 @@ func BenchmarkRealCorpus(b *testing.B) {
 		b.ReportMetric(float64(crashed), "crashes")
 		b.ReportMetric(float64(timedOut), "timeouts")
 	}
+}
+
+// checkReasons asserts that the reason we give for a PDF that poppler does not open either says what a
+// person sees: pdf_password exactly where the viewer asks for a password (pdfinfo: "Incorrect password"),
+// damage or missing pages otherwise. It needs pdfinfo, as TestAgreesWithPdfinfo does.
+func checkReasons(t *testing.T, files []string, got map[string]Verdict, ref map[string]popplerRef) {
+	if _, err := exec.LookPath("pdfinfo"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("pdfinfo not found (install poppler-utils); it is required when CI is set: %v", err)
+		}
+		t.Log("pdfinfo not found: reasons not compared with what poppler says")
+		return
+	}
+	checked := 0
+	for _, f := range files {
+		name := filepath.Base(f)
+		v := got[name]
+		if v.OK() || ref[name].opens || v.Kind != KindPDF {
+			continue
+		}
+		var stderr bytes.Buffer
+		cmd := exec.Command("pdfinfo", f)
+		cmd.Stderr = &stderr
+		cmd.Run() // it fails: poppler does not open the file
+		asks := strings.Contains(stderr.String(), "Incorrect password")
+		if (v.Reason == ReasonPassword) != asks {
+			t.Errorf("%s: reason %s, but pdfinfo says %q", name, v.Reason, strings.TrimSpace(stderr.String()))
+		}
+		checked++
+	}
+	t.Logf("reasons of %d PDFs that poppler does not open either: compared with pdfinfo's message", checked)
 }
