@@ -29,8 +29,9 @@ type result struct {
 	Reason    string   `json:"reason"`
 	Warnings  []string `json:"warnings,omitempty"`
 
-	pagesObj   int // object number of the page tree root, if known
-	numObjects int
+	pagesObj   int  // object number of the page tree root, if known
+	numObjects int  // the number of objects as pdfcpu counts them
+	rootCount  int  // the page tree root's /Count, 0 if it has none
 	encErr     bool // pdfcpu failed on the encryption: a wrong password or a dictionary it refuses
 }
 
@@ -235,11 +236,20 @@ func (in *inspector) judge(ctx context.Context, f *rawFile) (*model.Context, res
 			}
 			if res.Reason == ReasonNoPages && res.pagesObj > 0 {
 				// The page tree root is the object the file was cut in: poppler still reads its /Count.
-				if n := partialCount(f.r, size, s.offsets[res.pagesObj]); n > 0 && n <= res.numObjects {
+				if n := partialCount(f.r, size, s.offsets[res.pagesObj]); n > 0 && n <= max(res.numObjects, f.popplerSize(true)) {
 					res.Pages, res.Reason = n, ""
 					res.Warnings = append(res.Warnings, fmt.Sprintf("page tree root cut short; its /Count %d read from what is left", n))
 				}
 			}
+		}
+	}
+	if res.Reason == ReasonNoPages && res.rootCount > res.numObjects {
+		// Poppler accepts a /Count up to its own number of objects, which is larger than pdfcpu's when the
+		// trailer's /Size is, or when it rebuilt the table (it sizes that in steps of 256).
+		_, fromXRef := f.popplerTrailer()
+		if n := f.popplerSize(!fromXRef || force); res.rootCount <= n {
+			res.Pages, res.Reason = res.rootCount, ""
+			res.Warnings = append(res.Warnings, fmt.Sprintf("page count %d: poppler counts %d objects", res.rootCount, n))
 		}
 	}
 	if res.Reason == "" {
@@ -302,6 +312,9 @@ func (in *inspector) parse(ctx context.Context, rs io.ReadSeeker) (pctx *model.C
 		numObjects = max(numObjects, *xt.Size)
 	}
 	res.pagesObj, res.numObjects = t.rootObj, numObjects
+	if t.hasCount {
+		res.rootCount = t.count
+	}
 	switch {
 	case !t.hasCount && t.rootIsPage:
 		res.Pages = 1

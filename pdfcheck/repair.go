@@ -31,7 +31,6 @@ const (
 var (
 	trailerRE    = regexp.MustCompile(`trailer[ \t\f\r\n\x00]*<<`)
 	rootRE       = regexp.MustCompile(`/Root[ \t\f\r\n]+(\d+)[ \t\f\r\n]+(\d+)[ \t\f\r\n]+R`)
-	dropKeysRE   = regexp.MustCompile(`/(?:Prev|Size|XRefStm)[ \t\f\r\n]+-?\d+`)
 	errNoTrailer = errors.New("no trailer dictionary with /Root")
 	refEntryRE   = regexp.MustCompile(`/(?:Info|Encrypt)[ \t\f\r\n]+\d+[ \t\f\r\n]+\d+[ \t\f\r\n]+R`)
 	idEntryRE    = regexp.MustCompile(`/ID[ \t\f\r\n]*\[[ \t\f\r\n]*<[0-9A-Fa-f \t\r\n]*>[ \t\f\r\n]*<[0-9A-Fa-f \t\r\n]*>[ \t\f\r\n]*\]`)
@@ -45,7 +44,7 @@ type scanResult struct {
 	offsets map[int]int64 // object number -> offset of its last definition
 	inStm   map[int]stmRef
 	maxObj  int
-	trailer []byte // the dictionary to use as trailer, without /Prev, /Size, /XRefStm
+	trailer []byte // the trailer dictionary poppler's reconstruction takes
 }
 
 // scanObjects reads r once, in chunks, and finds object headers and, among the trailers with a /Root, the
@@ -130,14 +129,13 @@ func atLineStart(b []byte, i int) bool {
 	return i == 0 || b[i-1] == '\r' || b[i-1] == '\n' || bytes.HasSuffix(b[:i], []byte("endobj"))
 }
 
-// trailerDict returns the trailer dictionary at off without /Prev, /Size and /XRefStm, or nil if it has no
-// /Root. A dictionary cut short by the end of the file keeps the entries a reader needs, as poppler does.
+// trailerDict returns the trailer dictionary at off, or nil if it has no /Root. A dictionary cut short by the end of the file keeps the entries a reader needs, as poppler does.
 func trailerDict(r io.ReaderAt, size, off int64) []byte {
 	if d := readDict(r, size, off); d != nil {
 		if !rootRE.Match(d) {
 			return nil
 		}
-		return dropKeysRE.ReplaceAll(d, nil)
+		return d
 	}
 	if size-off > maxDictText {
 		return nil // unbalanced in the middle of the file: not a trailer we can use

@@ -404,3 +404,21 @@ func (f *rawFile) linearizedPages() int {
 	}
 	return 0
 }
+
+// popplerSize returns the number of objects poppler compares a page count with: its trailer's /Size, or,
+// when it rebuilt the cross-reference table (reconstructed), at least the highest object number found
+// plus one, rounded up to a multiple of 256 as poppler grows its table.
+func (f *rawFile) popplerSize(reconstructed bool) int {
+	n := 0
+	if t, _ := f.popplerTrailer(); t != nil {
+		if size, ok := intOf(lookup(t, "Size", nil)); ok && size > 0 && size <= maxObjNum {
+			n = int(size)
+		}
+	}
+	if reconstructed {
+		if s, _ := f.scanned(); s != nil {
+			n = max(n, (s.maxObj+1+255)&^255)
+		}
+	}
+	return n
+}

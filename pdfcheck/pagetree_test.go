@@ -1,0 +1,106 @@
+package pdfcheck
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// miniPDF writes a PDF of the given objects (numbered from 1; object 1 is the catalog) with a classic
+// cross-reference table and a trailer of trailerExtra besides /Root, and returns its path. With
+// badStartxref the startxref offset points nowhere, so that viewers rebuild the table by scanning.
+func miniPDF(t *testing.T, dir, name string, objs []string, trailerExtra string, badStartxref bool) string {
+	t.Helper()
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+	offs := make([]int, len(objs))
+	for i, o := range objs {
+		offs[i] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	xref := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
+	for _, o := range offs {
+		fmt.Fprintf(&b, "%010d 00000 n \n", o)
+	}
+	if badStartxref {
+		xref = 5
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Root 1 0 R %s >>\nstartxref\n%d\n%%%%EOF\n", trailerExtra, xref)
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestPageTreeAsPoppler covers the page count as poppler computes it: the root's /Count (a real number
+// counts, 0 or less means no pages, more than the number of objects means none either, where the number of
+// objects is the trailer's /Size or, in a rebuilt table, a multiple of 256), a root that is a page, a root
+// without /Type, inherited attributes, a leaf without /Type. When pdfinfo is installed each expectation is
+// also checked against it.
+func TestPageTreeAsPoppler(t *testing.T) {
+	const (
+		catalog = "<< /Type /Catalog /Pages 2 0 R >>"
+		page    = "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>"
+	)
+	pages := func(count string) string {
+		return "<< /Type /Pages /Kids [3 0 R] /Count " + count + " >>"
+	}
+	cases := []struct {
+		name     string
+		objs     []string
+		trailer  string
+		damaged  bool
+		ok       bool
+		pages    int
+		warnPart string // a warning that must be there, "" for none
+	}{
+		{"count matches", []string{catalog, pages("1"), page}, "/Size 4", false, true, 1, ""},
+		{"count as a real number", []string{catalog, pages("1.0"), page}, "/Size 4", false, true, 1, ""},
+		{"count says 2, one page", []string{catalog, pages("2"), page}, "/Size 4", false, true, 2, "/Count says 2"},
+		{"count 0", []string{catalog, pages("0"), page}, "/Size 4", false, false, 0, ""},
+		{"count negative", []string{catalog, pages("-3"), page}, "/Size 4", false, false, 0, ""},
+		{"count beyond the objects", []string{catalog, pages("100"), page}, "/Size 4", false, false, 0, ""},
+		{"count within the trailer's /Size", []string{catalog, pages("100"), page}, "/Size 200", false, true, 100, "poppler counts 200 objects"},
+		{"count within a rebuilt table of 256", []string{catalog, pages("100"), page}, "/Size 4", true, true, 100, "poppler counts 256 objects"},
+		{"count beyond a rebuilt table of 256", []string{catalog, pages("300"), page}, "/Size 4", true, false, 0, ""},
+		{"root without /Type", []string{catalog, "<< /Kids [3 0 R] /Count 1 >>", page}, "/Size 4", false, true, 1, ""},
+		{"root is a page", []string{catalog, "<< /Type /Page /MediaBox [0 0 200 200] >>"}, "/Size 3", false, true, 1, ""},
+		{"leaf without /Type, inherited MediaBox", []string{catalog,
+			"<< /Type /Pages /Kids [3 0 R] /Count 1 /MediaBox [0 0 300 300] /Resources << >> >>",
+			"<< /Parent 2 0 R >>"}, "/Size 4", false, true, 1, ""},
+		{"no page tree", []string{"<< /Type /Catalog >>"}, "/Size 2", false, false, 0, ""},
+	}
+	_, err := exec.LookPath("pdfinfo")
+	withPdfinfo := err == nil
+	if !withPdfinfo {
+		t.Log("pdfinfo not installed: the expectations are not compared with poppler")
+	}
+	c := newTestChecker(t, Options{})
+	dir := t.TempDir()
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := miniPDF(t, dir, fmt.Sprintf("tree-%d.pdf", i), tc.objs, tc.trailer, tc.damaged)
+			if withPdfinfo {
+				if pv := pdfinfo(p); pv.opens != tc.ok || (tc.ok && pv.pages != tc.pages) {
+					t.Fatalf("pdfinfo opens=%v pages=%d (%s); the case expects %v, %d: fix the case", pv.opens, pv.pages, pv.msg, tc.ok, tc.pages)
+				}
+			}
+			v := c.CheckFile(context.Background(), p)
+			if v.OK() != tc.ok || v.Pages != tc.pages {
+				t.Errorf("got %s/%s %d pages, want ok=%v %d pages; warnings %q", v.Verdict, v.Reason, v.Pages, tc.ok, tc.pages, v.Warnings)
+			}
+			if !tc.ok && v.Reason != ReasonNoPages {
+				t.Errorf("reason %s, want %s", v.Reason, ReasonNoPages)
+			}
+			if tc.warnPart != "" && !bytes.Contains([]byte(fmt.Sprint(v.Warnings)), []byte(tc.warnPart)) {
+				t.Errorf("no warning with %q in %q", tc.warnPart, v.Warnings)
+			}
+		})
+	}
+}
