@@ -104,3 +104,75 @@ func TestPageTreeAsPoppler(t *testing.T) {
 		})
 	}
 }
+
+// TestRebuildAsPoppler covers files poppler opens only by rebuilding the cross-reference table, and one
+// it refuses after rebuilding it; when pdfinfo is installed each expectation is also checked against it.
+func TestRebuildAsPoppler(t *testing.T) {
+	const (
+		catalog = "<< /Type /Catalog /Pages 2 0 R >>"
+		page    = "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>"
+	)
+	dir := t.TempDir()
+	onePage := func(t *testing.T) []byte {
+		b, err := os.ReadFile(miniPDF(t, dir, "one.pdf", []string{catalog, "<< /Type /Pages /Kids [3 0 R] /Count 1 >>", page}, "/Size 4", false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	write := func(t *testing.T, name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	cases := []struct {
+		name      string
+		build     func(t *testing.T) string
+		ok        bool
+		pages     int
+		encrypted bool
+	}{
+		{"no header", func(t *testing.T) string {
+			b := onePage(t)
+			return write(t, "noheader.pdf", b[bytes.IndexByte(b, '\n')+1:])
+		}, true, 1, false},
+		{"junk before the header", func(t *testing.T) string {
+			return write(t, "junk.pdf", append([]byte("From: office@example.cn\r\n\r\n"), onePage(t)...))
+		}, true, 1, false},
+		{"two files pasted together: the first trailer, the last objects", func(t *testing.T) string {
+			second, err := os.ReadFile(miniPDF(t, dir, "two.pdf", []string{catalog,
+				"<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 2 >>", page, page,
+				"<< /Filter /Standard /V 2 /R 3 /Length 128 /P -4 /O <00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff> /U <00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff> >>"},
+				"/Size 6 /Encrypt 5 0 R /ID [<0011> <0011>]", false))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return write(t, "pasted.pdf", append(onePage(t), second...))
+		}, true, 2, false},
+		{"the table points at another object's header", func(t *testing.T) string {
+			// object 2 (the page tree) is written as a second "3 0 obj": after rebuilding there is no object 2
+			b := bytes.Replace(onePage(t), []byte("2 0 obj"), []byte("3 0 obj"), 1)
+			return write(t, "misplaced.pdf", b)
+		}, false, 0, false},
+	}
+	_, err := exec.LookPath("pdfinfo")
+	withPdfinfo := err == nil
+	c := newTestChecker(t, Options{})
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := tc.build(t)
+			if withPdfinfo {
+				if pv := pdfinfo(p); pv.opens != tc.ok || (tc.ok && pv.pages != tc.pages) {
+					t.Fatalf("pdfinfo opens=%v pages=%d (%s); the case expects %v, %d: fix the case", pv.opens, pv.pages, pv.msg, tc.ok, tc.pages)
+				}
+			}
+			v := c.CheckFile(context.Background(), p)
+			if v.OK() != tc.ok || v.Pages != tc.pages || v.Encrypted != tc.encrypted || v.Kind != KindPDF {
+				t.Errorf("got %s %s/%s %d pages encrypted=%v, want ok=%v %d pages encrypted=%v; warnings %q",
+					v.Kind, v.Verdict, v.Reason, v.Pages, v.Encrypted, tc.ok, tc.pages, tc.encrypted, v.Warnings)
+			}
+		})
+	}
+}
