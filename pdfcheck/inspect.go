@@ -29,9 +29,10 @@ type result struct {
 	Reason    string   `json:"reason"`
 	Warnings  []string `json:"warnings,omitempty"`
 
-	pagesObj   int  // object number of the page tree root, if known
-	numObjects int  // the number of objects as pdfcpu counts them
-	rootCount  int  // the page tree root's /Count, 0 if it has none
+	pagesObj   int // object number of the page tree root, if known
+	numObjects int // the number of objects as pdfcpu counts them
+	rootCount  int // the page tree root's /Count, 0 if it has none
+	firstPage  pageProblem
 	encErr     bool // pdfcpu failed on the encryption: a wrong password or a dictionary it refuses
 }
 
@@ -192,6 +193,7 @@ func (in *inspector) judge(ctx context.Context, f *rawFile) (*model.Context, res
 		}
 	}
 	force := false
+	partial := false // the page count was read from a page tree root cut short: its kids are unknown
 	if !needsRepair(res) && res.Reason == "" {
 		if bad := misplacedObjects(pctx, f); bad != "" {
 			// poppler finds another object where the table says one is, and rebuilds the table
@@ -237,7 +239,7 @@ func (in *inspector) judge(ctx context.Context, f *rawFile) (*model.Context, res
 			if res.Reason == ReasonNoPages && res.pagesObj > 0 {
 				// The page tree root is the object the file was cut in: poppler still reads its /Count.
 				if n := partialCount(f.r, size, s.offsets[res.pagesObj]); n > 0 && n <= max(res.numObjects, f.popplerSize(true)) {
-					res.Pages, res.Reason = n, ""
+					res.Pages, res.Reason, partial = n, "", true
 					res.Warnings = append(res.Warnings, fmt.Sprintf("page tree root cut short; its /Count %d read from what is left", n))
 				}
 			}
@@ -251,6 +253,17 @@ func (in *inspector) judge(ctx context.Context, f *rawFile) (*model.Context, res
 			res.Pages, res.Reason = res.rootCount, ""
 			res.Warnings = append(res.Warnings, fmt.Sprintf("page count %d: poppler counts %d objects", res.rootCount, n))
 		}
+	}
+	switch fp := res.firstPage; {
+	case res.Reason != "" || partial:
+	case fp.noPage:
+		res.Reason, res.Pages = ReasonNoPages, 0
+		res.Warnings = append(res.Warnings, "no page object found in the page tree (poppler's pdfinfo still counts the /Count)")
+	case fp.missing != "":
+		res.Reason, res.Pages = ReasonDamaged, 0
+		res.Warnings = append(res.Warnings, fp.missing)
+	case fp.odd != "":
+		res.Warnings = append(res.Warnings, fp.odd)
 	}
 	if res.Reason == "" {
 		if n := f.linearizedPages(); n > 0 && n != res.Pages {
@@ -329,10 +342,7 @@ func (in *inspector) parse(ctx context.Context, rs io.ReadSeeker) (pctx *model.C
 	if t.hasCount && t.count != t.leaves {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("page tree: /Count says %d, found %d pages", t.count, t.leaves))
 	}
-	if t.leaves == 0 {
-		// Poppler opens such a file and shows empty pages; we follow it, but say so.
-		res.Warnings = append(res.Warnings, "no page object found in the page tree")
-	}
+	res.firstPage = firstPageProblem(xt, t)
 	if res.Pages == 0 {
 		res.Reason = ReasonNoPages
 	}
@@ -355,11 +365,13 @@ func needsRepair(r result) bool {
 
 // treeInfo is what pageTree found.
 type treeInfo struct {
-	leaves     int  // page objects reachable
-	count      int  // the root's /Count
-	hasCount   bool // the root has a numeric /Count
-	rootIsPage bool // /Pages points straight at a page
-	rootObj    int  // the root's object number, 0 if not an indirect reference
+	leaves     int          // page objects reachable
+	count      int          // the root's /Count
+	hasCount   bool         // the root has a numeric /Count
+	rootIsPage bool         // /Pages points straight at a page
+	rootObj    int          // the root's object number, 0 if not an indirect reference
+	first      types.Dict   // the first page in document order, nil if none
+	firstRes   types.Object // its /Resources, its own or inherited; nil if none
 	warns      []string
 }
 
@@ -402,8 +414,9 @@ func pageTree(xt *model.XRefTable) (ti treeInfo) {
 	type item struct {
 		o     types.Object
 		depth int
+		res   types.Object // /Resources inherited from the ancestors
 	}
-	stack := []item{{root, 0}}
+	stack := []item{{root, 0, nil}}
 	seen := map[int]bool{}
 	nodes, missing, loops := 0, 0, 0
 	for len(stack) > 0 {
@@ -426,9 +439,15 @@ func pageTree(xt *model.XRefTable) (ti treeInfo) {
 			missing++
 			continue
 		}
+		res := it.res
+		if r, ok := d.Find("Resources"); ok {
+			res = r
+		}
 		kids, hasKids := d.Find("Kids")
 		if t := d.Type(); !hasKids || (t != nil && *t == "Page") {
-			pages++
+			if pages++; pages == 1 {
+				ti.first, ti.firstRes = d, res
+			}
 			continue
 		}
 		if it.depth >= maxTreeDepth {
@@ -441,7 +460,7 @@ func pageTree(xt *model.XRefTable) (ti treeInfo) {
 			continue
 		}
 		for i := len(arr) - 1; i >= 0; i-- {
-			stack = append(stack, item{arr[i], it.depth + 1})
+			stack = append(stack, item{arr[i], it.depth + 1, res})
 		}
 	}
 	if missing > 0 {
@@ -452,4 +471,64 @@ func pageTree(xt *model.XRefTable) (ti treeInfo) {
 	}
 	ti.leaves, ti.warns = pages, warns
 	return ti
+}
+
+// pageProblem is what keeps the first page from being shown.
+type pageProblem struct {
+	noPage  bool   // the page tree leads to no page object
+	missing string // the first page's content or resources refer to an object that is not there
+	odd     string // they are of an unexpected type (a viewer skips them): a warning only
+}
+
+// firstPageProblem checks that the page tree leads to a page, and that the first page's content streams and
+// resources, where it names them, are there. Poppler's pdfinfo only reads the root's /Count, so it "opens"
+// a file without any page object, or whose first page lost its content; a viewer then shows nothing, and
+// the office cannot read the briefing: such a file is not ok (issue 14).
+func firstPageProblem(xt *model.XRefTable, t treeInfo) (p pageProblem) {
+	defer func() {
+		if r := recover(); r != nil {
+			p.odd = fmt.Sprintf("first page: pdfcpu panicked: %v", r)
+		}
+	}()
+	if t.first == nil {
+		p.noPage = true
+		return p
+	}
+	// there reports whether o, if it is a reference, leads to an object that exists.
+	there := func(o types.Object) bool {
+		if _, isRef := o.(types.IndirectRef); !isRef {
+			return true
+		}
+		d, err := xt.Dereference(o)
+		return err == nil && d != nil
+	}
+	if c, ok := t.first.Find("Contents"); ok && c != nil {
+		if !there(c) {
+			p.missing = "the first page's content stream is not in the file"
+			return p
+		}
+		o, _ := xt.Dereference(c)
+		switch o := o.(type) {
+		case types.StreamDict:
+		case types.Array:
+			for i, e := range o {
+				if !there(e) {
+					p.missing = fmt.Sprintf("content stream %d of %d of the first page is not in the file", i+1, len(o))
+					return p
+				}
+			}
+		default:
+			p.odd = fmt.Sprintf("first page: /Contents is a %T, not a stream", o)
+		}
+	}
+	if t.firstRes != nil {
+		if !there(t.firstRes) {
+			p.missing = "the first page's resources are not in the file"
+			return p
+		}
+		if d, err := xt.DereferenceDict(t.firstRes); err != nil || d == nil {
+			p.odd = "first page: /Resources is not a dictionary"
+		}
+	}
+	return p
 }
