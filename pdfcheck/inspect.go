@@ -271,8 +271,14 @@ func (in *inspector) judge(ctx context.Context, f *rawFile) (*model.Context, res
 			res.Pages = n
 		}
 	}
-	if res.Reason == ReasonPassword && sec.state != secOpens {
+	switch {
+	case res.Reason == ReasonPassword && sec.state != secOpens:
 		res.Reason = ReasonDamaged // poppler asks for no password here: what pdfcpu cannot read is damage
+	case sec.state == secOpens && hide && res.Reason != "":
+		// The viewer decrypts this file and we could not: whether it shows its pages is not known here,
+		// so the school is asked to check it rather than told it is damaged.
+		res.Reason = ReasonCheckFailed
+		res.Warnings = append(res.Warnings, "encrypted with the empty password, but not decryptable here: not judged")
 	}
 	res.Encrypted = sec.state == secOpens
 	res.Warnings = append(secWarn, res.Warnings...)

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -30,6 +31,9 @@ type encCase struct {
 	build     func(t *testing.T, dir string) string // returns the file's path
 	ok        bool
 	encrypted bool
+	// known, when set, is our reason where we fall short of poppler: pdfcpu cannot decrypt what poppler
+	// decrypts, and the structure cannot be read undecrypted either.
+	known string
 }
 
 // TestEncryptionAsPoppler checks files encrypted by qpdf at every revision of the standard security
@@ -42,8 +46,13 @@ func TestEncryptionAsPoppler(t *testing.T) {
 	qpdf := func(out string, args ...string) func(t *testing.T, dir string) string {
 		return func(t *testing.T, dir string) string {
 			p := filepath.Join(dir, out)
-			cmd := append([]string{"--allow-weak-crypto", "--encrypt"}, args...)
-			cmd = append(cmd, "--", src, p)
+			enc, extra, _ := strings.Cut(strings.Join(args, "\x00"), "\x00--\x00") // "--" ends the encryption options
+			cmd := append([]string{"--allow-weak-crypto", "--encrypt"}, strings.Split(enc, "\x00")...)
+			cmd = append(cmd, "--")
+			if extra != "" {
+				cmd = append(cmd, strings.Split(extra, "\x00")...)
+			}
+			cmd = append(cmd, src, p)
 			if b, err := exec.Command("qpdf", cmd...).CombinedOutput(); err != nil {
 				t.Fatalf("qpdf %q: %v: %s", cmd, err, b)
 			}
@@ -76,34 +85,38 @@ func TestEncryptionAsPoppler(t *testing.T) {
 	userR6 := qpdf("user-aes-256.pdf", "user", "owner", "256")
 	cases := []encCase{
 		// qpdf at each revision: R2 (RC4 40), R3 (RC4 128), R4 (AES-128), R5, R6 (AES-256)
-		{"R2 owner password only", qpdf("o-r2.pdf", "", "owner", "40"), true, true},
-		{"R2 user password", qpdf("u-r2.pdf", "user", "owner", "40"), false, true},
-		{"R3 owner password only", qpdf("o-r3.pdf", "", "owner", "128", "--use-aes=n"), true, true},
-		{"R3 user password", userRC4, false, true},
-		{"R4 AES-128 owner password only", qpdf("o-r4.pdf", "", "owner", "128", "--use-aes=y"), true, true},
-		{"R4 AES-128 owner only, metadata in clear", qpdf("o-r4-clear.pdf", "", "owner", "128", "--use-aes=y", "--cleartext-metadata"), true, true},
-		{"R4 AES-128 user password", userAES, false, true},
-		{"R5 owner password only", qpdf("o-r5.pdf", "", "owner", "256", "--force-R5"), true, true},
-		{"R5 user password", qpdf("u-r5.pdf", "user", "owner", "256", "--force-R5"), false, true},
-		{"R5 empty owner password", qpdf("e-r5.pdf", "user", "", "256", "--force-R5", "--allow-insecure"), true, true},
-		{"R6 owner password only", qpdf("o-r6.pdf", "", "owner", "256"), true, true},
-		{"R6 user password", userR6, false, true},
-		{"R6 empty owner password", qpdf("e-r6.pdf", "user", "", "256", "--allow-insecure"), true, true},
+		{"R2 owner password only", qpdf("o-r2.pdf", "", "owner", "40"), true, true, ""},
+		{"R2 user password", qpdf("u-r2.pdf", "user", "owner", "40"), false, true, ""},
+		{"R3 owner password only", qpdf("o-r3.pdf", "", "owner", "128", "--use-aes=n"), true, true, ""},
+		{"R3 user password", userRC4, false, true, ""},
+		{"R4 AES-128 owner password only", qpdf("o-r4.pdf", "", "owner", "128", "--use-aes=y"), true, true, ""},
+		{"R4 AES-128 owner only, metadata in clear", qpdf("o-r4-clear.pdf", "", "owner", "128", "--use-aes=y", "--cleartext-metadata"), true, true, ""},
+		{"R4 AES-128 user password", userAES, false, true, ""},
+		{"R5 owner password only", qpdf("o-r5.pdf", "", "owner", "256", "--force-R5"), true, true, ""},
+		{"R5 user password", qpdf("u-r5.pdf", "user", "owner", "256", "--force-R5"), false, true, ""},
+		{"R5 empty owner password", qpdf("e-r5.pdf", "user", "", "256", "--force-R5", "--allow-insecure"), true, true, ""},
+		{"R6 owner password only", qpdf("o-r6.pdf", "", "owner", "256"), true, true, ""},
+		{"R6 user password", userR6, false, true, ""},
+		{"R6 empty owner password", qpdf("e-r6.pdf", "user", "", "256", "--allow-insecure"), true, true, ""},
+		// pdfcpu never tries an empty owner password for AES-256; without object streams the structure is
+		// read undecrypted, with them it cannot be: not judged (check_failed), rather than called damaged.
+		{"R6 empty owner password, object streams",
+			qpdf("e-r6-objstm.pdf", "user", "", "256", "--allow-insecure", "--", "--object-streams=generate"), true, true, ReasonCheckFailed},
 		// R3 whose owner password is empty and user password is not (qpdf cannot make one: it uses the user
 		// password as owner password): Algorithm 7 recovers the user password from /O.
-		{"R3 empty owner password", emptyOwnerRC4(userRC4), true, true},
-		{"R4 empty owner password", emptyOwnerRC4(userAES), true, true},
+		{"R3 empty owner password", emptyOwnerRC4(userRC4), true, true, ""},
+		{"R4 empty owner password", emptyOwnerRC4(userAES), true, true, ""},
 		// what poppler reads as not encrypted
 		{"R6 with /Identity stream and string filters (an /EFOpen file)",
-			edit(userR6, `/StmF /StdCF /StrF /StdCF`, `/StmF /Identity /StrF /Identity`), true, false},
+			edit(userR6, `/StmF /StdCF /StrF /StdCF`, `/StmF /Identity /StrF /Identity`), true, false, ""},
 		{"V4 with different stream and string filters",
-			edit(userAES, `/StrF /StdCF`, `/StrF /Identity`), true, false},
-		{"unknown revision", edit(userRC4, `/R 3`, `/R 9`), true, false},
-		{"/U of the wrong type", edit(userRC4, `/U <`, `/U 1 <`), true, false},
-		{"/Encrypt points at no object", edit(userRC4, `/Encrypt \d+ 0 R`, `/Encrypt 999 0 R`), true, false},
+			edit(userAES, `/StrF /StdCF`, `/StrF /Identity`), true, false, ""},
+		{"unknown revision", edit(userRC4, `/R 3`, `/R 9`), true, false, ""},
+		{"/U of the wrong type", edit(userRC4, `/U <`, `/U 1 <`), true, false, ""},
+		{"/Encrypt points at no object", edit(userRC4, `/Encrypt \d+ 0 R`, `/Encrypt 999 0 R`), true, false, ""},
 		// what poppler cannot open
-		{"certificate security handler", edit(userRC4, `/Filter /Standard`, `/Filter /Adobe.PubSec`), false, true},
-		{"encryption dictionary written into the trailer", directEncrypt(userR6), false, true},
+		{"certificate security handler", edit(userRC4, `/Filter /Standard`, `/Filter /Adobe.PubSec`), false, true, ""},
+		{"encryption dictionary written into the trailer", directEncrypt(userR6), false, true, ""},
 	}
 	var pdfinfoOK bool
 	if _, err := exec.LookPath("pdfinfo"); err == nil {
@@ -123,6 +136,10 @@ func TestEncryptionAsPoppler(t *testing.T) {
 			}
 			v := c.CheckFile(context.Background(), p)
 			switch {
+			case tc.known != "":
+				if v.Reason != tc.known {
+					t.Errorf("got %s/%s, want the known shortfall %s; warnings %q", v.Verdict, v.Reason, tc.known, v.Warnings)
+				}
 			case tc.ok && (!v.OK() || v.Pages != 2):
 				t.Errorf("got %s/%s %d pages, want ok with 2 pages; warnings %q", v.Verdict, v.Reason, v.Pages, v.Warnings)
 			case !tc.ok && v.Reason != ReasonPassword:
