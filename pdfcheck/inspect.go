@@ -159,6 +159,12 @@ func (in *inspector) judge(ctx context.Context, f *rawFile) (*model.Context, res
 	if sec.state == secPassword || sec.state == secHandler {
 		return nil, result{Phase: "parse", Reason: ReasonPassword, Encrypted: true, Warnings: secWarn}
 	}
+	if t, _ := f.popplerTrailer(); t == nil {
+		// No section at startxref that poppler reads, and no "trailer" keyword to rebuild from: poppler
+		// cannot open the file, whatever pdfcpu makes of it.
+		return nil, result{Phase: "parse", Reason: ReasonDamaged,
+			Warnings: []string{"no trailer dictionary: the cross-reference table cannot be read or rebuilt"}}
+	}
 	// hide: show pdfcpu the file without its encryption dictionary, because poppler reads it as not
 	// encrypted, or because pdfcpu cannot decrypt what poppler decrypts (then it still reads the structure).
 	hide := sec.state == secIgnored

@@ -3,6 +3,7 @@ package pdfcheck
 import (
 	"bytes"
 	"context"
+	"encoding/ascii85"
 	"fmt"
 	"os"
 	"os/exec"
@@ -179,6 +180,18 @@ func TestRebuildAsPoppler(t *testing.T) {
 			}
 			return write(t, "pasted.pdf", append(onePage(t), second...))
 		}, true, 2, false},
+		{"xref stream with a bad ASCII85 digit in an unused entry", func(t *testing.T) string {
+			return write(t, "xrefstm-a85.pdf", xrefStreamPDF(t, true))
+		}, true, 1, false},
+		{"xref stream in ASCII85, intact", func(t *testing.T) string {
+			return write(t, "xrefstm-a85-ok.pdf", xrefStreamPDF(t, false))
+		}, true, 1, false},
+		{"xref stream whose Flate data is damaged, no trailer keyword", func(t *testing.T) string {
+			return write(t, "xrefstm-flate-bad.pdf", flipInXRefStream(t, 2))
+		}, false, 0, false},
+		{"xref stream whose Flate checksum is damaged", func(t *testing.T) string {
+			return write(t, "xrefstm-adler-bad.pdf", flipInXRefStream(t, -6))
+		}, true, 3, false},
 		{"the table points at another object's header", func(t *testing.T) string {
 			// object 2 (the page tree) is written as a second "3 0 obj": after rebuilding there is no object 2
 			b := bytes.Replace(onePage(t), []byte("2 0 obj"), []byte("3 0 obj"), 1)
@@ -203,4 +216,74 @@ func TestRebuildAsPoppler(t *testing.T) {
 			}
 		})
 	}
+}
+
+// xrefStreamPDF returns a one-page PDF whose cross-reference stream (W [0 4 2], no type bytes) is encoded in
+// ASCII85 only, and with bad, a digit out of range in the group that holds the offset of an unused object:
+// poppler decodes that group to garbage and reads the rest; pdfcpu refuses the stream.
+func xrefStreamPDF(t *testing.T, bad bool) []byte {
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.5\n")
+	objs := []string{"<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>", "<< /Unused true >>"}
+	offs := []int{0}
+	for i, o := range objs {
+		offs = append(offs, b.Len())
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	xref := b.Len()
+	offs = append(offs, xref) // object 5, the stream itself
+	var raw []byte
+	for i, o := range offs {
+		gen := 0
+		if i == 0 {
+			gen = 65535
+		}
+		raw = append(raw, byte(o>>24), byte(o>>16), byte(o>>8), byte(o), byte(gen>>8), byte(gen))
+	}
+	enc := make([]byte, ascii85.MaxEncodedLen(len(raw)))
+	enc = append(enc[:ascii85.Encode(enc, raw)], "~>"...)
+	if bad {
+		// entry 4 (the unused object) is bytes 24-29, ASCII85 group 6 is bytes 24-27: find where it starts
+		pos := 0
+		for range 6 {
+			if enc[pos] == 'z' { // four zero bytes in one character
+				pos++
+			} else {
+				pos += 5
+			}
+		}
+		enc[pos] = 0xb1
+	}
+	fmt.Fprintf(&b, "5 0 obj\n<< /Type /XRef /Size 6 /W [0 4 2] /Root 1 0 R /Filter /ASCII85Decode /Length %d >>\nstream\n", len(enc))
+	b.Write(enc)
+	fmt.Fprintf(&b, "\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n", xref)
+	return b.Bytes()
+}
+
+// flipInXRefStream returns testdata's valid-objstm.pdf (3 pages, a Flate cross-reference stream, no
+// "trailer" keyword) with four bytes of its cross-reference stream's data flipped, at offset at from the
+// data's start (negative: from its end).
+func flipInXRefStream(t *testing.T, at int) []byte {
+	b, err := os.ReadFile("testdata/corpus/valid-objstm.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(b, []byte("trailer")) {
+		t.Fatal("valid-objstm.pdf has a trailer keyword: it no longer fits this case")
+	}
+	x := bytes.LastIndex(b, []byte("/Type /XRef"))
+	start := bytes.Index(b[x:], []byte("stream\n")) + x + 7
+	end := bytes.Index(b[start:], []byte("endstream")) + start
+	if x < 0 || start < x || end < start+16 {
+		t.Fatal("valid-objstm.pdf: cross-reference stream not found")
+	}
+	pos := start + at
+	if at < 0 {
+		pos = end + at
+	}
+	for i := pos; i < pos+4; i++ {
+		b[i] ^= 0x5a
+	}
+	return b
 }

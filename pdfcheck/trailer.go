@@ -91,8 +91,8 @@ func parseDict(text []byte) types.Dict {
 }
 
 // startxrefTrailer returns the text of the trailer dictionary of the cross-reference section that the
-// last startxref in the file points at, as poppler reads it: a table ("xref", well-formed subsections and
-// entries, "trailer", a dictionary) or a cross-reference stream (its dictionary). nil if there is none.
+// last startxref in the file points at, if poppler reads that section (see xrefSection) and, in a hybrid
+// file, the cross-reference stream its /XRefStm names. nil if it does not: poppler then rebuilds the table.
 func (f *rawFile) startxrefTrailer() []byte {
 	tail := make([]byte, min(f.size, 1024))
 	n, _ := f.r.ReadAt(tail, f.size-int64(len(tail)))
@@ -107,34 +107,50 @@ func (f *rawFile) startxrefTrailer() []byte {
 		end++
 	}
 	pos, err := strconv.ParseInt(string(num[:end]), 10, 64)
-	if err != nil || pos <= 0 || pos >= f.size {
+	if err != nil || pos <= 0 {
 		return nil // poppler reconstructs when startxref is 0 or missing
+	}
+	d, classic := f.xrefSection(pos)
+	if d == nil {
+		return nil
+	}
+	if classic {
+		if x, ok := intOf(lookup(parseDict(d), "XRefStm", nil)); ok {
+			if xd, isClassic := f.xrefSection(x); xd == nil || isClassic {
+				return nil
+			}
+		}
+	}
+	return d
+}
+
+// xrefSection reads the cross-reference section at pos as poppler does and returns its trailer dictionary's
+// text: for a table ("xref", well-formed subsections and entries, "trailer", a dictionary) the dictionary
+// after it, for a cross-reference stream ("N G obj", a dictionary, "stream") its dictionary, if its data
+// decodes to all the entries it declares. nil if poppler cannot read the section.
+func (f *rawFile) xrefSection(pos int64) (dict []byte, classic bool) {
+	if pos <= 0 || pos >= f.size {
+		return nil, false
 	}
 	lx := newLexer(io.NewSectionReader(f.r, pos, f.size-pos))
 	first := lx.token()
 	if string(first) == "xref" {
 		if !lx.xrefTable() {
-			return nil
+			return nil, true
 		}
-		return readDict(f.r, f.size, pos+lx.pos)
+		return readDict(f.r, f.size, pos+lx.pos), true
 	}
-	// N G obj << ... >> stream: a cross-reference stream, whose dictionary is the trailer
 	if _, err := strconv.Atoi(string(first)); err != nil {
-		return nil
+		return nil, false
 	}
 	if _, err := strconv.Atoi(string(lx.token())); err != nil || string(lx.token()) != "obj" {
-		return nil
+		return nil, false
 	}
 	d, dictEnd := dictAt(f.r, f.size, pos+lx.pos)
-	if d == nil {
-		return nil
+	if d == nil || !xrefStreamReadable(f.r, f.size, parseDict(d), dictEnd) {
+		return nil, false
 	}
-	after := make([]byte, 64)
-	k, _ := f.r.ReadAt(after, dictEnd)
-	if !bytes.HasPrefix(bytes.TrimLeft(after[:k], " \t\r\n\f\x00"), []byte("stream")) {
-		return nil
-	}
-	return d
+	return d, false
 }
 
 // object returns object num as the scan found its last definition in the file, parsed; nil if there is
