@@ -221,6 +221,19 @@ func rc4Apply(key, data []byte) []byte {
 	return out
 }
 
+// rc4Undo20 undoes the 20 RC4 passes of Algorithms 3 and 5 (R 3 and 4): keys key XOR 19 down to 0.
+func rc4Undo20(key, data []byte) []byte {
+	out := append([]byte(nil), data...)
+	tmp := make([]byte, len(key))
+	for i := 19; i >= 0; i-- {
+		for j := range tmp {
+			tmp[j] = key[j] ^ byte(i)
+		}
+		out = rc4Apply(tmp, out)
+	}
+	return out
+}
+
 // rc4FileKey is Algorithm 2: the file key for a user password (R 2 and 3; R 4 is computed as 3).
 func rc4FileKey(pw, o []byte, p uint32, id []byte, r, keyLen int, encryptMetadata bool) []byte {
 	h := md5.New()
@@ -247,14 +260,7 @@ func rc4UserOK(pw, o, u []byte, p uint32, id []byte, r, keyLen int, encryptMetad
 	if r == 2 {
 		return bytes.Equal(rc4Apply(key, u[:32]), passwordPad)
 	}
-	test := append([]byte(nil), u[:32]...)
-	tmp := make([]byte, keyLen)
-	for i := 19; i >= 0; i-- {
-		for j := range tmp {
-			tmp[j] = key[j] ^ byte(i)
-		}
-		test = rc4Apply(tmp, test)
-	}
+	test := rc4Undo20(key, u[:32])
 	h := md5.New()
 	h.Write(passwordPad)
 	h.Write(id)
@@ -276,14 +282,7 @@ func rc4OwnerOK(o, u []byte, p uint32, id []byte, r, keyLen int, encryptMetadata
 	if r == 2 {
 		userPW = rc4Apply(key[:keyLen], o[:32])
 	} else {
-		userPW = append([]byte(nil), o[:32]...)
-		tmp := make([]byte, keyLen)
-		for i := 19; i >= 0; i-- {
-			for j := range tmp {
-				tmp[j] = key[j] ^ byte(i)
-			}
-			userPW = rc4Apply(tmp, userPW)
-		}
+		userPW = rc4Undo20(key[:keyLen], o[:32])
 	}
 	return len(userPW) == 32 && rc4UserOK(userPW, o, u, p, id, r, keyLen, encryptMetadata)
 }
