@@ -17,7 +17,8 @@ check:
 # Run each fuzz target for FUZZTIME (default 1m).
 FUZZTIME ?= 1m
 fuzz:
-	$(GO) test ./pdfcheck -run '^$$' -fuzz FuzzCheck -fuzztime $(FUZZTIME)
+	$(GO) test ./pdfcheck -run '^$$' -fuzz '^FuzzCheck$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./pdfcheck -run '^$$' -fuzz '^FuzzRawFile$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./intake -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./intake -run '^$$' -fuzz '^FuzzFilename$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./roster -run '^$$' -fuzz '^FuzzMatch$$' -fuzztime $(FUZZTIME)

@@ -1,6 +1,7 @@
 package pdfcheck
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -50,6 +51,49 @@ func FuzzCheck(f *testing.F) {
 		}
 		if len(data) == 0 && v.Reason != ReasonEmpty {
 			t.Fatalf("empty input: %+v", v)
+		}
+	})
+}
+
+// FuzzRawFile feeds arbitrary bytes to what the worker reads by itself, before and besides pdfcpu: the
+// trailer poppler would take, the encryption judgement, the linearization dictionary, the scan for
+// object headers. None of it may panic or hang, whatever the input. Seeds: the encrypted and damaged
+// files of testdata/corpus.
+func FuzzRawFile(f *testing.F) {
+	seeds, _ := filepath.Glob("testdata/corpus/enc-*.pdf")
+	more, _ := filepath.Glob("testdata/corpus/xref-*.pdf")
+	for _, p := range append(seeds, more...) {
+		if b, err := os.ReadFile(p); err == nil && len(b) < 64<<10 {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte("%PDF-1.7\n1 0 obj<</Linearized 1/L 60/N 1>>endobj\ntrailer<</Root 1 0 R/Encrypt<</Filter/Standard/V 5/R 6/O(x)/U(y)/P -4>>>>\nstartxref\n9\n%%EOF"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		start := time.Now()
+		defer func() {
+			if took := time.Since(start); took > 2*time.Second {
+				t.Fatalf("took %v on %d bytes", took, len(data))
+			}
+		}()
+		r := newRawFile(bytes.NewReader(data), int64(len(data)))
+		sec := r.security()
+		if sec.state < secNone || sec.state > secHandler || sec.why == "" {
+			t.Fatalf("security judgement %+v", sec)
+		}
+		if n := r.linearizedPages(); n < 0 || n > maxTreeNodes {
+			t.Fatalf("linearized pages %d", n)
+		}
+		for _, p := range encryptKeys(r.r, r.size) {
+			if p.off < 0 || p.off >= r.size {
+				t.Fatalf("patch at %d of %d bytes", p.off, r.size)
+			}
+		}
+		if s, err := r.scanned(); err == nil {
+			for num, off := range s.offsets {
+				if off < 0 || off >= r.size || num <= 0 {
+					t.Fatalf("object %d at %d of %d bytes", num, off, r.size)
+				}
+			}
 		}
 	})
 }

@@ -1,7 +1,6 @@
 package pdfcheck
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -31,7 +30,10 @@ type result struct {
 	Warnings  []string `json:"warnings,omitempty"`
 
 	pagesObj   int // object number of the page tree root, if known
-	numObjects int
+	numObjects int // the number of objects as pdfcpu counts them
+	rootCount  int // the page tree root's /Count, 0 if it has none
+	firstPage  pageProblem
+	encErr     bool // pdfcpu failed on the encryption: a wrong password or a dictionary it refuses
 }
 
 const (
@@ -110,52 +112,16 @@ func (in *inspector) inspect(ctx context.Context, path string, validate bool, em
 	}
 	size := fi.Size()
 
-	pctx, res := in.parse(ctx, f)
-	if needsRepair(res) && res.Reason != "" && missingEOF(f, size) {
-		// cut just before %%EOF: the cross-reference data is complete, pdfcpu only wants the marker
-		pctx2, res2 := in.parse(ctx, &overlay{base: f, size: size, tail: []byte("\n%%EOF\n")})
-		if res2.Reason == "" || res2.Reason == ReasonPassword {
-			pctx, res = pctx2, res2
-			res.Warnings = append(res.Warnings, "missing %%EOF")
-		}
-	}
-	if needsRepair(res) {
-		// pdfcpu failed, found no pages, or found the catalog without a trailer: do what poppler does.
-		s, err := scanObjects(f, size)
-		switch {
-		case errors.Is(err, errNoTrailer):
-			res = result{Phase: "parse", Reason: ReasonDamaged, Encrypted: res.Encrypted,
-				Warnings: append(res.Warnings, "no trailer dictionary: the cross-reference table cannot be rebuilt")}
-			pctx = nil
-		case err != nil:
-			res.Warnings = append(res.Warnings, "rebuild xref: "+err.Error())
-		case res.Reason == "" && (res.Encrypted || !bytes.Contains(s.trailer, []byte("/Encrypt"))):
-			// pdfcpu found the catalog by itself and poppler has a trailer to work with: nothing to add.
-		default:
-			// Parse what poppler would see. If pdfcpu had found the catalog by itself, keep that unless the
-			// rebuilt file opens or turns out to need a password (the trailer pdfcpu missed has /Encrypt).
-			keep := pctx
-			if res.Reason != "" {
-				keep, pctx = nil, nil
+	var pctx *model.Context
+	var res result
+	func() {
+		defer func() {
+			if r := recover(); r != nil { // a bug of ours on a hostile file: that file's check fails, not the worker
+				pctx, res = nil, result{Phase: "parse", Reason: ReasonCheckFailed, Warnings: []string{fmt.Sprintf("pdfcheck panicked: %v", r)}}
 			}
-			if size > 8<<20 {
-				runtime.GC() // the failed parse's objects go before the second parse allocates its own
-			}
-			pctx2, res2 := in.parse(ctx, &overlay{base: f, size: size, tail: repairTail(s, size)})
-			pctx = keep
-			if res2.Reason == "" || res2.Reason == ReasonPassword || res.Reason != "" {
-				pctx, res = pctx2, res2
-				res.Warnings = append(res.Warnings, "cross-reference table rebuilt by scanning the file")
-			}
-			if res.Reason == ReasonNoPages && res.pagesObj > 0 {
-				// The page tree root is the object the file was cut in: poppler still reads its /Count.
-				if n := partialCount(f, size, s.offsets[res.pagesObj]); n > 0 && n <= res.numObjects {
-					res.Pages, res.Reason = n, ""
-					res.Warnings = append(res.Warnings, fmt.Sprintf("page tree root cut short; its /Count %d read from what is left", n))
-				}
-			}
-		}
-	}
+		}()
+		pctx, res = in.judge(ctx, newRawFile(f, size))
+	}()
 	emit(res)
 	if !validate || res.Reason != "" || pctx == nil {
 		return
@@ -180,6 +146,151 @@ func (in *inspector) inspect(ctx context.Context, path string, validate bool, em
 	emit(v)
 }
 
+// judge gives the verdict on one PDF the way poppler reaches it: the encryption as poppler's security
+// handler sees it, then pdfcpu's parse of the file as poppler reads it, with poppler's reconstruction of
+// the cross-reference table where poppler would reconstruct it.
+func (in *inspector) judge(ctx context.Context, f *rawFile) (*model.Context, result) {
+	size := f.size
+	sec := f.security()
+	var secWarn []string
+	if sec.state != secNone || sec.why != "no /Encrypt in the trailer" {
+		secWarn = []string{fmt.Sprintf("encryption: %s (%s)", sec.state, sec.why)}
+	}
+	if sec.state == secPassword || sec.state == secHandler {
+		return nil, result{Phase: "parse", Reason: ReasonPassword, Encrypted: true, Warnings: secWarn}
+	}
+	if t, _ := f.popplerTrailer(); t == nil {
+		// No section at startxref that poppler reads, and no "trailer" keyword to rebuild from: poppler
+		// cannot open the file, whatever pdfcpu makes of it.
+		return nil, result{Phase: "parse", Reason: ReasonDamaged,
+			Warnings: []string{"no trailer dictionary: the cross-reference table cannot be read or rebuilt"}}
+	}
+	// hide: show pdfcpu the file without its encryption dictionary, because poppler reads it as not
+	// encrypted, or because pdfcpu cannot decrypt what poppler decrypts (then it still reads the structure).
+	hide := sec.state == secIgnored
+	var hidden []patch
+	view := func(head, tail []byte) io.ReadSeeker {
+		o := &overlay{head: head, base: f.r, size: size, tail: tail}
+		if hide {
+			if hidden == nil {
+				hidden = encryptKeys(f.r, size)
+			}
+			o.patches = hidden
+		}
+		return o
+	}
+
+	pctx, res := in.parse(ctx, view(nil, nil))
+	if res.encErr && !hide {
+		hide = true
+		note := "pdfcpu reads an encryption dictionary that poppler does not use; read without it"
+		if sec.state == secOpens {
+			note = "pdfcpu cannot decrypt what poppler decrypts with the empty password; structure read undecrypted"
+		}
+		pctx, res = in.parse(ctx, view(nil, nil))
+		res.Warnings = append(res.Warnings, note)
+	}
+	if needsRepair(res) && res.Reason != "" && missingEOF(f.r, size) {
+		// cut just before %%EOF: the cross-reference data is complete, pdfcpu only wants the marker
+		pctx2, res2 := in.parse(ctx, view(nil, []byte("\n%%EOF\n")))
+		if res2.Reason == "" {
+			pctx, res = pctx2, res2
+			res.Warnings = append(res.Warnings, "missing %%EOF")
+		}
+	}
+	force := false
+	partial := false // the page count was read from a page tree root cut short: its kids are unknown
+	if !needsRepair(res) && res.Reason == "" {
+		if bad := misplacedObjects(pctx, f); bad != "" {
+			// poppler finds another object where the table says one is, and rebuilds the table
+			force = true
+			res.Warnings = append(res.Warnings, bad)
+		}
+	}
+	if needsRepair(res) || force {
+		// pdfcpu failed, found no pages, or found the catalog without a trailer: do what poppler does.
+		t, _ := f.popplerTrailer()
+		s, err := f.scanned()
+		switch {
+		case t == nil:
+			res = result{Phase: "parse", Reason: ReasonDamaged,
+				Warnings: append(res.Warnings, "no trailer dictionary: the cross-reference table cannot be rebuilt")}
+			pctx = nil
+		case s == nil:
+			res.Warnings = append(res.Warnings, "rebuild xref: "+err.Error())
+		case res.Reason == "" && !force:
+			// pdfcpu found the catalog by itself and poppler has a trailer to work with: nothing to add.
+		default:
+			// Parse what poppler would see: the objects where the scan found them, under poppler's trailer.
+			// If pdfcpu had found the catalog by itself, keep that unless the rebuilt file opens.
+			keep := pctx
+			if res.Reason != "" || force {
+				keep, pctx = nil, nil
+			}
+			if size > 8<<20 {
+				runtime.GC() // the failed parse's objects go before the second parse allocates its own
+			}
+			head := newHeader(f.r, size)
+			tail := repairTail(s, size, int64(len(head)), trailerEntries(t, hide))
+			pctx2, res2 := in.parse(ctx, view(head, tail))
+			if res2.encErr && !hide {
+				hide = true
+				pctx2, res2 = in.parse(ctx, view(head, repairTail(s, size, int64(len(head)), trailerEntries(t, true))))
+			}
+			pctx = keep
+			if res2.Reason == "" || res.Reason != "" || force {
+				pctx, res = pctx2, res2
+				res.Warnings = append(res.Warnings, "cross-reference table rebuilt by scanning the file")
+			}
+			if res.Reason == ReasonNoPages && res.pagesObj > 0 {
+				// The page tree root is the object the file was cut in: poppler still reads its /Count.
+				if n := partialCount(f.r, size, s.offsets[res.pagesObj]); n > 0 && n <= max(res.numObjects, f.popplerSize(true)) {
+					res.Pages, res.Reason, partial = n, "", true
+					res.Warnings = append(res.Warnings, fmt.Sprintf("page tree root cut short; its /Count %d read from what is left", n))
+				}
+			}
+		}
+	}
+	if res.Reason == ReasonNoPages && res.rootCount > res.numObjects {
+		// Poppler accepts a /Count up to its own number of objects, which is larger than pdfcpu's when the
+		// trailer's /Size is, or when it rebuilt the table (it sizes that in steps of 256).
+		_, fromXRef := f.popplerTrailer()
+		if n := f.popplerSize(!fromXRef || force); res.rootCount <= n {
+			res.Pages, res.Reason = res.rootCount, ""
+			res.Warnings = append(res.Warnings, fmt.Sprintf("page count %d: poppler counts %d objects", res.rootCount, n))
+		}
+	}
+	switch fp := res.firstPage; {
+	case res.Reason != "" || partial:
+	case fp.noPage:
+		res.Reason, res.Pages = ReasonNoPages, 0
+		res.Warnings = append(res.Warnings, "no page object found in the page tree (poppler's pdfinfo still counts the /Count)")
+	case fp.missing != "":
+		res.Reason, res.Pages = ReasonDamaged, 0
+		res.Warnings = append(res.Warnings, fp.missing)
+	case fp.odd != "":
+		res.Warnings = append(res.Warnings, fp.odd)
+	}
+	if res.Reason == "" {
+		if n := f.linearizedPages(); n > 0 && n != res.Pages {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("page count %d from the linearization dictionary, as poppler reports it (the page tree says %d)", n, res.Pages))
+			res.Pages = n
+		}
+	}
+	switch {
+	case res.Reason == ReasonPassword && sec.state != secOpens:
+		res.Reason = ReasonDamaged // poppler asks for no password here: what pdfcpu cannot read is damage
+	case sec.state == secOpens && hide && res.Reason != "":
+		// The viewer decrypts this file and we could not: whether it shows its pages is not known here,
+		// so the school is asked to check it rather than told it is damaged.
+		res.Reason = ReasonCheckFailed
+		res.Warnings = append(res.Warnings, "encrypted with the empty password, but not decryptable here: not judged")
+	}
+	res.Encrypted = sec.state == secOpens
+	res.Warnings = append(secWarn, res.Warnings...)
+	return pctx, res
+}
+
 // parse reads rs with pdfcpu and judges the result: the page count as poppler computes it (the root's
 // /Count, if it is positive and not more than the number of objects), and at least one page that exists.
 func (in *inspector) parse(ctx context.Context, rs io.ReadSeeker) (pctx *model.Context, res result) {
@@ -196,7 +307,7 @@ func (in *inspector) parse(ctx context.Context, rs io.ReadSeeker) (pctx *model.C
 	defer func() { res.Warnings = append(res.Warnings, in.log.take()...) }()
 	switch {
 	case errors.Is(err, pdfcpu.ErrWrongPassword):
-		res.Reason, res.Encrypted = ReasonPassword, true
+		res.Reason, res.Encrypted, res.encErr = ReasonPassword, true, true
 		return nil, res
 	case errors.Is(err, errPanic):
 		res.Reason = ReasonCheckFailed
@@ -204,6 +315,8 @@ func (in *inspector) parse(ctx context.Context, rs io.ReadSeeker) (pctx *model.C
 		return nil, res
 	case err != nil:
 		res.Reason = ReasonDamaged
+		res.encErr = errors.Is(err, pdfcpu.ErrMalformedEncryption) || errors.Is(err, pdfcpu.ErrUnsupportedEncryptionFeature) ||
+			strings.Contains(err.Error(), "encrypt")
 		res.Warnings = append(res.Warnings, "parse: "+err.Error())
 		return nil, res
 	}
@@ -224,6 +337,9 @@ func (in *inspector) parse(ctx context.Context, rs io.ReadSeeker) (pctx *model.C
 		numObjects = max(numObjects, *xt.Size)
 	}
 	res.pagesObj, res.numObjects = t.rootObj, numObjects
+	if t.hasCount {
+		res.rootCount = t.count
+	}
 	switch {
 	case !t.hasCount && t.rootIsPage:
 		res.Pages = 1
@@ -238,10 +354,7 @@ func (in *inspector) parse(ctx context.Context, rs io.ReadSeeker) (pctx *model.C
 	if t.hasCount && t.count != t.leaves {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("page tree: /Count says %d, found %d pages", t.count, t.leaves))
 	}
-	if t.leaves == 0 {
-		// Poppler opens such a file and shows empty pages; we follow it, but say so.
-		res.Warnings = append(res.Warnings, "no page object found in the page tree")
-	}
+	res.firstPage = firstPageProblem(xt, t)
 	if res.Pages == 0 {
 		res.Reason = ReasonNoPages
 	}
@@ -264,11 +377,13 @@ func needsRepair(r result) bool {
 
 // treeInfo is what pageTree found.
 type treeInfo struct {
-	leaves     int  // page objects reachable
-	count      int  // the root's /Count
-	hasCount   bool // the root has a numeric /Count
-	rootIsPage bool // /Pages points straight at a page
-	rootObj    int  // the root's object number, 0 if not an indirect reference
+	leaves     int          // page objects reachable
+	count      int          // the root's /Count
+	hasCount   bool         // the root has a numeric /Count
+	rootIsPage bool         // /Pages points straight at a page
+	rootObj    int          // the root's object number, 0 if not an indirect reference
+	first      types.Dict   // the first page in document order, nil if none
+	firstRes   types.Object // its /Resources, its own or inherited; nil if none
 	warns      []string
 }
 
@@ -311,8 +426,9 @@ func pageTree(xt *model.XRefTable) (ti treeInfo) {
 	type item struct {
 		o     types.Object
 		depth int
+		res   types.Object // /Resources inherited from the ancestors
 	}
-	stack := []item{{root, 0}}
+	stack := []item{{root, 0, nil}}
 	seen := map[int]bool{}
 	nodes, missing, loops := 0, 0, 0
 	for len(stack) > 0 {
@@ -335,9 +451,15 @@ func pageTree(xt *model.XRefTable) (ti treeInfo) {
 			missing++
 			continue
 		}
+		res := it.res
+		if r, ok := d.Find("Resources"); ok {
+			res = r
+		}
 		kids, hasKids := d.Find("Kids")
 		if t := d.Type(); !hasKids || (t != nil && *t == "Page") {
-			pages++
+			if pages++; pages == 1 {
+				ti.first, ti.firstRes = d, res
+			}
 			continue
 		}
 		if it.depth >= maxTreeDepth {
@@ -350,7 +472,7 @@ func pageTree(xt *model.XRefTable) (ti treeInfo) {
 			continue
 		}
 		for i := len(arr) - 1; i >= 0; i-- {
-			stack = append(stack, item{arr[i], it.depth + 1})
+			stack = append(stack, item{arr[i], it.depth + 1, res})
 		}
 	}
 	if missing > 0 {
@@ -361,4 +483,64 @@ func pageTree(xt *model.XRefTable) (ti treeInfo) {
 	}
 	ti.leaves, ti.warns = pages, warns
 	return ti
+}
+
+// pageProblem is what keeps the first page from being shown.
+type pageProblem struct {
+	noPage  bool   // the page tree leads to no page object
+	missing string // the first page's content or resources refer to an object that is not there
+	odd     string // they are of an unexpected type (a viewer skips them): a warning only
+}
+
+// firstPageProblem checks that the page tree leads to a page, and that the first page's content streams and
+// resources, where it names them, are there. Poppler's pdfinfo only reads the root's /Count, so it "opens"
+// a file without any page object, or whose first page lost its content; a viewer then shows nothing, and
+// the office cannot read the briefing: such a file is not ok (issue 14).
+func firstPageProblem(xt *model.XRefTable, t treeInfo) (p pageProblem) {
+	defer func() {
+		if r := recover(); r != nil {
+			p.odd = fmt.Sprintf("first page: pdfcpu panicked: %v", r)
+		}
+	}()
+	if t.first == nil {
+		p.noPage = true
+		return p
+	}
+	// there reports whether o, if it is a reference, leads to an object that exists.
+	there := func(o types.Object) bool {
+		if _, isRef := o.(types.IndirectRef); !isRef {
+			return true
+		}
+		d, err := xt.Dereference(o)
+		return err == nil && d != nil
+	}
+	if c, ok := t.first.Find("Contents"); ok && c != nil {
+		if !there(c) {
+			p.missing = "the first page's content stream is not in the file"
+			return p
+		}
+		o, _ := xt.Dereference(c)
+		switch o := o.(type) {
+		case types.StreamDict:
+		case types.Array:
+			for i, e := range o {
+				if !there(e) {
+					p.missing = fmt.Sprintf("content stream %d of %d of the first page is not in the file", i+1, len(o))
+					return p
+				}
+			}
+		default:
+			p.odd = fmt.Sprintf("first page: /Contents is a %T, not a stream", o)
+		}
+	}
+	if t.firstRes != nil {
+		if !there(t.firstRes) {
+			p.missing = "the first page's resources are not in the file"
+			return p
+		}
+		if d, err := xt.DereferenceDict(t.firstRes); err != nil || d == nil {
+			p.odd = "first page: /Resources is not a dictionary"
+		}
+	}
+	return p
 }

@@ -8,6 +8,10 @@ import (
 	"io"
 	"regexp"
 	"strconv"
+	"strings"
+
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 )
 
 // Poppler, which decides what "opens" means here, rebuilds a broken cross-reference table by scanning the
@@ -21,12 +25,12 @@ const (
 	scanOverlap = 64
 	maxObjNum   = 8 << 20 // poppler's reconstruction has similar limits; beyond this is hostile
 	maxDictText = 64 << 10
+	maxTrailers = 1000 // "trailer" keywords looked at; real files have one per update
 )
 
 var (
 	trailerRE    = regexp.MustCompile(`trailer[ \t\f\r\n\x00]*<<`)
 	rootRE       = regexp.MustCompile(`/Root[ \t\f\r\n]+(\d+)[ \t\f\r\n]+(\d+)[ \t\f\r\n]+R`)
-	dropKeysRE   = regexp.MustCompile(`/(?:Prev|Size|XRefStm)[ \t\f\r\n]+-?\d+`)
 	errNoTrailer = errors.New("no trailer dictionary with /Root")
 	refEntryRE   = regexp.MustCompile(`/(?:Info|Encrypt)[ \t\f\r\n]+\d+[ \t\f\r\n]+\d+[ \t\f\r\n]+R`)
 	idEntryRE    = regexp.MustCompile(`/ID[ \t\f\r\n]*\[[ \t\f\r\n]*<[0-9A-Fa-f \t\r\n]*>[ \t\f\r\n]*<[0-9A-Fa-f \t\r\n]*>[ \t\f\r\n]*\]`)
@@ -40,14 +44,15 @@ type scanResult struct {
 	offsets map[int]int64 // object number -> offset of its last definition
 	inStm   map[int]stmRef
 	maxObj  int
-	trailer []byte // the dictionary to use as trailer, without /Prev, /Size, /XRefStm
+	trailer []byte // the trailer dictionary poppler's reconstruction takes
 }
 
-// scanObjects reads r once, in chunks, and finds object headers and the last trailer with a /Root.
+// scanObjects reads r once, in chunks, and finds object headers and, among the trailers with a /Root, the
+// one poppler's reconstruction takes.
 func scanObjects(r io.ReaderAt, size int64) (*scanResult, error) {
 	res := &scanResult{offsets: map[int]int64{}, inStm: map[int]stmRef{}}
 	var stms []int
-	lastTrailer := int64(-1)
+	lastTrailer, trailerRoot, trailers := int64(-1), 0, 0
 	buf := make([]byte, scanChunk+scanOverlap)
 	for base := int64(0); base < size; base += scanChunk {
 		n, err := r.ReadAt(buf[:min(int64(len(buf)), size-base)], base)
@@ -74,11 +79,21 @@ func scanObjects(r io.ReaderAt, size int64) (*scanResult, error) {
 			}
 		}
 		for _, m := range trailerRE.FindAllIndex(chunk, -1) {
-			if m[0] < limit {
-				dictAt := base + int64(m[1]-2)
-				if d := trailerDict(r, size, dictAt); d != nil {
-					lastTrailer = dictAt
-				}
+			if m[0] >= limit || !atLineStart(chunk, m[0]) {
+				continue
+			}
+			if trailers++; trailers > maxTrailers {
+				break // a hostile file: each candidate may cost a 64 KB read
+			}
+			at := base + int64(m[1]-2)
+			d := trailerDict(r, size, at)
+			if d == nil {
+				continue
+			}
+			// Poppler keeps the first trailer with a /Root and lets a later one replace it only when that
+			// names another root object (two files pasted together keep the first one's trailer).
+			if root := rootNum(d); lastTrailer < 0 || root != trailerRoot {
+				lastTrailer, trailerRoot = at, root
 			}
 		}
 	}
@@ -95,14 +110,32 @@ func scanObjects(r io.ReaderAt, size int64) (*scanResult, error) {
 	return res, nil
 }
 
-// trailerDict returns the trailer dictionary at off without /Prev, /Size and /XRefStm, or nil if it has no
-// /Root. A dictionary cut short by the end of the file keeps the entries a reader needs, as poppler does.
+// rootNum returns the object number of a trailer's /Root, 0 if none.
+func rootNum(trailer []byte) int {
+	m := rootRE.FindSubmatch(trailer)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(string(m[1]))
+	return n
+}
+
+// atLineStart reports whether b[i:] begins a line, after blanks, or follows an "endobj" on its line: where
+// poppler's reconstruction looks for keywords.
+func atLineStart(b []byte, i int) bool {
+	for i > 0 && (b[i-1] == ' ' || b[i-1] == '\t' || b[i-1] == '\f' || b[i-1] == 0) {
+		i--
+	}
+	return i == 0 || b[i-1] == '\r' || b[i-1] == '\n' || bytes.HasSuffix(b[:i], []byte("endobj"))
+}
+
+// trailerDict returns the trailer dictionary at off, or nil if it has no /Root. A dictionary cut short by the end of the file keeps the entries a reader needs, as poppler does.
 func trailerDict(r io.ReaderAt, size, off int64) []byte {
 	if d := readDict(r, size, off); d != nil {
 		if !rootRE.Match(d) {
 			return nil
 		}
-		return dropKeysRE.ReplaceAll(d, nil)
+		return d
 	}
 	if size-off > maxDictText {
 		return nil // unbalanced in the middle of the file: not a trailer we can use
@@ -126,12 +159,30 @@ func trailerDict(r io.ReaderAt, size, off int64) []byte {
 
 // readDict returns the balanced "<< ... >>" text starting at or shortly after off, or nil.
 func readDict(r io.ReaderAt, size, off int64) []byte {
-	buf := make([]byte, min(maxDictText, size-off))
+	d, _ := dictAt(r, size, off)
+	return d
+}
+
+// dictAt returns the balanced "<< ... >>" text starting at or shortly after off, and the offset just after
+// it; nil if there is none.
+func dictAt(r io.ReaderAt, size, off int64) ([]byte, int64) {
+	if off < 0 || off >= size {
+		return nil, 0
+	}
+	// Most dictionaries are short: look at 4 KB before reading the most a dictionary may take.
+	if d, end := dictIn(r, size, off, 4<<10); d != nil || size-off <= 4<<10 {
+		return d, end
+	}
+	return dictIn(r, size, off, maxDictText)
+}
+
+func dictIn(r io.ReaderAt, size, off, limit int64) ([]byte, int64) {
+	buf := make([]byte, min(limit, size-off))
 	n, _ := r.ReadAt(buf, off)
 	buf = buf[:n]
 	start := bytes.Index(buf, []byte("<<"))
 	if start < 0 || start > 600 {
-		return nil
+		return nil, 0
 	}
 	depth := 0
 	for i := start; i+1 < len(buf); i++ {
@@ -156,11 +207,11 @@ func readDict(r io.ReaderAt, size, off int64) []byte {
 			depth--
 			i++
 			if depth == 0 {
-				return buf[start : i+1]
+				return buf[start : i+1], off + int64(i+1)
 			}
 		}
 	}
-	return nil
+	return nil, 0
 }
 
 // stmRef places an object inside an object stream.
@@ -278,23 +329,23 @@ func readObjStm(r io.ReaderAt, size int64, num int, res *scanResult) {
 	}
 }
 
-// repairTail returns a cross-reference section and trailer to append to a file of size bytes: a classic
-// table, or an xref stream when some objects live in object streams.
-func repairTail(s *scanResult, size int64) []byte {
+// repairTail returns a cross-reference section and trailer to append to a file of size bytes that is
+// shown shift bytes further on (behind a new header): a classic table, or an xref stream when some
+// objects live in object streams. entries are the trailer's entries besides /Size.
+func repairTail(s *scanResult, size, shift int64, entries string) []byte {
 	var b bytes.Buffer
-	inner := bytes.TrimSuffix(bytes.TrimPrefix(s.trailer, []byte("<<")), []byte(">>"))
+	xrefAt := shift + size + 1
 	if len(s.inStm) == 0 {
-		xrefAt := size + 1
 		b.WriteString("\nxref\n")
 		fmt.Fprintf(&b, "0 %d\n0000000000 65535 f \n", s.maxObj+1)
 		for i := 1; i <= s.maxObj; i++ {
-			if o, ok := s.offsets[i]; ok && o < 1e10 {
-				fmt.Fprintf(&b, "%010d 00000 n \n", o)
+			if o, ok := s.offsets[i]; ok && o+shift < 1e10 {
+				fmt.Fprintf(&b, "%010d 00000 n \n", o+shift)
 			} else {
 				b.WriteString("0000000000 65535 f \n")
 			}
 		}
-		fmt.Fprintf(&b, "trailer\n<< /Size %d %s >>\nstartxref\n%d\n%%%%EOF\n", s.maxObj+1, inner, xrefAt)
+		fmt.Fprintf(&b, "trailer\n<< /Size %d %s >>\nstartxref\n%d\n%%%%EOF\n", s.maxObj+1, entries, xrefAt)
 		return b.Bytes()
 	}
 	self := s.maxObj + 1
@@ -304,11 +355,10 @@ func repairTail(s *scanResult, size int64) []byte {
 		rows.Write([]byte{byte(f2 >> 32), byte(f2 >> 24), byte(f2 >> 16), byte(f2 >> 8), byte(f2)})
 		rows.Write([]byte{byte(f3 >> 8), byte(f3)})
 	}
-	xrefAt := size + 1
 	row(0, 0, 65535)
 	for i := 1; i <= s.maxObj; i++ {
 		if o, ok := s.offsets[i]; ok {
-			row(1, uint64(o), 0)
+			row(1, uint64(o+shift), 0)
 		} else if st, ok := s.inStm[i]; ok {
 			row(2, uint64(st.stm), uint16(st.index))
 		} else {
@@ -317,34 +367,69 @@ func repairTail(s *scanResult, size int64) []byte {
 	}
 	row(1, uint64(xrefAt), 0)
 	fmt.Fprintf(&b, "\n%d 0 obj\n<< /Type /XRef /Size %d /W [1 5 2] %s /Length %d >>\nstream\n",
-		self, self+1, inner, rows.Len())
+		self, self+1, entries, rows.Len())
 	b.Write(rows.Bytes())
 	fmt.Fprintf(&b, "\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n", xrefAt)
 	return b.Bytes()
 }
 
-// overlay reads base followed by tail, as one seekable file.
+// trailerEntries returns the entries of trailer t that a rebuilt trailer keeps: /Root, /Info, /ID and,
+// unless hideEncrypt, /Encrypt.
+func trailerEntries(t types.Dict, hideEncrypt bool) string {
+	var b strings.Builder
+	for _, k := range []string{"Root", "Info", "ID", "Encrypt"} {
+		if k == "Encrypt" && hideEncrypt {
+			continue
+		}
+		if o, ok := t.Find(k); ok && o != nil {
+			fmt.Fprintf(&b, " /%s %s", k, o.PDFString())
+		}
+	}
+	return b.String()
+}
+
+// overlay shows pdfcpu a file as poppler reads it without changing it: head in front (a header, so that
+// offsets count from the start), then base with a few bytes replaced (patches), then tail (a rebuilt
+// cross-reference section).
 type overlay struct {
-	base io.ReaderAt
-	size int64 // of base
-	tail []byte
-	off  int64
+	head    []byte
+	base    io.ReaderAt
+	size    int64 // of base
+	patches []patch
+	tail    []byte
+	off     int64
+}
+
+// patch replaces the bytes of base at off by b.
+type patch struct {
+	off int64
+	b   []byte
 }
 
 func (o *overlay) Read(p []byte) (int, error) {
-	total := o.size + int64(len(o.tail))
+	h, total := int64(len(o.head)), int64(len(o.head))+o.size+int64(len(o.tail))
 	if o.off >= total {
 		return 0, io.EOF
 	}
 	var n int
 	var err error
-	if o.off < o.size {
-		n, err = o.base.ReadAt(p[:min(int64(len(p)), o.size-o.off)], o.off)
+	switch {
+	case o.off < h:
+		n = copy(p, o.head[o.off:])
+	case o.off < h+o.size:
+		at := o.off - h
+		n, err = o.base.ReadAt(p[:min(int64(len(p)), o.size-at)], at)
 		if err == io.EOF {
 			err = nil
 		}
-	} else {
-		n = copy(p, o.tail[o.off-o.size:])
+		for _, pt := range o.patches {
+			lo, hi := max(pt.off, at), min(pt.off+int64(len(pt.b)), at+int64(n))
+			if lo < hi {
+				copy(p[lo-at:hi-at], pt.b[lo-pt.off:hi-pt.off])
+			}
+		}
+	default:
+		n = copy(p, o.tail[o.off-h-o.size:])
 	}
 	o.off += int64(n)
 	return n, err
@@ -356,13 +441,51 @@ func (o *overlay) Seek(offset int64, whence int) (int64, error) {
 	case io.SeekCurrent:
 		offset += o.off
 	case io.SeekEnd:
-		offset += o.size + int64(len(o.tail))
+		offset += int64(len(o.head)) + o.size + int64(len(o.tail))
 	}
 	if offset < 0 {
 		return 0, errors.New("overlay: negative position")
 	}
 	o.off = offset
 	return offset, nil
+}
+
+var encryptKeyRE = regexp.MustCompile(`/Encrypt(?:[^A-Za-z0-9]|$)`)
+
+// encryptKeys returns where the name /Encrypt occurs in r: the patches that make pdfcpu read the file
+// without its encryption dictionary, as poppler does when it judges that dictionary unusable.
+func encryptKeys(r io.ReaderAt, size int64) []patch {
+	var out []patch
+	buf := make([]byte, scanChunk+scanOverlap)
+	for base := int64(0); base < size; base += scanChunk {
+		n, err := r.ReadAt(buf[:min(int64(len(buf)), size-base)], base)
+		if n == 0 && err != nil {
+			break
+		}
+		limit := min(n, scanChunk)
+		for _, m := range encryptKeyRE.FindAllIndex(buf[:n], -1) {
+			if m[0] < limit && len(out) < 1000 {
+				out = append(out, patch{off: base + int64(m[0]) + 7, b: []byte("x")}) // /Encrypt -> /Encrypx
+			}
+		}
+	}
+	return out
+}
+
+var headerRE = regexp.MustCompile(`%PDF-([12]\.[0-9])`)
+
+// newHeader returns the header put in front of a rebuilt file: the file's own version if it has a usable
+// one in its first kilobyte, else 1.7.
+func newHeader(r io.ReaderAt, size int64) []byte {
+	b := make([]byte, min(size, 1024))
+	n, _ := r.ReadAt(b, 0)
+	v := "1.7"
+	if m := headerRE.FindSubmatch(b[:n]); m != nil {
+		if _, err := model.PDFVersion(string(m[1])); err == nil {
+			v = string(m[1])
+		}
+	}
+	return []byte("%PDF-" + v + "\n")
 }
 
 // missingEOF reports whether the file ends with startxref but without the %%EOF marker after it.

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"io"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -75,6 +76,10 @@ func Sniff(r io.ReaderAt, size int64) (kind string) {
 	if bytes.Contains(head, []byte("%PDF-")) {
 		return KindPDF
 	}
+	// So does one that lost its header: poppler does not need it, it rebuilds the cross-reference table.
+	if headerlessPDF(r, size, head) {
+		return KindPDF
+	}
 	if isHTML(head) {
 		return KindHTML
 	}
@@ -82,6 +87,19 @@ func Sniff(r io.ReaderAt, size int64) (kind string) {
 		return KindText
 	}
 	return KindOther
+}
+
+var objHeaderRE = regexp.MustCompile(`(?m)^[ \t]*\d{1,10}[ \t\r\n]+\d{1,5}[ \t\r\n]+obj\b`)
+
+// headerlessPDF reports whether a file without "%PDF-" still has a PDF's body: an object header near its
+// start, and "startxref" or "trailer" near its end.
+func headerlessPDF(r io.ReaderAt, size int64, head []byte) bool {
+	if !objHeaderRE.Match(head[:min(len(head), 4096)]) {
+		return false
+	}
+	tail := make([]byte, min(size, 4096))
+	n, _ := r.ReadAt(tail, size-int64(len(tail)))
+	return bytes.Contains(tail[:n], []byte("startxref")) || bytes.Contains(tail[:n], []byte("trailer"))
 }
 
 func isImage(b []byte) bool {
