@@ -39,8 +39,9 @@ type ZipOptions struct {
 	// size limit. Default 50 MiB.
 	MaxTotal int64
 	// MaxRatio is the highest compression ratio (bytes out per byte in, measured as they are read) of one
-	// file once more than 1 MiB has come out of it; beyond it the whole archive is refused as a
-	// decompression bomb (pdfcheck.ReasonZipBomb). Default 100.
+	// file once more than 1 MiB has come out of it, and of all files together once more than 1 MiB has
+	// come out of them; beyond it the whole archive is refused as a decompression bomb
+	// (pdfcheck.ReasonZipBomb). Default 100.
 	MaxRatio int
 }
 
@@ -163,11 +164,12 @@ func Unzip(file, dir string, opts ZipOptions) (*ZipResult, error) {
 }
 
 type unzipper struct {
-	opts  ZipOptions
-	dir   string
-	src   *zipSource
-	res   *ZipResult
-	total int64 // bytes inflated so far, all files
+	opts    ZipOptions
+	dir     string
+	src     *zipSource
+	res     *ZipResult
+	total   int64 // bytes inflated so far, all files
+	totalIn int64 // compressed bytes they came from
 
 	buf []byte
 	br  *bufio.Reader
@@ -402,6 +404,12 @@ func (u *unzipper) extract(it *zipItem) (stop string, err error) {
 				u.problem("%q: %d bytes inflated from %d (ratio over %d; header says %d from %d)",
 					e.Name, n+int64(k), in.n, u.opts.MaxRatio, f.UncompressedSize64, f.CompressedSize64)
 				continue
+			case u.total+int64(k) > zipRatioSlack && u.total+int64(k) > int64(u.opts.MaxRatio)*(u.totalIn+in.n):
+				// Many small files each under the slack, together a bomb.
+				stop = pdfcheck.ReasonZipBomb
+				u.problem("%q: %d bytes inflated from %d in all files so far (ratio over %d)",
+					e.Name, u.total+int64(k), u.totalIn+in.n, u.opts.MaxRatio)
+				continue
 			}
 			if _, werr := out.Write(u.buf[:k]); werr != nil {
 				out.Close()
@@ -421,6 +429,7 @@ func (u *unzipper) extract(it *zipItem) (stop string, err error) {
 			break
 		}
 	}
+	u.totalIn += in.n
 	if cerr := out.Close(); cerr != nil {
 		drop()
 		return "", fmt.Errorf("intake: unzip: spooling %q: %w", e.Name, cerr)

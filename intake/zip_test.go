@@ -396,6 +396,14 @@ func TestUnzip(t *testing.T) {
 		{name: "compressible file over the ratio", zip: buildZip(t, zfile{name: "a.pdf", data: pdf},
 			zfile{name: "空白.txt", data: bytes.Repeat([]byte{' '}, 3<<20)}),
 			reason: "zip_bomb", entries: []wantEntry{{"a.pdf", "a.pdf", "pdf", ""}, {"空白.txt", "空白.txt", "", "zip_bomb"}}},
+		{name: "many small files over the ratio together", zip: func() []byte {
+			files := []zfile{{name: "a.pdf", data: pdf}}
+			for i := range 60 {
+				files = append(files, zfile{name: fmt.Sprintf("%02d.txt", i), data: make([]byte, 900<<10)})
+			}
+			return buildZip(t, files...)
+		}(), reason: "zip_bomb", entries: []wantEntry{{"a.pdf", "a.pdf", "pdf", ""}, {"00.txt", "00.txt", "other", ""},
+			{"01.txt", "01.txt", "", "zip_bomb"}}, problem: "in all files so far"},
 		{name: "higher ratio allowed", zip: buildZip(t, zfile{name: "a.pdf", data: pdf},
 			zfile{name: "空白.txt", data: bytes.Repeat([]byte{' '}, 3<<20)}), opts: ZipOptions{MaxRatio: 5000},
 			entries: []wantEntry{{"a.pdf", "a.pdf", "pdf", ""}, {"空白.txt", "空白.txt", "text", ""}}},
