@@ -486,9 +486,15 @@ type zipSource struct {
 	err    error
 }
 
-var errZipBudget = errors.New("zip directory larger than the budget")
+var (
+	errZipBudget = errors.New("zip directory larger than the budget")
+	errZipOffset = errors.New("negative offset in the zip archive")
+)
 
 func (s *zipSource) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 { // an offset in the archive points before its start: the archive's fault, not the disk's
+		return 0, errZipOffset
+	}
 	if s.budget >= 0 {
 		if int64(len(p)) > s.budget {
 			return 0, errZipBudget

@@ -359,6 +359,14 @@ func TestUnzip(t *testing.T) {
 			entries: []wantEntry{{"a.pdf", "a.pdf", "pdf", ""}}, skipped: []string{"__MACOSX/._a.pdf (macOS metadata)"}},
 		{name: "truncated", zip: good[:len(good)/2], reason: "zip_damaged", problem: "cannot read the archive"},
 		{name: "end of directory only, cut", zip: good[:len(good)-10], reason: "zip_damaged"},
+		// The end record puts the directory 1000 bytes later than it is: archive/zip then looks for the
+		// local headers 1000 bytes before they are, at negative offsets.
+		{name: "directory offset too large", zip: func() []byte {
+			b := bytes.Clone(good)
+			end := bytes.LastIndex(b, []byte("PK\x05\x06"))
+			binary.LittleEndian.PutUint32(b[end+16:], binary.LittleEndian.Uint32(b[end+16:])+1000)
+			return b
+		}(), reason: "zip_damaged", entries: []wantEntry{{"a.pdf", "a.pdf", "", "zip_damaged"}, {"b.pdf", "b.pdf", "", "zip_damaged"}}},
 		{name: "garbage after PK", zip: []byte("PK\x03\x04garbage"), reason: "zip_damaged"},
 		{name: "not an archive", zip: pdf, reason: "zip_damaged"},
 		{name: "empty file", zip: nil, reason: "zip_damaged"},
