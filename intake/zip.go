@@ -97,11 +97,14 @@ type ZipSkip struct {
 type ZipResult struct {
 	// Reason, when set, refuses the archive as a whole (pdfcheck.ReasonZipNoPDF, ReasonZipEncrypted,
 	// ReasonZipTooMany, ReasonZipTooLarge, ReasonZipBomb, ReasonZipUnsafePath, ReasonZipDamaged,
-	// ReasonArchiveOther); then nothing of it stays spooled.
+	// ReasonZipMethod, ReasonArchiveOther); then nothing of it stays spooled. ReasonZipDamaged and
+	// ReasonZipMethod are given for the archive when no file in it is a PDF and some could not be read.
 	Reason string `json:"reason"`
-	// Entries are the files worth checking, in archive order, as far as the archive was read: all of
-	// them when Reason is "" (each spooled unless its own Reason is set); when Reason is set, those read
-	// before it was refused, without Path (none for ReasonZipTooMany and ReasonZipUnsafePath).
+	// Entries are the files worth checking, in archive order. When Reason is "", all of them, each
+	// spooled unless its own Reason is set. When Reason is set, they are listed without Path: all of
+	// them for ReasonZipNoPDF, ReasonZipEncrypted, ReasonZipDamaged and ReasonZipMethod; those read up
+	// to the refusal for ReasonZipTooLarge and ReasonZipBomb; none when the archive was refused on its
+	// directory alone (unreadable, too many files, an unsafe path, overlapping entries).
 	Entries []ZipEntry `json:"entries"`
 	// Skipped are the directories and metadata entries passed over (at most 100 listed).
 	Skipped []ZipSkip `json:"skipped"`
