@@ -20,6 +20,22 @@ const (
 	ReasonUnreadable  = "unreadable"
 )
 
+// Reason codes for zip archives sent as attachments (intake.Unzip): for the archive as a whole, or for
+// one file inside it (ReasonZipNested, ReasonZipMethod, ReasonZipDamaged).
+const (
+	ReasonZipNoPDF      = "zip_no_pdf"
+	ReasonZipEncrypted  = "zip_encrypted"
+	ReasonZipTooMany    = "zip_too_many"
+	ReasonZipTooLarge   = "zip_too_large"
+	ReasonZipBomb       = "zip_bomb"
+	ReasonZipUnsafePath = "zip_unsafe_path"
+	ReasonZipDamaged    = "zip_damaged"
+	ReasonZipNested     = "zip_nested"
+	ReasonZipMethod     = "zip_method"
+	// ReasonArchiveOther is a RAR, 7z, gzip, ... archive: not opened at all.
+	ReasonArchiveOther = "archive_unsupported"
+)
+
 var reasonTexts = map[string][2]string{
 	ReasonNotPDFWord: {"附件是Word文档，不是PDF。请在Word中选择“另存为”→“PDF”后重新发送。",
 		"the attachment is a Word document, not a PDF"},
@@ -53,6 +69,27 @@ var reasonTexts = map[string][2]string{
 		"the checker crashed, ran out of memory or timed out on this file"},
 	ReasonUnreadable: {"系统读取附件时出错。请重新发送。",
 		"the attachment could not be read from the spool"},
+
+	ReasonZipNoPDF: {"压缩包中没有PDF文件。请直接以PDF附件发送。",
+		"the zip archive holds no PDF"},
+	ReasonZipEncrypted: {"压缩包设置了密码，无法打开。请直接以PDF附件发送，不要压缩或加密。",
+		"the zip archive is encrypted"},
+	ReasonZipTooMany: {"压缩包中的文件太多，系统不逐一打开。请分几封邮件，直接以PDF附件发送。",
+		"the zip archive has too many entries"},
+	ReasonZipTooLarge: {"压缩包解压后超过了系统的大小限制。请分几封邮件，直接以PDF附件发送。",
+		"the zip archive's content exceeds the size limit"},
+	ReasonZipBomb: {"压缩包结构异常（解压后的大小与压缩数据明显不符），系统拒绝打开。请直接以PDF附件发送。",
+		"the zip archive looks like a decompression bomb (compression ratio or overlapping entries)"},
+	ReasonZipUnsafePath: {"压缩包中有不安全的文件路径（如“../”或绝对路径），系统拒绝打开。请直接以PDF附件发送。",
+		"a path in the zip archive leaves its folder (.., absolute path or drive letter)"},
+	ReasonZipDamaged: {"压缩包或其中的文件已损坏，无法解开（可能下载或上传不完整）。请直接以PDF附件发送。",
+		"the zip archive or this entry of it is damaged"},
+	ReasonZipNested: {"这是压缩包里的另一个压缩包，系统不再打开。请直接以PDF附件发送。",
+		"an archive inside the zip archive: not opened"},
+	ReasonZipMethod: {"压缩包使用了系统不支持的压缩方式，无法解开。请直接以PDF附件发送。",
+		"the zip entry uses a compression method other than store or deflate"},
+	ReasonArchiveOther: {"附件是RAR、7z等格式的压缩包，系统无法打开。请直接以PDF附件发送。",
+		"the attachment is a RAR, 7z, gzip or other non-zip archive"},
 }
 
 // ReasonText returns, for a reason code, one Chinese sentence for the reply to a school clerk, saying what
