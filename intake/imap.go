@@ -77,8 +77,16 @@ type IMAPOptions struct {
 	// download counts as progress while bytes arrive. Default 2m.
 	CycleTimeout time.Duration
 	// IdleTimeout is how long one IDLE lasts before it is left, the mailbox checked and IDLE re-issued;
-	// a connection that went silent during IDLE is found by then at the latest. Default 10m.
+	// a connection that went silent during IDLE is found by then at the latest. Default 10m. The mailbox
+	// is checked at least every PollInterval even while idling: some servers (163 has been reported)
+	// accept IDLE and never announce new mail.
 	IdleTimeout time.Duration
+	// Since, when not zero, leaves older mail (by INTERNALDATE, day precision) alone: not downloaded,
+	// not recorded. For mailboxes with years of history.
+	Since time.Time
+	// Junk is the provider's spam folder, also read at every pass: "" finds it by the SPECIAL-USE
+	// \Junk attribute when the server offers it; "-" reads none. Its mail is handed over with Junk set.
+	Junk string
 	// Debug receives the protocol transcript. It contains the password: only behind a debug switch.
 	Debug io.Writer
 }
@@ -94,6 +102,11 @@ type Fetched struct {
 	// it after the handler returns.
 	Path     string
 	TooLarge bool
+	// Junk: the message is in the provider's spam folder.
+	Junk bool
+	// LeftAlone is set by the Handler for a message it neither recorded nor wants touched (junk that is
+	// no submission): no after-action is applied to it.
+	LeftAlone bool
 	// Fingerprint tells this mail from another with the same Message-ID: the SHA-256 of what its
 	// sender wrote (without the servers' trace fields). Of the header alone when TooLarge.
 	Fingerprint string
@@ -302,7 +315,9 @@ type session struct {
 	c           *imapclient.Client
 	wd          *watchdog
 	caps        imap.CapSet
-	uidValidity uint32
+	mailbox     string // selected
+	uidValidity uint32 // of the selected mailbox
+	junk        string // the spam folder to read too; "" none
 	newMail     chan struct{} // signalled by EXISTS
 }
 
@@ -381,17 +396,56 @@ func (w *Watcher) dial(ctx context.Context) (*session, error) {
 			w.log.Debug("imap: ID refused", "err", err)
 		}
 	}
-	sel, err := s.c.Select(o.Mailbox, nil).Wait()
-	if err != nil {
+	s.caps = s.c.Caps()
+	if o.Junk != "-" {
+		if s.junk, err = w.findJunk(s); err != nil {
+			return fail("list mailboxes", err)
+		}
+	}
+	if err := w.selectMailbox(s, o.Mailbox); err != nil {
 		return fail("select "+o.Mailbox, err)
 	}
-	if sel.UIDValidity == 0 {
-		return fail("select "+o.Mailbox, errors.New("server sent no UIDVALIDITY"))
-	}
-	s.uidValidity = sel.UIDValidity
-	s.caps = s.c.Caps()
 	w.update(func(st *WatchStats) { st.Connected = true })
 	return s, nil
+}
+
+// selectMailbox selects name, unless it is selected already.
+func (w *Watcher) selectMailbox(s *session, name string) error {
+	if s.mailbox == name {
+		return nil
+	}
+	s.wd.reset(w.opts.CycleTimeout)
+	sel, err := s.c.Select(name, nil).Wait()
+	if err != nil {
+		return s.wd.wrap(err)
+	}
+	if sel.UIDValidity == 0 {
+		return errors.New("server sent no UIDVALIDITY")
+	}
+	s.mailbox, s.uidValidity = name, sel.UIDValidity
+	return nil
+}
+
+// findJunk returns the spam folder to read: IMAPOptions.Junk, else the mailbox with the SPECIAL-USE
+// \Junk attribute (163 names it 垃圾邮件, QQ Junk), else "" (none).
+func (w *Watcher) findJunk(s *session) (string, error) {
+	if w.opts.Junk != "" {
+		return w.opts.Junk, nil
+	}
+	if !s.caps.Has(imap.CapSpecialUse) && !s.caps.Has(imap.CapIMAP4rev2) {
+		return "", nil
+	}
+	s.wd.reset(w.opts.CycleTimeout)
+	boxes, err := s.c.List("", "*", &imap.ListOptions{ReturnSpecialUse: true}).Collect()
+	if err != nil {
+		return "", s.wd.wrap(err)
+	}
+	for _, b := range boxes {
+		if slices.Contains(b.Attrs, imap.MailboxAttrJunk) && !strings.EqualFold(b.Mailbox, w.opts.Mailbox) {
+			return b.Mailbox, nil
+		}
+	}
+	return "", nil
 }
 
 func clientID() *imap.IDData {
@@ -435,14 +489,45 @@ func (w *Watcher) Poll(ctx context.Context, h Handler) (int, error) {
 	return n, err
 }
 
-// pass hands every message above the cursor to h.
+// pass hands every new message of the mailbox, then of the spam folder, to h, and leaves the mailbox
+// selected.
 func (w *Watcher) pass(ctx context.Context, s *session, h Handler) (int, error) {
-	o := w.opts
 	select { // EXISTS seen from here on means another pass is due
 	case <-s.newMail:
 	default:
 	}
-	cur, err := w.st.Cursor(o.Mailbox)
+	if err := w.selectMailbox(s, w.opts.Mailbox); err != nil {
+		return 0, fmt.Errorf("imap: select %s: %w", w.opts.Mailbox, err)
+	}
+	n, err := w.passMailbox(ctx, s, h)
+	if err != nil || s.junk == "" {
+		return n, err
+	}
+	if err := w.selectMailbox(s, s.junk); err != nil {
+		w.warnOnce("junk", "imap: the spam folder cannot be read; only the mailbox is", "junk", s.junk, "err", err)
+		s.junk = ""
+	} else {
+		m, err := w.passMailbox(ctx, s, h)
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	if err := w.selectMailbox(s, w.opts.Mailbox); err != nil {
+		return n, fmt.Errorf("imap: select %s: %w", w.opts.Mailbox, err)
+	}
+	select { // the EXISTS of selecting the mailbox again is no new mail
+	case <-s.newMail:
+	default:
+	}
+	return n, nil
+}
+
+// passMailbox hands every message of the selected mailbox above its cursor to h.
+func (w *Watcher) passMailbox(ctx context.Context, s *session, h Handler) (int, error) {
+	o := w.opts
+	mailbox := s.mailbox
+	cur, err := w.st.Cursor(mailbox)
 	if err != nil {
 		return 0, fmt.Errorf("imap: read cursor: %w", err)
 	}
@@ -453,7 +538,7 @@ func (w *Watcher) pass(ctx context.Context, s *session, h Handler) (int, error) 
 				"old", cur.UIDValidity, "new", s.uidValidity, "old_last_uid", cur.LastUID)
 		}
 		last = 0
-		if err := w.st.SetCursor(store.Cursor{Mailbox: o.Mailbox, UIDValidity: s.uidValidity}); err != nil {
+		if err := w.st.SetCursor(store.Cursor{Mailbox: mailbox, UIDValidity: s.uidValidity}); err != nil {
 			return 0, fmt.Errorf("imap: reset cursor: %w", err)
 		}
 	}
@@ -495,7 +580,7 @@ func (w *Watcher) pass(ctx context.Context, s *session, h Handler) (int, error) 
 		}
 		got := pre // done: waited for before the last after-action
 		pre = nil
-		key := store.MessageKey{Mailbox: o.Mailbox, UIDValidity: s.uidValidity, UID: uint32(uid)}
+		key := store.MessageKey{Mailbox: mailbox, UIDValidity: s.uidValidity, UID: uint32(uid)}
 		number, done, err := w.st.LookupMessage(key)
 		if err != nil {
 			got.discard()
@@ -574,6 +659,9 @@ func (w *Watcher) pass(ctx context.Context, s *session, h Handler) (int, error) 
 		n++
 		w.update(func(st *WatchStats) { st.Handled++ })
 		pre.wait() // the connection is free again
+		if f.LeftAlone {
+			continue
+		}
 		if err := w.after(s, uid); err != nil {
 			return n, err
 		}
@@ -606,7 +694,11 @@ func (w *Watcher) searchAfter(s *session, last uint32) ([]imap.UID, error) {
 	s.wd.reset(w.opts.CycleTimeout)
 	var set imap.UIDSet
 	set.AddRange(imap.UID(last+1), 0) // last+1:*
-	data, err := s.c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{set}}, nil).Wait()
+	crit := &imap.SearchCriteria{UID: []imap.UIDSet{set}}
+	if !w.opts.Since.IsZero() {
+		crit.Since = w.opts.Since
+	}
+	data, err := s.c.UIDSearch(crit, nil).Wait()
 	if err != nil {
 		return nil, fmt.Errorf("imap: search uid %d:*: %w", last+1, s.wd.wrap(err))
 	}
@@ -654,7 +746,8 @@ func (w *Watcher) fetchMeta(s *session, uidValidity uint32, uids []imap.UID) (ma
 			}
 		}
 		if uid != 0 {
-			g.Key = store.MessageKey{Mailbox: w.opts.Mailbox, UIDValidity: uidValidity, UID: uint32(uid)}
+			g.Key = store.MessageKey{Mailbox: s.mailbox, UIDValidity: uidValidity, UID: uint32(uid)}
+			g.Junk = s.junk != "" && s.mailbox == s.junk
 			out[uint32(uid)] = g
 		}
 	}
@@ -998,9 +1091,11 @@ func (w *Watcher) idle(ctx context.Context, s *session) error {
 		return fmt.Errorf("imap: idle: %w", s.wd.wrap(err))
 	}
 	w.update(func(st *WatchStats) { st.Idling = true })
-	// A silent connection is found when IDLE is left at the latest.
-	s.wd.reset(o.IdleTimeout + o.CycleTimeout)
-	t := time.NewTimer(o.IdleTimeout)
+	// A silent connection is found when IDLE is left at the latest. IDLE is left at least every
+	// PollInterval too, for servers that never announce new mail, and to read the spam folder.
+	wait := min(o.IdleTimeout, o.PollInterval)
+	s.wd.reset(wait + o.CycleTimeout)
+	t := time.NewTimer(wait)
 	closed := false
 	select {
 	case <-ctx.Done():

@@ -18,6 +18,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	gomail "github.com/emersion/go-message/mail"
 	"github.com/emersion/go-message/textproto"
@@ -92,6 +94,9 @@ type Message struct {
 	// receiving provider (ParseOptions.AuthServIDs): dmarc decides when present, else any dkim/spf
 	// pass, else any fail. "none" when no field of the provider is there.
 	Auth string `json:"auth"`
+	// Text is the start of what the sender wrote (the first text/plain part, else the first HTML part
+	// as text), decoded to UTF-8, at most maxText bytes: what a person reads of a question.
+	Text string `json:"text"`
 	// Problems are English notes on what was wrong with the message and how it was handled.
 	Problems []string `json:"problems"`
 }
@@ -165,7 +170,56 @@ func Parse(r io.Reader, spoolDir string, opts ParseOptions) (*Message, error) {
 		m.Cleanup()
 		return nil, fmt.Errorf("intake: reading message: %w", src.err)
 	}
+	switch {
+	case p.plain != nil && strings.TrimSpace(string(p.plain.buf)) != "":
+		m.Text = plainText(decodeCharset(p.plain.charset, p.plain.buf))
+	case p.html != nil:
+		m.Text = plainText(htmlText(decodeCharset(p.html.charset, p.html.buf)))
+	}
 	return m, nil
+}
+
+var (
+	htmlDropRe  = regexp.MustCompile(`(?is)<(script|style|head|title)\b.*?</(script|style|head|title)\s*>|<!--.*?-->`)
+	htmlBreakRe = regexp.MustCompile(`(?i)<(br|/p|/div|/li|/tr|/h[1-6])\b[^>]*>`)
+	htmlTagRe   = regexp.MustCompile(`<[A-Za-z/!][^>]*>`)
+	blankRunRe  = regexp.MustCompile(`\n[ \t\x{3000}\x{a0}]*(\n[ \t\x{3000}\x{a0}]*)+`)
+)
+
+// htmlText is the text a person reads of an HTML body: no scripts, styles or tags, entities decoded,
+// a line break for each break, paragraph or cell.
+func htmlText(s string) string {
+	s = htmlDropRe.ReplaceAllString(s, "")
+	s = htmlBreakRe.ReplaceAllString(s, "\n")
+	s = htmlTagRe.ReplaceAllString(s, "")
+	return html.UnescapeString(s)
+}
+
+// plainText tidies a body for display: line ends as LF, no control characters, runs of blank lines as
+// one, trimmed, at most maxText bytes cut at a rune.
+func plainText(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n' || r == '\t':
+			return r
+		case r == '\r':
+			return '\n'
+		case unicode.IsControl(r):
+			return -1
+		}
+		return r
+	}, s)
+	s = blankRunRe.ReplaceAllString(s, "\n\n")
+	s = strings.TrimSpace(s)
+	if len(s) > maxText {
+		cut := maxText
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut]
+	}
+	return s
 }
 
 // errReader remembers the first error other than io.EOF from the underlying reader, so that I/O
@@ -196,6 +250,24 @@ type parser struct {
 	links    map[string]bool
 	scanBuf  []byte
 	copyBuf  []byte
+	plain    *textCapture // the first text/plain body, as it comes (charset not yet applied)
+	html     *textCapture // the first text/html body
+}
+
+// maxText bounds the text kept of a message (Message.Text), in raw bytes read and in UTF-8 kept.
+const maxText = 8 << 10
+
+// textCapture keeps the first maxText bytes written to it.
+type textCapture struct {
+	charset string
+	buf     []byte
+}
+
+func (c *textCapture) Write(b []byte) (int, error) {
+	if room := maxText - len(c.buf); room > 0 {
+		c.buf = append(c.buf, b[:min(room, len(b))]...)
+	}
+	return len(b), nil
 }
 
 type entityContext struct {
@@ -521,7 +593,9 @@ func msgIDs(raw string, max int) []string {
 }
 
 // authVerdict condenses the results of one Authentication-Results field to "pass", "fail" or "none":
-// DMARC decides when present, else any DKIM or SPF pass, else any fail.
+// DMARC decides when present; else any DKIM or SPF pass is a pass, and a hard SPF fail is a fail. A
+// DKIM failure alone (a gateway that adds a footer breaks the signature) or an SPF softfail (~all) is
+// weak evidence: "none". A "fail" means the sender is taken for forged and gets no reply.
 func authVerdict(results []authres.Result) string {
 	res := map[string][]authres.ResultValue{}
 	for _, r := range results {
@@ -549,7 +623,7 @@ func authVerdict(results []authres.Result) string {
 		return "fail"
 	case has("dkim", authres.ResultPass) || has("spf", authres.ResultPass):
 		return "pass"
-	case has("dkim", authres.ResultFail) || has("spf", authres.ResultFail, authres.ResultSoftFail):
+	case has("spf", authres.ResultFail):
 		return "fail"
 	}
 	return "none"
@@ -684,6 +758,15 @@ func (p *parser) leaf(h textproto.Header, body io.Reader, mt string, ctParams pa
 	dec := p.transferDecoder(h, body, where)
 	if !attach {
 		if strings.HasPrefix(mt, "text/") {
+			if !ec.forwarded && (mt == "text/plain" && p.plain == nil || mt == "text/html" && p.html == nil) {
+				c := &textCapture{charset: ctParams.get("charset")}
+				if mt == "text/plain" {
+					p.plain = c
+				} else {
+					p.html = c
+				}
+				dec = io.TeeReader(dec, c)
+			}
 			p.scanLinks(dec, mt == "text/html", where)
 		}
 		return nil

@@ -39,6 +39,7 @@ type golden struct {
 	Auth        string       `json:"auth"`
 	Attachments []Attachment `json:"attachments"`
 	Links       []string     `json:"links,omitempty"`
+	Text        string       `json:"text"`
 	Problems    []string     `json:"problems,omitempty"`
 	Classify    string       `json:"classify"`
 }
@@ -47,7 +48,7 @@ func goldenOf(m *Message) golden {
 	g := golden{
 		From: m.From, FromName: m.FromName, Subject: m.Subject, MessageID: m.MessageID,
 		InReplyTo: m.InReplyTo, References: m.References, ContentType: m.ContentType, Report: m.Report,
-		Auth: m.Auth, Links: m.Links, Problems: m.Problems, Classify: Classify(m, testOurs, testMarker),
+		Auth: m.Auth, Links: m.Links, Text: m.Text, Problems: m.Problems, Classify: Classify(m, testOurs, testMarker),
 		Attachments: []Attachment{},
 	}
 	if !m.Date.IsZero() {
@@ -391,7 +392,9 @@ func TestAuthResult(t *testing.T) {
 		{"dmarc pass", mx + "dmarc=pass header.from=example.cn", "pass", []string{"163.com"}},
 		{"dmarc decides", mx + "dkim=fail; spf=pass; dmarc=fail (p=reject) header.from=example.cn", "fail", []string{"163.com"}},
 		{"dkim pass", mx + "dkim=pass header.d=example.cn", "pass", []string{"163.com"}},
-		{"spf softfail", mx + "spf=softfail smtp.mailfrom=a@example.cn", "fail", []string{"163.com"}},
+		{"spf softfail is weak", mx + "spf=softfail smtp.mailfrom=a@example.cn", "none", []string{"163.com"}},
+		{"spf fail", mx + "spf=fail smtp.mailfrom=a@example.cn", "fail", []string{"163.com"}},
+		{"dkim fail alone is weak", mx + "dkim=fail header.d=example.cn; spf=softfail", "none", []string{"163.com"}},
 		{"neutral", mx + "dkim=none; spf=neutral", "none", []string{"163.com"}},
 		{"upper case", mx + "DKIM=Pass; SPF=Fail", "pass", []string{"163.com"}},
 		{"comments", mx + "spf=pass (163.com: domain of a@example.cn designates 192.0.2.1 as permitted sender) smtp.mailfrom=a@example.cn", "pass", []string{"163.com"}},

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -40,6 +41,11 @@ type PipelineOptions struct {
 	Workers int
 	// OfficeTo are told when a mail could not be handled (store.KindFailure in the outbox).
 	OfficeTo []string
+	// MaxAge: mail received longer ago than this is recorded but not answered (history). 0: no limit.
+	// Mail received before the earliest campaign opened is never answered either.
+	MaxAge time.Duration
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
 	// AuthServIDs are the receiving provider's authserv-ids (ParseOptions.AuthServIDs).
 	AuthServIDs []string
 }
@@ -77,7 +83,17 @@ func NewPipeline(opts PipelineOptions, st *store.Store, ros func() *roster.Roste
 	return &Pipeline{opts: opts, st: st, roster: ros, checker: chk, archive: arch, log: log, counts: map[string]int{}}
 }
 
-// Counts returns how many messages got each verdict since the pipeline started.
+// CountHistory counts, in Counts, the mails recorded without a reply because they are old.
+const CountHistory = "history (not answered)"
+
+func (p *Pipeline) now() time.Time {
+	if p.opts.Now != nil {
+		return p.opts.Now()
+	}
+	return time.Now()
+}
+
+// Counts returns how many messages got each verdict since the pipeline started, and CountHistory.
 func (p *Pipeline) Counts() map[string]int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -191,9 +207,30 @@ func (p *Pipeline) handle(ctx context.Context, f *Fetched) error {
 		reason = "our own address"
 	}
 	if reason != "" && msg != nil {
-		rec.Verdict, rec.Note = store.VerdictIgnored, reason
+		rec.Verdict, rec.Note, rec.Category = store.VerdictIgnored, reason, categoryOf(reason)
 	} else {
 		p.place(ros, rec) // also marks files received before (DuplicateOf)
+		if msg != nil && len(msg.Attachments) == 0 && len(msg.Links) == 0 {
+			// No file and no link: a submission only when a unit speaks of submitting.
+			if cat := classifyIntent(rec.Unit, rec.Subject, msg.Text, ros); cat != "" {
+				reason = "not a submission: " + cat
+				rec.Verdict, rec.Category = store.VerdictIgnored, cat
+				rec.Note = strings.Join(slices.DeleteFunc([]string{reason, rec.Note}, func(s string) bool { return s == "" }), "; ")
+				if cat == CategoryQuestion {
+					rec.Text = firstRunes(msg.Text, 2000)
+				}
+			}
+		}
+	}
+	if f.Junk {
+		// The spam folder holds what the provider took for spam: only a unit's mail and mail that
+		// carries a PDF are taken from there; the rest is left alone, unrecorded.
+		if rec.Unit == "" && !slices.ContainsFunc(rec.Attachments, func(a store.Attachment) bool { return a.Kind == pdfcheck.KindPDF }) {
+			f.LeftAlone = true
+			p.log.Debug("spam folder: not a submission, left alone", "uid", f.Key.UID, "from", rec.From)
+			return fault(p.st.SetCursor(f.Cursor()))
+		}
+		rec.Junk = true
 	}
 	if msg != nil {
 		if err := p.dropUnusable(stage, rec); err != nil {
@@ -203,11 +240,23 @@ func (p *Pipeline) handle(ctx context.Context, f *Fetched) error {
 	if err := syncStage(stage); err != nil {
 		return fault(fmt.Errorf("intake: stage: %w", err))
 	}
+	// Who gets a reply: no backscatter to forged senders and spam, no answer to history.
+	hist := historic(rec.Received, p.now(), p.opts.MaxAge, ros)
+	spam := ""
+	if msg != nil {
+		spam = spamFlag(msg)
+	}
 	switch {
 	case reason != "":
 		rec.Reply, rec.ReplyNote = store.ReplySuppressed, reason
+	case rec.Auth == "fail":
+		rec.Reply, rec.ReplyNote = store.ReplySuppressed, noteSpoofed
+	case spam != "":
+		rec.Reply, rec.ReplyNote = store.ReplySuppressed, noteSpam+spam
 	case !p.opts.Replies:
-		rec.Reply, rec.ReplyNote = store.ReplySuppressed, "replies are switched off"
+		rec.Reply, rec.ReplyNote = store.ReplySuppressed, noteNoReplies
+	case hist != "":
+		rec.Reply, rec.ReplyNote = store.ReplySuppressed, hist
 	default:
 		reply = &store.OutboxItem{Kind: store.KindReply, To: rec.From, Created: time.Now(), NextTry: time.Now()}
 	}
@@ -243,6 +292,9 @@ func (p *Pipeline) handle(ctx context.Context, f *Fetched) error {
 		p.counts["duplicate"]++
 	} else {
 		p.counts[rec.Verdict]++
+		if isHistory(rec) {
+			p.counts[CountHistory]++
+		}
 	}
 	p.mu.Unlock()
 	p.log.Info("recorded", "receipt", number, "uid", f.Key.UID, "verdict", rec.Verdict, "unit", rec.Unit,

@@ -56,6 +56,16 @@ type Receipt struct {
 	Fingerprint string `json:"fingerprint,omitempty"`
 	// SharesMessageID is the receipt of another, different mail with the same Message-ID.
 	SharesMessageID string `json:"shares_message_id,omitempty"`
+	// Category says why a mail is not a submission (verdict ignored): question (a unit's mail a person
+	// answers), stranger (no attachment, unknown sender), bulk (lists, newsletters), auto (auto-replies,
+	// bounces, our own mail).
+	Category string `json:"category,omitempty"`
+	// Text is the start of what a unit wrote in a question, for the person who answers it.
+	Text string `json:"text,omitempty"`
+	// Answered is when the office marked a question as dealt with.
+	Answered time.Time `json:"answered,omitzero"`
+	// Junk: found in the provider's spam folder.
+	Junk bool `json:"junk,omitempty"`
 }
 
 // Attachment is one file of a message and its check.

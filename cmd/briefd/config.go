@@ -74,9 +74,14 @@ type IMAPConfig struct {
 	// AuthServIDs are the receiving provider's authserv-ids whose Authentication-Results are believed;
 	// empty: the provider's domain, from Server (imap.163.com: 163.com).
 	AuthServIDs []string `yaml:"authserv_ids"`
+	// Since: older mail is left alone (not downloaded, not recorded). "" for all mail.
+	Since string `yaml:"since"`
+	// SpamMailbox is the provider's spam folder, also read: "" finds it (SPECIAL-USE \Junk), "none" reads none.
+	SpamMailbox string `yaml:"spam_mailbox"`
 
 	pollInterval time.Duration
 	authServIDs  []string
+	since        time.Time
 }
 
 // SMTPConfig is the server replies go out through.
@@ -113,6 +118,10 @@ type RepliesConfig struct {
 	ReceiptPrefix    string `yaml:"receipt_prefix"`
 	PerSenderPerHour int    `yaml:"per_sender_per_hour"`
 	Templates        string `yaml:"templates,omitempty"`
+	// MaxAge: mail received longer ago is recorded but not answered (history).
+	MaxAge string `yaml:"max_age"`
+
+	maxAge time.Duration
 }
 
 // SummaryConfig is when the weekly summary goes out.
@@ -192,7 +201,7 @@ func defaultConfig() Config {
 		SMTP:      SMTPConfig{Security: "tls", Secret: Secret{PasswordEnv: "BRIEFD_SMTP_PASSWORD"}},
 		Store:     StoreConfig{Path: "data/briefd.db", Archive: "data/archive", Spool: "data/spool"},
 		Limits:    LimitsConfig{MaxMessage: "60MiB", MaxAttachment: "50MiB", PDFTimeout: "30s", PDFMemory: "512MiB"},
-		Replies:   RepliesConfig{Enabled: true, ReceiptPrefix: "JB", PerSenderPerHour: 10},
+		Replies:   RepliesConfig{Enabled: true, ReceiptPrefix: "JB", PerSenderPerHour: 10, MaxAge: "30d"},
 		Summary:   SummaryConfig{Weekday: "monday", At: "08:30"},
 		Reminders: RemindersConfig{DaysBeforeDue: []int{3, 1}, At: "09:00"},
 		Health:    HealthConfig{AlertAfter: "2h"},
@@ -430,6 +439,13 @@ func (c *Config) validate(getenv func(string) string, needSecrets bool) []string
 	}
 	c.IMAP.pollInterval = parseDuration(&p, "imap.poll_interval", c.IMAP.PollInterval, 10*time.Second)
 	c.IMAP.authServIDs = c.IMAP.AuthServIDs
+	if c.IMAP.Since != "" {
+		if d, err := roster.ParseDate(c.IMAP.Since); err != nil {
+			add("imap.since", "%q is not a date like 2026-09-01", c.IMAP.Since)
+		} else {
+			c.IMAP.since = d.Start(time.FixedZone("", 0))
+		}
+	}
 	for i, id := range c.IMAP.AuthServIDs {
 		if !regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$`).MatchString(id) {
 			add(fmt.Sprintf("imap.authserv_ids[%d]", i), "%q is not a host or domain name, e.g. 163.com", id)
@@ -473,6 +489,7 @@ func (c *Config) validate(getenv func(string) string, needSecrets bool) []string
 	if !regexp.MustCompile(`^[A-Za-z]{1,8}$`).MatchString(c.Replies.ReceiptPrefix) {
 		add("replies.receipt_prefix", "%q must be 1 to 8 Latin letters, e.g. JB", c.Replies.ReceiptPrefix)
 	}
+	c.Replies.maxAge = parseDuration(&p, "replies.max_age", c.Replies.MaxAge, 24*time.Hour)
 	if c.Replies.PerSenderPerHour < 1 {
 		add("replies.per_sender_per_hour", "must be at least 1, not %d", c.Replies.PerSenderPerHour)
 	}

@@ -60,12 +60,15 @@ func buildServices(a *app, progress io.Writer) (*services, error) {
 	iopts := intake.IMAPOptions{Server: cfg.IMAP.Server, Security: cfg.IMAP.Security, Username: cfg.IMAP.Username,
 		Password: cfg.IMAP.value, Mailbox: cfg.IMAP.Mailbox, IDLE: cfg.IMAP.IDLE, PollInterval: cfg.IMAP.pollInterval,
 		After: cfg.IMAP.After, MoveTo: cfg.IMAP.MoveTo, MaxMessage: cfg.Limits.maxMessage,
-		SpoolDir: cfg.Store.Spool, RootCAs: imapCAs, Debug: debug}
+		SpoolDir: cfg.Store.Spool, RootCAs: imapCAs, Debug: debug, Since: cfg.IMAP.since, Junk: cfg.IMAP.SpamMailbox}
+	if iopts.Junk == "none" {
+		iopts.Junk = "-"
+	}
 	s.watcher = intake.NewWatcher(iopts, a.st, a.log)
 	s.pipeline = intake.NewPipeline(intake.PipelineOptions{Ours: []string{cfg.Office.Address, cfg.IMAP.Username},
 		Marker: replyMarker, Replies: cfg.Replies.Enabled, MaxAttachment: cfg.Limits.maxAttachment,
 		SpoolDir: cfg.Store.Spool, Location: cfg.location, OfficeTo: cfg.Office.SummaryTo,
-		AuthServIDs: cfg.IMAP.authServIDs}, a.st, func() *roster.Roster { return a.R() }, s.checker, a.archive, a.log)
+		AuthServIDs: cfg.IMAP.authServIDs, MaxAge: cfg.Replies.maxAge, Now: a.now}, a.st, func() *roster.Roster { return a.R() }, s.checker, a.archive, a.log)
 	if progress != nil {
 		s.pipeline.Recorded = func(f *intake.Fetched, r *store.Receipt, dup bool) {
 			who := a.R().UnitName(r.Unit)

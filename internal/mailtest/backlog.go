@@ -49,7 +49,8 @@ func Backlog(n int, now time.Time) ([]Sample, error) {
 			raw = header(name, from, subject, date, id) + mixed("附件为简报", attachment("application/pdf",
 				fmt.Sprintf(`attachment; filename="locked-%04d.pdf"`, i), enc))
 		case 15, 16:
-			s.About, s.Verdict = "no attachment", "no_attachment"
+			// An unknown sender without attachment is no submission: recorded, not answered.
+			s.About, s.Verdict, s.Reply = "no attachment", "ignored", false
 			raw = header(name, from, subject, date, id) + "Content-Type: text/plain; charset=UTF-8\n\n简报见附件。\n"
 		case 17, 18:
 			s.About, s.Verdict, s.Reply = "out-of-office reply", "ignored", false
