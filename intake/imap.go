@@ -315,9 +315,9 @@ type session struct {
 	c           *imapclient.Client
 	wd          *watchdog
 	caps        imap.CapSet
-	mailbox     string // selected
-	uidValidity uint32 // of the selected mailbox
-	junk        string // the spam folder to read too; "" none
+	mailbox     string        // selected
+	uidValidity uint32        // of the selected mailbox
+	junk        string        // the spam folder to read too; "" none
 	newMail     chan struct{} // signalled by EXISTS
 }
 

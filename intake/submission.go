@@ -22,9 +22,9 @@ const (
 
 // Why a submission gets no reply (Receipt.ReplyNote starts with it).
 const (
-	noteHistory  = "history: "
-	noteSpam     = "marked as spam by the mail provider: "
-	noteSpoofed  = "sender failed authentication at the mail provider: no reply to the address it claims"
+	noteHistory   = "history: "
+	noteSpam      = "marked as spam by the mail provider: "
+	noteSpoofed   = "sender failed authentication at the mail provider: no reply to the address it claims"
 	noteNoReplies = "replies are switched off"
 )
 
