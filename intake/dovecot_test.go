@@ -250,3 +250,25 @@ func sampleHeap(peak *uint64) func() {
 	}()
 	return func() { close(done); <-finished }
 }
+
+// TestDovecotIdleNeverAnnounces: a server that accepts IDLE and never announces new mail (163 has been
+// reported to) still has its new mail read within PollInterval.
+func TestDovecotIdleNeverAnnounces(t *testing.T) {
+	d := mailtest.NewDovecot(t)
+	proxy := mailtest.NewProxy(t, d.Addr, mailtest.ProxyOptions{NoNewMail: true})
+	st := openStore(t)
+	opts := baseOptions(proxy.Addr, d.User, d.Pass, t.TempDir())
+	opts.IDLE, opts.IdleTimeout, opts.PollInterval = true, time.Hour, 1500*time.Millisecond
+	w := NewWatcher(opts, st, testLogger(t))
+	rec := newRecorder(t, st)
+	runWatcher(t, w, rec.handle)
+	waitFor(t, "IDLE", 5*time.Second, func() bool { return w.Stats().Idling })
+	start := time.Now()
+	appendAll(t, d, "INBOX", [][]byte{testMail(1, 500)})
+	rec.wait(t, 5*time.Second)
+	took := time.Since(start)
+	t.Logf("new mail read %v after it arrived, with no EXISTS from the server and a poll interval of %v", took, opts.PollInterval)
+	if took < 200*time.Millisecond {
+		t.Errorf("read after %v: the proxy let the server announce it", took)
+	}
+}

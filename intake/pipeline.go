@@ -216,7 +216,7 @@ func (p *Pipeline) handle(ctx context.Context, f *Fetched) error {
 				reason = "not a submission: " + cat
 				rec.Verdict, rec.Category = store.VerdictIgnored, cat
 				rec.Note = strings.Join(slices.DeleteFunc([]string{reason, rec.Note}, func(s string) bool { return s == "" }), "; ")
-				if cat == CategoryQuestion {
+				if cat == store.CategoryQuestion {
 					rec.Text = firstRunes(msg.Text, 2000)
 				}
 			}
@@ -256,7 +256,7 @@ func (p *Pipeline) handle(ctx context.Context, f *Fetched) error {
 	case !p.opts.Replies:
 		rec.Reply, rec.ReplyNote = store.ReplySuppressed, noteNoReplies
 	case hist != "":
-		rec.Reply, rec.ReplyNote = store.ReplySuppressed, hist
+		rec.Reply, rec.ReplyNote, rec.History = store.ReplySuppressed, hist, true
 	default:
 		reply = &store.OutboxItem{Kind: store.KindReply, To: rec.From, Created: time.Now(), NextTry: time.Now()}
 	}
@@ -292,7 +292,7 @@ func (p *Pipeline) handle(ctx context.Context, f *Fetched) error {
 		p.counts["duplicate"]++
 	} else {
 		p.counts[rec.Verdict]++
-		if isHistory(rec) {
+		if rec.History {
 			p.counts[CountHistory]++
 		}
 	}

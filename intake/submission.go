@@ -12,14 +12,6 @@ import (
 // The office's address is printed in public notices: its mailbox also gets spam, newsletters,
 // questions and years of old mail. Only submissions get a receipt reply (QUIRKS.md, "what gets a reply").
 
-// Why a mail is not a submission (store.Receipt.Category).
-const (
-	CategoryQuestion = "question" // a unit's mail that is not a submission: a person answers it
-	CategoryStranger = "stranger" // an unknown sender, no attachment, no link
-	CategoryBulk     = "bulk"     // mailing lists, newsletters
-	CategoryAuto     = "auto"     // auto-replies, bounces, our own mail
-)
-
 // Why a submission gets no reply (Receipt.ReplyNote starts with it).
 const (
 	noteHistory   = "history: "
@@ -45,12 +37,12 @@ var submitWords = []string{"简报", "报送", "附件", "材料", "请查收", 
 // title or keywords) is a submission; any other mail of a unit is a question.
 func classifyIntent(unit string, subject, text string, ros *roster.Roster) (category string) {
 	if unit == "" {
-		return CategoryStranger
+		return store.CategoryStranger
 	}
 	head := subject + "\n" + firstRunes(text, 300)
 	for _, w := range questionWords {
 		if strings.Contains(head, w) {
-			return CategoryQuestion
+			return store.CategoryQuestion
 		}
 	}
 	all := roster.Normalize(subject + " " + firstRunes(text, 2000))
@@ -72,15 +64,15 @@ func classifyIntent(unit string, subject, text string, ros *roster.Roster) (cate
 			}
 		}
 	}
-	return CategoryQuestion
+	return store.CategoryQuestion
 }
 
 // categoryOf names the Classify reasons: lists and bulk mail, else automatic mail.
 func categoryOf(reason string) string {
 	if strings.HasPrefix(reason, "precedence:") || strings.HasPrefix(reason, "mailing list") {
-		return CategoryBulk
+		return store.CategoryBulk
 	}
-	return CategoryAuto
+	return store.CategoryAuto
 }
 
 // spamFlag returns what says the mail provider (or a filter before it) took the mail for spam: the
@@ -131,6 +123,3 @@ func firstRunes(s string, n int) string {
 	}
 	return s
 }
-
-// isHistory reports whether a receipt's reply was suppressed as history.
-func isHistory(r *store.Receipt) bool { return strings.HasPrefix(r.ReplyNote, noteHistory) }

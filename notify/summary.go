@@ -31,7 +31,8 @@ type SummaryData struct {
 	Unassigned     []UnassignedLine
 	UnassignedAll  int // how many there are in all (Unassigned holds at most MaxUnassignedLines)
 	UnassignedMore int
-	NoEmail        []string // units owing an open period without a registered address: no reminders reach them
+	NoEmail        []string         // units owing an open period without a registered address: no reminders reach them
+	Questions      []UnassignedLine // units' mails that are no submission and wait for a person's answer
 	Health         HealthLine
 }
 
@@ -178,6 +179,16 @@ func (s *Scheduler) Summary(now time.Time) (*Summary, error) {
 		d.Unassigned = append(d.Unassigned, UnassignedLine{Receipt: clean(e.Number, 40), At: cnDateTime(e.Received.In(loc)),
 			From: clean(e.From, 100), Subject: subj, Verdict: report.VerdictZH(e.Verdict)})
 	}
+	for _, e := range es {
+		if e.Verdict == store.VerdictIgnored && e.Category == store.CategoryQuestion && !e.Answered {
+			subj := clean(e.Subject, 40)
+			if subj == "" {
+				subj = "（无主题）"
+			}
+			d.Questions = append(d.Questions, UnassignedLine{Receipt: clean(e.Number, 40), At: cnDateTime(e.Received.In(loc)),
+				From: clean(ros.UnitName(e.Unit), 80), Subject: subj})
+		}
+	}
 	if d.Health, err = s.health(now); err != nil {
 		return nil, err
 	}
@@ -193,6 +204,9 @@ func (s *Scheduler) Summary(now time.Time) (*Summary, error) {
 	sum.Subject = fmt.Sprintf("报送情况周报（%s）", d.WeekZH)
 	if missing+rejected > 0 {
 		sum.Subject += fmt.Sprintf("：未报送 %d，需重报 %d", missing, rejected)
+	}
+	if len(d.Questions) > 0 {
+		sum.Subject += fmt.Sprintf("；单位来信 %d 封待回复", len(d.Questions))
 	}
 	if d.Health.Never || d.Health.Stale {
 		sum.Subject += "；邮箱检查异常"

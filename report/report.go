@@ -104,7 +104,7 @@ func VerdictZH(v string) string {
 	case store.VerdictMalformed:
 		return "无法解析"
 	case store.VerdictIgnored:
-		return "已忽略（自动邮件）"
+		return "非报送邮件"
 	case store.VerdictFailed:
 		return "处理失败"
 	}

@@ -9,12 +9,12 @@ import (
 // The entries bucket holds every receipt's Entry in a small binary form, written with the receipt, so
 // that loading the index reads ~150 bytes a receipt instead of decoding its whole JSON.
 //
-//	version byte (1)
-//	flags byte: 1 Late, 2 Usable
+//	version byte (2)
+//	flags byte: 1 Late, 2 Usable, 4 Answered
 //	Received: varint Unix seconds, uvarint nanoseconds, varint zone offset in seconds
-//	Number, From, FromName, Subject, Filenames, Unit, Match, Campaign, Period, Verdict, Reply:
+//	Number, From, FromName, Subject, Filenames, Unit, Match, Campaign, Period, Verdict, Reply, Category:
 //	    each a uvarint length and the bytes
-const entryCodecVersion = 1
+const entryCodecVersion = 2 // 1: schema 1, without Category and Answered
 
 var errEntryCodec = errors.New("store: bad entry encoding")
 
@@ -26,13 +26,16 @@ func appendEntry(b []byte, e *Entry) []byte {
 	if e.Usable {
 		flags |= 2
 	}
+	if e.Answered {
+		flags |= 4
+	}
 	b = append(b, entryCodecVersion, flags)
 	_, off := e.Received.Zone()
 	b = binary.AppendVarint(b, e.Received.Unix())
 	b = binary.AppendUvarint(b, uint64(e.Received.Nanosecond()))
 	b = binary.AppendVarint(b, int64(off))
 	for _, s := range [...]string{e.Number, e.From, e.FromName, e.Subject, e.Filenames, e.Unit, e.Match, e.Campaign,
-		e.Period, e.Verdict, e.Reply} {
+		e.Period, e.Verdict, e.Reply, e.Category} {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
 	}
@@ -48,7 +51,7 @@ func decodeEntry(v string, zones map[int]*time.Location) (Entry, error) {
 	if len(v) < 2 || v[0] != entryCodecVersion {
 		return e, errEntryCodec
 	}
-	e.Late, e.Usable = v[1]&1 != 0, v[1]&2 != 0
+	e.Late, e.Usable, e.Answered = v[1]&1 != 0, v[1]&2 != 0, v[1]&4 != 0
 	p := 2
 	u, n := uvarint(v[p:])
 	if n <= 0 {
@@ -69,7 +72,7 @@ func decodeEntry(v string, zones map[int]*time.Location) (Entry, error) {
 	p += n
 	e.Received = receivedTime(sec, int64(nsec), int(off), zones)
 	for _, f := range [...]*string{&e.Number, &e.From, &e.FromName, &e.Subject, &e.Filenames, &e.Unit, &e.Match,
-		&e.Campaign, &e.Period, &e.Verdict, &e.Reply} {
+		&e.Campaign, &e.Period, &e.Verdict, &e.Reply, &e.Category} {
 		l, n := uvarint(v[p:])
 		if n <= 0 || l > uint64(len(v)-p-n) {
 			return e, errEntryCodec

@@ -31,6 +31,8 @@ type Entry struct {
 	Verdict   string
 	Usable    bool // at least one PDF that opens
 	Reply     string
+	Category  string // why not a submission (Receipt.Category)
+	Answered  bool   // a question the office dealt with
 }
 
 func entryOf(r *Receipt) Entry {
@@ -40,7 +42,7 @@ func entryOf(r *Receipt) Entry {
 	}
 	return Entry{Number: r.Number, Received: r.Received, From: r.From, FromName: r.FromName, Subject: r.Subject,
 		Filenames: strings.Join(names, " / "), Unit: r.Unit, Match: r.Match, Campaign: r.Campaign, Period: r.Period,
-		Late: r.Late, Verdict: r.Verdict, Usable: r.Counts(), Reply: r.Reply}
+		Late: r.Late, Verdict: r.Verdict, Usable: r.Counts(), Reply: r.Reply, Category: r.Category, Answered: !r.Answered.IsZero()}
 }
 
 // index is the in-memory copy of every receipt's Entry, in number order, so a number's position is

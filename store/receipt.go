@@ -14,6 +14,14 @@ const (
 	VerdictFailed       = "failed"        // could not be handled after several attempts; raw copy kept, office told
 )
 
+// Why a mail is not a submission (Receipt.Category of a receipt with verdict ignored).
+const (
+	CategoryQuestion = "question" // a unit's mail that is no submission: a person answers it
+	CategoryStranger = "stranger" // an unknown sender, no attachment, no link
+	CategoryBulk     = "bulk"     // mailing lists, newsletters
+	CategoryAuto     = "auto"     // auto-replies, bounces, our own mail
+)
+
 // Reply states of a receipt.
 const (
 	ReplyQueued     = "queued"
@@ -66,6 +74,9 @@ type Receipt struct {
 	Answered time.Time `json:"answered,omitzero"`
 	// Junk: found in the provider's spam folder.
 	Junk bool `json:"junk,omitempty"`
+	// History: received long before briefd read it (replies.max_age, or before the first campaign
+	// opened); recorded and counted, not answered (ReplyNote says why). `briefd resend` answers it.
+	History bool `json:"history,omitempty"`
 }
 
 // Attachment is one file of a message and its check.

@@ -25,14 +25,22 @@ import (
 // bumps it and adds a migration from the version before; an older briefd refuses a newer database.
 //
 //	1  the first layout
-//	2  fingerprints bucket; receipts carry their mail's fingerprint (Message-ID reuse)
+//	2  fingerprints bucket; receipts carry their mail's fingerprint (Message-ID reuse); receipts say
+//	   why a mail is no submission (category, text, answered); entries carry category and answered
 const SchemaVersion = 2
 
 // migrations[v] turns a database of schema v into one of schema v+1, inside one transaction in which
 // every bucket of allBuckets exists.
 var migrations = map[int]func(tx *bolt.Tx) error{
 	// Receipts of schema 1 have no fingerprint; their Message-IDs keep deciding alone (RecordWith).
-	1: func(*bolt.Tx) error { return nil },
+	// Entries gained Category and Answered: they are rebuilt from the receipts at the next load.
+	1: func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket(bEntries); err != nil {
+			return err
+		}
+		_, err := tx.CreateBucket(bEntries)
+		return err
+	},
 }
 
 var (

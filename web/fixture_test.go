@@ -125,6 +125,7 @@ type fixture struct {
 	pdfs    map[string][]byte // receipt number -> the bytes of its first archived PDF
 	assigns int
 	resends int
+	answers int
 }
 
 func newFixture(t testing.TB) *fixture {
@@ -172,6 +173,8 @@ type mail struct {
 	files    []store.Attachment
 	links    []string
 	note     string
+	category string // of ignored mail
+	text     string
 	reply    string
 	archive  bool // archive the OK PDFs and the raw message
 }
@@ -208,7 +211,8 @@ func (f *fixture) add(m mail) string {
 	rec := &store.Receipt{Received: m.at, MessageID: fmt.Sprintf("<%d.%s@mail.example.cn>", m.at.UnixNano(), m.name),
 		From: m.from, FromName: m.fromName, Subject: m.subject, Date: m.at.Add(-2 * time.Minute), Unit: m.unit,
 		Match: m.match, Campaign: m.campaign, Period: m.period, Late: late, Verdict: m.verdict,
-		Attachments: slices.Clone(m.files), Links: m.links, Note: m.note, Auth: "pass", Size: 260_000, Mailbox: "INBOX"}
+		Attachments: slices.Clone(m.files), Links: m.links, Note: m.note, Auth: "pass", Size: 260_000, Mailbox: "INBOX",
+		Category: m.category, Text: m.text}
 	var out []*store.OutboxItem
 	if m.verdict != store.VerdictIgnored {
 		out = append(out, &store.OutboxItem{Kind: store.KindReply, Created: m.at, NextTry: m.at})
@@ -318,7 +322,12 @@ func (f *fixture) seed() {
 	f.add(mail{name: "malformed", at: bj(3, 1, 12, 0), from: "li.si@163.com", subject: "=?GB2312?B?broken", verdict: store.VerdictMalformed,
 		note: "missing closing boundary", reply: store.ReplySent, archive: true})
 	f.add(mail{name: "ignored", at: bj(2, 1, 6, 0), from: "MAILER-DAEMON@example.cn", subject: "Undelivered Mail Returned to Sender",
-		verdict: store.VerdictIgnored, note: "delivery report"})
+		verdict: store.VerdictIgnored, note: "delivery report", category: store.CategoryAuto})
+	f.add(mail{name: "question", at: bj(3, 2, 9, 30), from: "wuzhai-jky@example.cn", subject: "请问简报截止时间是哪天？", unit: "wuzhai",
+		match: "address", verdict: store.VerdictIgnored, note: "not a submission: question", category: store.CategoryQuestion,
+		text: "市局职教科：\n请问学习贯彻简报的截止时间是哪天？<script>alert(9)</script>\n五寨县教育科技局", reply: store.ReplySuppressed})
+	f.add(mail{name: "spam", at: bj(3, 3, 2, 0), from: "fapiao888@example.com", subject: "代开发票", verdict: store.VerdictIgnored,
+		note: "not a submission: stranger", category: store.CategoryStranger, reply: store.ReplySuppressed})
 }
 
 // countingOffice is the real office (as cmd/briefd wires it), counting the calls the dashboard makes.
@@ -329,6 +338,13 @@ func (c countingOffice) Assign(number, unit string, learn bool) (*store.Receipt,
 	c.f.assigns++
 	c.f.mu.Unlock()
 	return c.f.off.Assign(number, unit, learn)
+}
+
+func (c countingOffice) Answer(number string) (*store.Receipt, error) {
+	c.f.mu.Lock()
+	c.f.answers++
+	c.f.mu.Unlock()
+	return c.f.off.Answer(number)
 }
 
 func (c countingOffice) Resend(number string) (*store.OutboxItem, error) {

@@ -27,6 +27,9 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /receipts/{number}/assign", s.assign)
 	mux.HandleFunc("POST /receipts/{number}/resend", s.resend)
 	mux.HandleFunc("GET /pending", s.pendingList)
+	mux.HandleFunc("GET /letters", s.letterList)
+	mux.HandleFunc("POST /receipts/{number}/answered", s.answer)
+	mux.HandleFunc("GET /other", s.otherList)
 	mux.HandleFunc("GET /units", s.unitList)
 	mux.HandleFunc("GET /export", s.export)
 	mux.HandleFunc("GET /login", s.loginForm)
@@ -128,6 +131,7 @@ type base struct {
 	CSRF      string
 	Login     bool // a password is set: show 退出
 	Pending   int
+	Questions int // open questions (来信待处理)
 	CanAssign bool
 	CanResend bool
 	CanExport bool
@@ -137,9 +141,15 @@ type base struct {
 }
 
 func (s *Server) base(w http.ResponseWriter, r *http.Request, title, nav string) base {
-	return base{Title: title, Nav: nav, Office: s.o.OfficeName, CSRF: s.csrfToken(s.csrfBase(w, r)),
+	b := base{Title: title, Nav: nav, Office: s.o.OfficeName, CSRF: s.csrfToken(s.csrfBase(w, r)),
 		Login: s.o.Password != "", CanAssign: s.o.Office != nil, CanResend: s.o.Office != nil,
 		CanExport: s.o.Export != nil, Now: s.fmtTime(s.o.Now())}
+	if n, err := s.questionCount(); err == nil {
+		b.Questions = n
+	} else {
+		s.log.Warn("web: counting questions", "err", err)
+	}
+	return b
 }
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page string, data any) {

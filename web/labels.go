@@ -20,7 +20,7 @@ var templateFS embed.FS
 var staticFS embed.FS
 
 // The pages, each a file in templates/ defining "content", rendered inside templates/layout.html.
-var pageNames = []string{"overview", "receipts", "receipt", "pending", "units", "login", "error"}
+var pageNames = []string{"overview", "receipts", "receipt", "pending", "letters", "other", "units", "login", "error"}
 
 type templates struct{ pages map[string]*template.Template }
 
@@ -55,6 +55,7 @@ var funcs = template.FuncMap{
 	"size":         humanSize,
 	"httpURL":      httpURL,
 	"authWord":     authWord,
+	"categoryWord": categoryWord,
 }
 
 // verdicts in the order the filter offers them.
@@ -174,4 +175,19 @@ func (s *Server) fmtTime(t time.Time) string {
 		return ""
 	}
 	return t.In(s.o.Location).Format(timeLayout)
+}
+
+// categoryWord says why a mail is no submission (store.Receipt.Category), as the office reads it.
+func categoryWord(c string) string {
+	switch c {
+	case store.CategoryQuestion:
+		return "来信咨询"
+	case store.CategoryStranger:
+		return "无附件的陌生来信"
+	case store.CategoryBulk:
+		return "群发邮件"
+	case store.CategoryAuto, "":
+		return "自动回复、退信等"
+	}
+	return c
 }

@@ -72,6 +72,8 @@ type Office interface {
 	Assign(receipt, unit string, learn bool) (*store.Receipt, error)
 	// Resend queues a receipt's reply again.
 	Resend(receipt string) (*store.OutboxItem, error)
+	// Answer marks a unit's question (a mail that is no submission) as dealt with.
+	Answer(receipt string) (*store.Receipt, error)
 }
 
 // Health is what the daemon reports about its mailbox watcher and outbox.

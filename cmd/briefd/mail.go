@@ -211,7 +211,12 @@ func cmdPoll(ctx context.Context, e *env, args []string) error {
 	defer s.close()
 	start := time.Now()
 	n, err := s.pollOnce(ctx)
-	fmt.Fprintf(e.stderr, "%d new messages in %s: %s\n", n, time.Since(start).Round(time.Millisecond), countLine(s.pipeline.Counts()))
+	counts := s.pipeline.Counts()
+	fmt.Fprintf(e.stderr, "%d new messages in %s: %s\n", n, time.Since(start).Round(time.Millisecond), countLine(counts))
+	if old := counts[intake.CountHistory]; old > 0 {
+		fmt.Fprintf(e.stderr, "%d old mails (received more than %s ago, or before the first campaign opened) were recorded without a reply; "+
+			"`briefd resend RECEIPT` answers one\n", old, a.cfg.Replies.MaxAge)
+	}
 	if intake.IsFault(err) {
 		return fmt.Errorf("this machine failed, so the pass stopped; the mail not recorded is handled by the next poll once that is fixed: %w", err)
 	}

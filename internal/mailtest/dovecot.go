@@ -92,6 +92,13 @@ default_internal_user = dovecot
 default_login_user = dovenull
 first_valid_uid = 1
 mail_location = maildir:~/Maildir
+namespace inbox {
+  inbox = yes
+  mailbox 垃圾邮件 {
+    special_use = \Junk
+    auto = subscribe
+  }
+}
 mail_plugins = $mail_plugins
 protocol imap {
   mail_plugins = $mail_plugins

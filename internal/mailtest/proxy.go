@@ -16,6 +16,9 @@ type ProxyOptions struct {
 	// UnsafeLogin imitates NetEase (163/126): the proxy advertises ID, answers ID itself, and refuses
 	// SELECT/EXAMINE with "NO Unsafe Login" unless the client sent ID after LOGIN.
 	UnsafeLogin bool
+	// NoNewMail imitates servers that accept IDLE and never announce new mail (163 has been reported):
+	// the server's "* n EXISTS" and "* n RECENT" never reach the client.
+	NoNewMail bool
 }
 
 // Proxy sits between an IMAP client and a server on loopback. It records the client's commands (LOGIN
@@ -307,6 +310,8 @@ func (c *proxyConn) toClient(s string) error {
 	return err
 }
 
+var existsRe = regexp.MustCompile(`^\* \d+ (EXISTS|RECENT)\r?\n$`)
+
 func (c *proxyConn) fromServer() {
 	defer c.p.wg.Done()
 	defer c.close()
@@ -321,6 +326,9 @@ func (c *proxyConn) fromServer() {
 			}
 			if first && c.p.opts.UnsafeLogin {
 				b = []byte(addIDCap(string(b)))
+			}
+			if first && c.p.opts.NoNewMail && existsRe.Match(b) {
+				return nil
 			}
 			first = false
 			if !locked {
