@@ -119,6 +119,9 @@ type Attachment struct {
 	TooLarge bool `json:"too_large"`
 	// Inline is true when the part was marked Content-Disposition: inline (Apple Mail's inline PDFs).
 	Inline bool `json:"inline"`
+	// Reason, when set, is the verdict already decided (a file in a zip that cannot be used, a zip
+	// refused as a whole): a pdfcheck reason code; the file is not checked.
+	Reason string `json:"reason,omitempty"`
 }
 
 // Cleanup removes the spooled attachment files. It is safe to call more than once.

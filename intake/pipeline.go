@@ -154,115 +154,22 @@ func (p *Pipeline) handleSafely(ctx context.Context, f *Fetched) (err error) {
 
 // handle records a message not recorded yet.
 func (p *Pipeline) handle(ctx context.Context, f *Fetched) error {
-	rec := p.newReceipt(f)
 	stage := filepath.Join(p.archive.Root, ".staging", store.SafeName(stageName(f.Key)))
 	defer os.RemoveAll(stage)
-	var msg *Message
-	switch {
-	case f.TooLarge:
-		rec.Verdict = store.VerdictTooLarge
-		rec.Note = fmt.Sprintf("message of %d bytes is over the size limit; not downloaded", f.Size)
-		if f.Path != "" { // the watcher may hand over the header alone
-			if h, err := readHeaderOnly(f.Path); err == nil {
-				fillFromHeader(rec, h)
-			}
-		}
-	default:
-		m, dir, err := p.parse(f.Path)
-		defer os.RemoveAll(dir)
-		if err != nil && !errors.Is(err, ErrMalformed) {
-			return fault(err) // reading the spool, or writing the attachments to it
-		}
-		if err != nil {
-			rec.Verdict, rec.Note = store.VerdictMalformed, "cannot parse: "+err.Error()
-			if h, herr := readHeaderOnly(f.Path); herr == nil {
-				fillFromHeader(rec, h)
-			}
-		} else {
-			msg = m
-		}
+	ev, err := p.evaluate(ctx, f, stage, "")
+	defer ev.cleanup()
+	if err != nil {
+		return err
 	}
-	// While the attachments are checked, the raw copy and every attachment are staged (their data
-	// written to disk); the attachments that turn out not to be usable PDFs are dropped after.
-	staged := make(chan error, 1)
-	go func() { staged <- stageAll(stage, f.Path, msg) }()
-	var checkErr error
-	if msg != nil {
-		checkErr = p.describe(ctx, rec, msg)
+	if ev.leftAlone {
+		f.LeftAlone = true
+		p.log.Debug("spam folder: not a submission, left alone", "uid", f.Key.UID, "from", ev.rec.From)
+		return fault(p.st.SetCursor(f.Cursor()))
 	}
-	if err := <-staged; err != nil {
-		return fault(err)
-	}
-	if checkErr != nil {
-		return fault(checkErr)
-	}
-	var reply *store.OutboxItem
-	ros := p.roster()
-	reason := ""
-	if msg != nil {
-		reason = Classify(msg, p.opts.Ours, p.opts.Marker)
-	} else if rec.From == "" {
-		reason = "sender unknown"
-	} else if p.ours(rec.From) {
-		reason = "our own address"
-	}
-	if reason != "" && msg != nil {
-		rec.Verdict, rec.Note, rec.Category = store.VerdictIgnored, reason, categoryOf(reason)
-	} else {
-		p.place(ros, rec) // also marks files received before (DuplicateOf)
-		if msg != nil && len(msg.Attachments) == 0 && len(msg.Links) == 0 {
-			// No file and no link: a submission only when a unit speaks of submitting.
-			if cat := classifyIntent(rec.Unit, rec.Subject, msg.Text, ros); cat != "" {
-				reason = "not a submission: " + cat
-				rec.Verdict, rec.Category = store.VerdictIgnored, cat
-				rec.Note = strings.Join(slices.DeleteFunc([]string{reason, rec.Note}, func(s string) bool { return s == "" }), "; ")
-				if cat == store.CategoryQuestion {
-					rec.Text = firstRunes(msg.Text, 2000)
-				}
-			}
-		}
-	}
-	if f.Junk {
-		// The spam folder holds what the provider took for spam: only a unit's mail and mail that
-		// carries a PDF are taken from there; the rest is left alone, unrecorded.
-		if rec.Unit == "" && !slices.ContainsFunc(rec.Attachments, func(a store.Attachment) bool { return a.Kind == pdfcheck.KindPDF }) {
-			f.LeftAlone = true
-			p.log.Debug("spam folder: not a submission, left alone", "uid", f.Key.UID, "from", rec.From)
-			return fault(p.st.SetCursor(f.Cursor()))
-		}
-		rec.Junk = true
-	}
-	if msg != nil {
-		if err := p.dropUnusable(stage, rec); err != nil {
-			return fault(err)
-		}
-	}
-	if err := syncStage(stage); err != nil {
-		return fault(fmt.Errorf("intake: stage: %w", err))
-	}
-	// Who gets a reply: no backscatter to forged senders and spam, no answer to history.
-	hist := historic(rec.Received, p.now(), p.opts.MaxAge, ros)
-	spam := ""
-	if msg != nil {
-		spam = spamFlag(msg)
-	}
-	switch {
-	case reason != "":
-		rec.Reply, rec.ReplyNote = store.ReplySuppressed, reason
-	case rec.Auth == "fail":
-		rec.Reply, rec.ReplyNote = store.ReplySuppressed, noteSpoofed
-	case spam != "":
-		rec.Reply, rec.ReplyNote = store.ReplySuppressed, noteSpam+spam
-	case !p.opts.Replies:
-		rec.Reply, rec.ReplyNote = store.ReplySuppressed, noteNoReplies
-	case hist != "":
-		rec.Reply, rec.ReplyNote, rec.History = store.ReplySuppressed, hist, true
-	default:
-		reply = &store.OutboxItem{Kind: store.KindReply, To: rec.From, Created: time.Now(), NextTry: time.Now()}
-	}
+	rec, ros := ev.rec, ev.ros
 	var out []*store.OutboxItem
-	if reply != nil {
-		out = append(out, reply)
+	if ev.reply {
+		out = append(out, &store.OutboxItem{Kind: store.KindReply, To: rec.From, Created: time.Now(), NextTry: time.Now()})
 	}
 	key, cur := f.Key, f.Cursor()
 	year := rec.Received.Year()
@@ -303,6 +210,132 @@ func (p *Pipeline) handle(ctx context.Context, f *Fetched) error {
 		p.Recorded(f, rec, dup)
 	}
 	return nil
+}
+
+// evaluation is what evaluate found out about one message.
+type evaluation struct {
+	rec       *store.Receipt
+	ros       *roster.Roster
+	reply     bool // it deserves a receipt reply
+	leftAlone bool // spam-folder mail that is no submission: not to be recorded
+	cleanup   func()
+}
+
+// evaluate works out the receipt of the raw message f.Path: parse, open archives, check every
+// attachment, match the unit and the campaign period, decide whether it is a submission and whether it
+// gets a reply. The raw copy and the usable PDFs are left in stage (<n>.pdf by attachment position).
+// self is the receipt the message already has (a recheck): its own files are no duplicates of
+// themselves. An error is a fault of this machine; the caller runs ev.cleanup in any case.
+func (p *Pipeline) evaluate(ctx context.Context, f *Fetched, stage, self string) (ev evaluation, err error) {
+	ev.cleanup = func() {}
+	rec := p.newReceipt(f)
+	ev.rec = rec
+	var msg *Message
+	switch {
+	case f.TooLarge:
+		rec.Verdict = store.VerdictTooLarge
+		rec.Note = fmt.Sprintf("message of %d bytes is over the size limit; not downloaded", f.Size)
+		if f.Path != "" { // the watcher may hand over the header alone
+			if h, err := readHeaderOnly(f.Path); err == nil {
+				fillFromHeader(rec, h)
+			}
+		}
+	default:
+		m, dir, err := p.parse(f.Path)
+		ev.cleanup = func() { os.RemoveAll(dir) }
+		if err != nil && !errors.Is(err, ErrMalformed) {
+			return ev, fault(err) // reading the spool, or writing the attachments to it
+		}
+		if err != nil {
+			rec.Verdict, rec.Note = store.VerdictMalformed, "cannot parse: "+err.Error()
+			if h, herr := readHeaderOnly(f.Path); herr == nil {
+				fillFromHeader(rec, h)
+			}
+		} else {
+			msg = m
+			if err := p.openArchives(msg); err != nil {
+				return ev, fault(err)
+			}
+		}
+	}
+	// While the attachments are checked, the raw copy and every attachment are staged (their data
+	// written to disk); the attachments that turn out not to be usable PDFs are dropped after.
+	staged := make(chan error, 1)
+	go func() { staged <- stageAll(stage, f.Path, msg) }()
+	var checkErr error
+	if msg != nil {
+		checkErr = p.describe(ctx, rec, msg)
+	}
+	if err := <-staged; err != nil {
+		return ev, fault(err)
+	}
+	if checkErr != nil {
+		return ev, fault(checkErr)
+	}
+	ros := p.roster()
+	ev.ros = ros
+	reason := ""
+	if msg != nil {
+		reason = Classify(msg, p.opts.Ours, p.opts.Marker)
+	} else if rec.From == "" {
+		reason = "sender unknown"
+	} else if p.ours(rec.From) {
+		reason = "our own address"
+	}
+	if reason != "" && msg != nil {
+		rec.Verdict, rec.Note, rec.Category = store.VerdictIgnored, reason, categoryOf(reason)
+	} else {
+		p.place(ros, rec, self) // also marks files received before (DuplicateOf)
+		if msg != nil && len(msg.Attachments) == 0 && len(msg.Links) == 0 {
+			// No file and no link: a submission only when a unit speaks of submitting.
+			if cat := classifyIntent(rec.Unit, rec.Subject, msg.Text, ros); cat != "" {
+				reason = "not a submission: " + cat
+				rec.Verdict, rec.Category = store.VerdictIgnored, cat
+				rec.Note = strings.Join(slices.DeleteFunc([]string{reason, rec.Note}, func(s string) bool { return s == "" }), "; ")
+				if cat == store.CategoryQuestion {
+					rec.Text = firstRunes(msg.Text, 2000)
+				}
+			}
+		}
+	}
+	if f.Junk {
+		// The spam folder holds what the provider took for spam: only a unit's mail and mail that
+		// carries a PDF are taken from there; the rest is left alone, unrecorded.
+		if rec.Unit == "" && !slices.ContainsFunc(rec.Attachments, func(a store.Attachment) bool { return a.Kind == pdfcheck.KindPDF }) {
+			ev.leftAlone = true
+			return ev, nil
+		}
+		rec.Junk = true
+	}
+	if msg != nil {
+		if err := p.dropUnusable(stage, rec); err != nil {
+			return ev, fault(err)
+		}
+	}
+	if err := syncStage(stage); err != nil {
+		return ev, fault(fmt.Errorf("intake: stage: %w", err))
+	}
+	// Who gets a reply: no backscatter to forged senders and spam, no answer to history.
+	hist := historic(rec.Received, p.now(), p.opts.MaxAge, ros)
+	spam := ""
+	if msg != nil {
+		spam = spamFlag(msg)
+	}
+	switch {
+	case reason != "":
+		rec.Reply, rec.ReplyNote = store.ReplySuppressed, reason
+	case rec.Auth == "fail":
+		rec.Reply, rec.ReplyNote = store.ReplySuppressed, noteSpoofed
+	case spam != "":
+		rec.Reply, rec.ReplyNote = store.ReplySuppressed, noteSpam+spam
+	case !p.opts.Replies:
+		rec.Reply, rec.ReplyNote = store.ReplySuppressed, noteNoReplies
+	case hist != "":
+		rec.Reply, rec.ReplyNote, rec.History = store.ReplySuppressed, hist, true
+	default:
+		ev.reply = true
+	}
+	return ev, nil
 }
 
 // newReceipt starts the receipt of f.
@@ -410,6 +443,10 @@ func (p *Pipeline) describe(ctx context.Context, rec *store.Receipt, msg *Messag
 	faults := make([]error, len(m.Attachments))
 	for i, a := range m.Attachments {
 		rec.Attachments[i] = store.Attachment{Filename: shownName(a.Filename), Size: a.Size, SHA256: a.SHA256}
+		if a.Reason != "" {
+			rec.Attachments[i].Kind, rec.Attachments[i].Verdict, rec.Attachments[i].Reason = pdfcheck.KindArchive, pdfcheck.VerdictReject, a.Reason
+			continue
+		}
 		if a.TooLarge || a.Path == "" {
 			rec.Attachments[i].Kind, rec.Attachments[i].Verdict, rec.Attachments[i].Reason = "other", pdfcheck.VerdictReject, pdfcheck.ReasonTooLarge
 			continue
@@ -453,8 +490,55 @@ func (p *Pipeline) describe(ctx context.Context, rec *store.Receipt, msg *Messag
 	return nil
 }
 
+// openArchives replaces each zip attachment of msg by the files in it, named "材料.zip/报告/一中.pdf",
+// each then checked and archived as if attached directly; a zip refused as a whole (encrypted, no PDF
+// inside, a bomb ...) stays one attachment with its reason. RAR, 7z and the like get a reason too: they
+// cannot be opened here. An error is a fault of this machine.
+func (p *Pipeline) openArchives(msg *Message) error {
+	var out []Attachment
+	for _, a := range msg.Attachments {
+		if a.TooLarge || a.Path == "" {
+			out = append(out, a)
+			continue
+		}
+		fi, err := os.Stat(a.Path)
+		if err != nil {
+			return err
+		}
+		kind, err := sniffFile(a.Path, fi.Size())
+		if err != nil {
+			return err
+		}
+		if kind != pdfcheck.KindArchive {
+			out = append(out, a)
+			continue
+		}
+		res, err := Unzip(a.Path, filepath.Dir(a.Path), ZipOptions{MaxTotal: p.opts.MaxAttachment})
+		if err != nil {
+			return err
+		}
+		msg.Problems = append(msg.Problems, res.Problems...)
+		if res.Reason != "" {
+			a.Reason = res.Reason
+			if list := res.Contents(5); list != "" {
+				a.Filename += "（内含：" + list + "）"
+			}
+			out = append(out, a)
+			continue
+		}
+		for _, e := range res.Entries {
+			f := e.Attachment
+			f.Filename = a.Filename + "/" + e.Name
+			f.Reason = e.Reason
+			out = append(out, f)
+		}
+	}
+	msg.Attachments = out
+	return nil
+}
+
 // place matches the sender to a unit, the mail to a campaign period, and notices files sent before.
-func (p *Pipeline) place(ros *roster.Roster, rec *store.Receipt) {
+func (p *Pipeline) place(ros *roster.Roster, rec *store.Receipt, self string) {
 	if rec.From == "" {
 		return
 	}
@@ -479,7 +563,7 @@ func (p *Pipeline) place(ros *roster.Roster, rec *store.Receipt) {
 			continue
 		}
 		usable++
-		if n, ok, err := p.st.LookupFile(rec.Unit, rec.Campaign, rec.Period, a.SHA256); err == nil && ok {
+		if n, ok, err := p.st.LookupFile(rec.Unit, rec.Campaign, rec.Period, a.SHA256); err == nil && ok && n != self {
 			a.DuplicateOf = n
 			dups++
 		}

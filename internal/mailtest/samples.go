@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"mime"
+	"net/url"
 	"strings"
 	"time"
 
@@ -132,4 +133,20 @@ func attachment(ctype, disposition string, data []byte) string {
 func MailWithPDF(name, addr, subject string, date time.Time, id, filename string, pdf []byte) []byte {
 	return crlf(header(name, addr, subject, date, id) + mixed("请查收附件。", attachment("application/pdf",
 		fmt.Sprintf(`attachment; filename="%s"`, filename), pdf)))
+}
+
+// File is one attachment of MailWithAttachments.
+type File struct {
+	Name, Type string
+	Data       []byte
+}
+
+// MailWithAttachments returns a mail from a unit to the office with the files attached (names as
+// RFC 2231 UTF-8, as 163 webmail writes them), CRLF line ends.
+func MailWithAttachments(name, addr, subject string, date time.Time, id string, files ...File) []byte {
+	var parts []string
+	for _, f := range files {
+		parts = append(parts, attachment(f.Type, "attachment; filename*=UTF-8''"+url.PathEscape(f.Name), f.Data))
+	}
+	return crlf(header(name, addr, subject, date, id) + mixed("请查收附件。", parts...))
 }
