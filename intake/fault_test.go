@@ -209,4 +209,20 @@ func TestPipelinePoisonMail(t *testing.T) {
 	if cur, _ := r.st.Cursor("INBOX"); cur.LastUID != 1 {
 		t.Errorf("cursor at %d, want 1", cur.LastUID)
 	}
+
+	// Once what failed is mended, `briefd recheck` records the mail as it is; with -reply it gets its
+	// first reply (not a correction: it never had one).
+	r.ros = func() *roster.Roster { return corpusRoster(t) }
+	c, err := r.pipeline().Recheck(context.Background(), rs[0].Number, false, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, _ := r.st.Receipt(rs[0].Number)
+	if !c.Changed || c.Before != store.VerdictFailed || rec.Verdict != store.VerdictAccepted || rec.Unit != "xinfu" ||
+		rec.Attachments[0].Archived == "" || rec.Raw != rs[0].Raw || rec.Reply != store.ReplyQueued {
+		t.Errorf("after the recheck: change %+v, receipt %+v", c, rec)
+	}
+	if ob, _ := r.st.Outbox(nil); len(ob) != 2 || ob[1].Kind != store.KindReply || ob[1].Correction || ob[1].To != "xinfu-jky@example.cn" {
+		t.Errorf("outbox after the recheck: %+v", ob)
+	}
 }

@@ -23,6 +23,11 @@ import (
 	"github.com/emersion/go-message/charset"
 )
 
+// Checker gives the verdict on one attachment: *pdfcheck.Checker.
+type Checker interface {
+	CheckFile(ctx context.Context, path string) pdfcheck.Verdict
+}
+
 // PipelineOptions configure a Pipeline.
 type PipelineOptions struct {
 	// Ours are the office's own addresses: mail from them is never answered.
@@ -55,7 +60,7 @@ type Pipeline struct {
 	opts    PipelineOptions
 	st      *store.Store
 	roster  func() *roster.Roster
-	checker *pdfcheck.Checker
+	checker Checker
 	archive store.Archive
 	log     *slog.Logger
 
@@ -69,7 +74,7 @@ type Pipeline struct {
 
 // NewPipeline wires a pipeline. ros is called for every message, so a roster reloaded after
 // `assign -learn` takes effect at once.
-func NewPipeline(opts PipelineOptions, st *store.Store, ros func() *roster.Roster, chk *pdfcheck.Checker,
+func NewPipeline(opts PipelineOptions, st *store.Store, ros func() *roster.Roster, chk Checker,
 	arch store.Archive, log *slog.Logger) *Pipeline {
 	if opts.Workers <= 0 {
 		opts.Workers = 2

@@ -56,6 +56,8 @@ type ReplyData struct {
 
 	Campaign *CampaignLine // nil when the mail was not placed in a campaign
 
+	Correction bool // this reply corrects an earlier one (the mail was checked again): 更正回执
+
 	Office Office
 }
 
@@ -197,15 +199,21 @@ func fallbackReasonText(code string) (zh, en string) {
 
 // subject is the reply's subject, before encoding.
 func replySubject(d *ReplyData) string {
-	if d.Subject == "" {
-		return "回执：已收到您的邮件（编号 " + d.Number + "）"
+	prefix := "回执："
+	if d.Correction {
+		prefix = "更正回执："
 	}
-	return "回执：已收到《" + d.Subject + "》（编号 " + d.Number + "）"
+	if d.Subject == "" {
+		return prefix + "已收到您的邮件（编号 " + d.Number + "）"
+	}
+	return prefix + "已收到《" + d.Subject + "》（编号 " + d.Number + "）"
 }
 
-// compose builds the whole reply for a receipt; id is our Message-ID for it.
-func (n *Notifier) compose(r *store.Receipt, id string) ([]byte, error) {
+// compose builds the whole reply for a receipt; id is our Message-ID for it. correction: it corrects
+// the reply sent before.
+func (n *Notifier) compose(r *store.Receipt, id string, correction bool) ([]byte, error) {
 	d := n.replyData(r)
+	d.Correction = correction
 	var text, html bytes.Buffer
 	if err := n.textTmpl.Execute(&text, d); err != nil {
 		return nil, fmt.Errorf("notify: reply text for %s: %w", r.Number, err)

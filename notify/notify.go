@@ -160,7 +160,7 @@ func New(o Options, st *store.Store, ros *roster.Roster, snd Sender, log *slog.L
 	if n.htmlTmpl, err = htmltemplate.New("reply.html.tmpl").Option("missingkey=error").Parse(html); err != nil {
 		return nil, fmt.Errorf("notify: template reply.html.tmpl: %w", err)
 	}
-	if _, err := n.compose(sampleReceipt(o.Office.Location), "<sample@example.invalid>"); err != nil {
+	if _, err := n.compose(sampleReceipt(o.Office.Location), "<sample@example.invalid>", true); err != nil {
 		return nil, fmt.Errorf("notify: templates do not work on a sample receipt: %w", err)
 	}
 	return n, nil
@@ -198,7 +198,7 @@ func (n *Notifier) now() time.Time { return n.o.Now() }
 // ComposeReply returns the reply for a receipt as it would be sent now, with the Message-ID of a
 // preview (outbox item 0). The outbox sends the same text under the Message-ID of its item.
 func (n *Notifier) ComposeReply(r *store.Receipt) ([]byte, error) {
-	return n.compose(r, n.MessageID(r, 0))
+	return n.compose(r, n.MessageID(r, 0), false)
 }
 
 // MessageID is our Message-ID for the reply to r sent as outbox item id: the same for every attempt at
@@ -464,7 +464,7 @@ func (n *Notifier) deliver(ctx context.Context, it *store.OutboxItem) (result, e
 			it.To = to
 			return resSuppressed, n.finish(it, store.OutSuppressed, why, log)
 		}
-		if msg, err = n.compose(r, n.MessageID(r, it.ID)); err != nil {
+		if msg, err = n.compose(r, n.MessageID(r, it.ID), it.Correction); err != nil {
 			return resFailed, n.finish(it, store.OutFailed, err.Error(), log)
 		}
 	case store.KindFailure:

@@ -102,37 +102,3 @@ func (o *Office) link(from, to string) error {
 	}
 	return o.o.Archive.Save(to, src)
 }
-
-// Resend queues the receipt's reply again.
-func (o *Office) Resend(number string) (*store.OutboxItem, error) {
-	it, err := o.st.Requeue(number, o.o.Now())
-	if err != nil {
-		return nil, err
-	}
-	o.queued()
-	return it, nil
-}
-
-// ErrNotQuestion is returned (wrapped) by Answer for a receipt that is not a unit's question.
-var ErrNotQuestion = errors.New("not a question waiting for an answer")
-
-// Answer marks a unit's question (a mail that is no submission: verdict ignored, category question) as
-// dealt with: it leaves 来信待处理 and the weekly summary. Marking it again changes nothing.
-func (o *Office) Answer(number string) (*store.Receipt, error) {
-	var out store.Receipt
-	err := o.st.UpdateReceipt(number, func(r *store.Receipt) error {
-		if r.Verdict != store.VerdictIgnored || r.Category != store.CategoryQuestion {
-			return fmt.Errorf("%s: %w", number, ErrNotQuestion)
-		}
-		if r.Answered.IsZero() {
-			r.Answered = o.o.Now()
-		}
-		out = *r
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	o.log.Info("office: question marked as dealt with", "receipt", number)
-	return &out, nil
-}

@@ -34,6 +34,8 @@ type Office struct {
 	st  *store.Store
 	log *slog.Logger
 	ros atomic.Pointer[roster.Roster]
+
+	rechecker Rechecker // set by SetRechecker
 }
 
 // New returns an Office on st; the roster it serves has the addresses learned in st.
@@ -88,6 +90,9 @@ func (o *Office) reload() error {
 	o.ros.Store(r)
 	return nil
 }
+
+// SetQueued sets Options.Queued: the daemon wakes its sender when the office queued mail.
+func (o *Office) SetQueued(fn func()) { o.o.Queued = fn }
 
 func (o *Office) queued() {
 	if o.o.Queued != nil {

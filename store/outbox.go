@@ -41,6 +41,8 @@ type OutboxItem struct {
 	NextTry   time.Time `json:"next_try"`
 	LastError string    `json:"last_error,omitempty"`
 	Sent      time.Time `json:"sent,omitzero"`
+	// Correction: a reply that corrects an earlier one (after `briefd recheck`): 更正回执.
+	Correction bool `json:"correction,omitempty"`
 }
 
 func idKey(id uint64) []byte { return binary.BigEndian.AppendUint64(nil, id) }

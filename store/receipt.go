@@ -77,6 +77,8 @@ type Receipt struct {
 	// History: received long before briefd read it (replies.max_age, or before the first campaign
 	// opened); recorded and counted, not answered (ReplyNote says why). `briefd resend` answers it.
 	History bool `json:"history,omitempty"`
+	// Corrections are the rechecks that changed the receipt's verdict, oldest first.
+	Corrections []Correction `json:"corrections,omitempty"`
 }
 
 // Attachment is one file of a message and its check.
@@ -99,4 +101,12 @@ func (a Attachment) OK() bool { return a.Verdict == "ok" }
 // Counts reports whether the receipt counts as a submission: it has at least one usable PDF.
 func (r *Receipt) Counts() bool {
 	return r.Verdict == VerdictAccepted || r.Verdict == VerdictPartial
+}
+
+// Correction is one recheck that changed a receipt (`briefd recheck`).
+type Correction struct {
+	At     time.Time `json:"at"`
+	Before string    `json:"before"` // the verdict before
+	After  string    `json:"after"`
+	Files  string    `json:"files,omitempty"` // the files whose verdict changed: "a.pdf: reject: pdf_damaged → ok"
 }

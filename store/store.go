@@ -503,8 +503,9 @@ func (s *Store) UpdateReceipt(number string, fn func(*Receipt) error) error {
 // archive paths: `assign`, `recheck`) in one transaction that keeps the duplicate index true: the
 // receipt's files are taken out of the index, fn changes the receipt, then each usable file is marked
 // DuplicateOf the first receipt that brought it to the new place, or indexed as that first receipt
-// itself. fn must have no side effects outside r. It returns the receipt as it was and as it is now.
-func (s *Store) Replace(number string, fn func(r *Receipt) error) (before, after *Receipt, err error) {
+// itself. The outbox items out (a corrected reply) are queued in the same transaction. fn must have no
+// side effects outside r. It returns the receipt as it was and as it is now.
+func (s *Store) Replace(number string, fn func(r *Receipt) error, out ...*OutboxItem) (before, after *Receipt, err error) {
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		var r Receipt
 		if err := getJSON(tx.Bucket(bReceipts), []byte(number), &r); err != nil {
@@ -545,6 +546,15 @@ func (s *Store) Replace(number string, fn func(r *Receipt) error) (before, after
 		}
 		if err := indexHashes(tx, &r); err != nil {
 			return err
+		}
+		for _, it := range out {
+			it.Receipt = number
+			if err := enqueue(tx, it); err != nil {
+				return err
+			}
+			if it.Kind == KindReply {
+				r.Reply, r.ReplyNote = ReplyQueued, ""
+			}
 		}
 		after = &r
 		return s.putReceipt(tx, &r)

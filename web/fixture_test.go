@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -113,19 +114,20 @@ func samplePDF(title string) []byte {
 
 // fixture is a store, archive and roster with realistic mail, and the callbacks cmd/briefd would give.
 type fixture struct {
-	t       testing.TB
-	dir     string
-	st      *store.Store
-	arch    store.Archive
-	now     time.Time
-	mu      sync.Mutex
-	ros     *roster.Roster // of the config, without learned addresses
-	off     *office.Office
-	named   map[string]string // name -> receipt number
-	pdfs    map[string][]byte // receipt number -> the bytes of its first archived PDF
-	assigns int
-	resends int
-	answers int
+	t        testing.TB
+	dir      string
+	st       *store.Store
+	arch     store.Archive
+	now      time.Time
+	mu       sync.Mutex
+	ros      *roster.Roster // of the config, without learned addresses
+	off      *office.Office
+	named    map[string]string // name -> receipt number
+	pdfs     map[string][]byte // receipt number -> the bytes of its first archived PDF
+	assigns  int
+	resends  int
+	answers  int
+	rechecks int
 }
 
 func newFixture(t testing.TB) *fixture {
@@ -345,6 +347,13 @@ func (c countingOffice) Answer(number string) (*store.Receipt, error) {
 	c.f.answers++
 	c.f.mu.Unlock()
 	return c.f.off.Answer(number)
+}
+
+func (c countingOffice) RecheckReceipt(ctx context.Context, number string) (string, error) {
+	c.f.mu.Lock()
+	c.f.rechecks++
+	c.f.mu.Unlock()
+	return c.f.off.RecheckReceipt(ctx, number)
 }
 
 func (c countingOffice) Resend(number string) (*store.OutboxItem, error) {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"briefd/report"
 	"briefd/roster"
 	"briefd/store"
 )
@@ -26,6 +27,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /receipts/{number}/raw", s.downloadRaw)
 	mux.HandleFunc("POST /receipts/{number}/assign", s.assign)
 	mux.HandleFunc("POST /receipts/{number}/resend", s.resend)
+	mux.HandleFunc("POST /receipts/{number}/recheck", s.recheck)
 	mux.HandleFunc("GET /pending", s.pendingList)
 	mux.HandleFunc("GET /letters", s.letterList)
 	mux.HandleFunc("POST /receipts/{number}/answered", s.answer)
@@ -418,7 +420,11 @@ type receiptPage struct {
 	Registered  string // the unit the sender's address is registered to
 	ReplyText   string // the reply's plain text, as the sender gets it
 	ReplyError  bool   // Options.ReplyText failed
+	Corrections []correctionRow
 }
+
+// correctionRow is one recheck that changed the receipt.
+type correctionRow struct{ At, Before, After, Files string }
 
 func (s *Server) receiptDetail(w http.ResponseWriter, r *http.Request) {
 	rec := s.lookup(w, r)
@@ -468,6 +474,19 @@ func (s *Server) receiptDetail(w http.ResponseWriter, r *http.Request) {
 		p.Flash = "已分配给 " + p.UnitName + "。"
 	} else if r.URL.Query().Get("done") == "resend" {
 		p.Flash = "回执已重新排队发送。"
+	} else if r.URL.Query().Get("done") == "recheck" {
+		p.Flash = "重新检查完毕，结果没有变化。"
+		if n := len(rec.Corrections); n > 0 && s.o.Now().Sub(rec.Corrections[n-1].At) < time.Minute {
+			c := rec.Corrections[n-1]
+			p.Flash = fmt.Sprintf("检查结果已更正：%s → %s。", report.VerdictZH(c.Before), report.VerdictZH(c.After))
+			if rec.Reply == store.ReplyQueued {
+				p.Flash += "更正回执已排队发送。"
+			}
+		}
+	}
+	for _, c := range rec.Corrections {
+		p.Corrections = append(p.Corrections, correctionRow{At: s.fmtTime(c.At), Before: report.VerdictZH(c.Before),
+			After: report.VerdictZH(c.After), Files: c.Files})
 	}
 	s.render(w, r, http.StatusOK, "receipt", p)
 }
@@ -602,6 +621,25 @@ func (s *Server) resend(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("web: resend queued", "receipt", rec.Number, "client", clientIP(r))
 	http.Redirect(w, r, "/receipts/"+rec.Number+"?done=resend", http.StatusSeeOther)
+}
+
+func (s *Server) recheck(w http.ResponseWriter, r *http.Request) {
+	if s.o.Office == nil {
+		s.fail(w, r, http.StatusNotFound, "重新检查功能未启用。")
+		return
+	}
+	rec := s.lookup(w, r)
+	if rec == nil {
+		return
+	}
+	msg, err := s.o.Office.RecheckReceipt(r.Context(), rec.Number)
+	if err != nil {
+		s.log.Warn("web: recheck failed", "receipt", rec.Number, "err", err)
+		s.fail(w, r, http.StatusConflict, "重新检查未完成："+err.Error())
+		return
+	}
+	s.log.Info("web: rechecked", "receipt", rec.Number, "changed", msg != "", "client", clientIP(r))
+	http.Redirect(w, r, "/receipts/"+rec.Number+"?done=recheck", http.StatusSeeOther)
 }
 
 func (s *Server) export(w http.ResponseWriter, r *http.Request) {

@@ -74,6 +74,9 @@ type Office interface {
 	Resend(receipt string) (*store.OutboxItem, error)
 	// Answer marks a unit's question (a mail that is no submission) as dealt with.
 	Answer(receipt string) (*store.Receipt, error)
+	// RecheckReceipt checks a receipt's mail again with today's checks, sends a corrected receipt when
+	// the verdict changed and says what changed ("" when nothing did).
+	RecheckReceipt(ctx context.Context, receipt string) (string, error)
 }
 
 // Health is what the daemon reports about its mailbox watcher and outbox.

@@ -22,7 +22,8 @@ type app struct {
 	archive  store.Archive
 	log      *slog.Logger
 	now      func() time.Time
-	borrowed bool // the daemon's app, lent to a forwarded command: close leaves it open
+	borrowed bool      // the daemon's app, lent to a forwarded command: close leaves it open
+	svc      *services // the daemon's services, for a forwarded command that needs its pipeline
 }
 
 // R returns the current roster; `assign -learn` replaces it while the daemon runs.

@@ -51,6 +51,7 @@ func buildServices(a *app, progress io.Writer) (*services, error) {
 		}
 	}
 	s := &services{a: a, wake: make(chan struct{}, 1)}
+	a.off.SetQueued(s.poke)
 	s.checker = pdfcheck.New(pdfcheck.Options{Timeout: cfg.Limits.pdfTimeout, MaxSize: cfg.Limits.maxAttachment,
 		MaxMemory: cfg.Limits.pdfMemory, Workers: 2}, a.log)
 	var debug io.Writer
@@ -69,6 +70,7 @@ func buildServices(a *app, progress io.Writer) (*services, error) {
 		Marker: replyMarker, Replies: cfg.Replies.Enabled, MaxAttachment: cfg.Limits.maxAttachment,
 		SpoolDir: cfg.Store.Spool, Location: cfg.location, OfficeTo: cfg.Office.SummaryTo,
 		AuthServIDs: cfg.IMAP.authServIDs, MaxAge: cfg.Replies.maxAge, Now: a.now}, a.st, func() *roster.Roster { return a.R() }, s.checker, a.archive, a.log)
+	a.off.SetRechecker(s.pipeline)
 	if progress != nil {
 		s.pipeline.Recorded = func(f *intake.Fetched, r *store.Receipt, dup bool) {
 			who := a.R().UnitName(r.Unit)
@@ -258,6 +260,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if s.web, err = s.buildWeb(); err != nil {
 		return err
 	}
+	a.svc = s // forwarded commands use the daemon's pipeline
 	a.log.Info("briefd started", "version", version(), "mailbox", a.cfg.IMAP.Mailbox, "server", a.cfg.IMAP.Server,
 		"dashboard", "http://"+a.cfg.Web.Listen)
 	return s.run(ctx)
