@@ -1,6 +1,7 @@
 package main
 
 import (
+	"briefd/config"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,7 +17,7 @@ import (
 // app is what most commands need: the config, the open store and the office's operations on it (which
 // keep the roster with learned addresses).
 type app struct {
-	cfg      *Config
+	cfg      *config.Config
 	st       *store.Store
 	off      *office.Office
 	archive  store.Archive
@@ -64,7 +65,7 @@ func openApp(e *env, configFlag string, needSecrets bool) (*app, error) {
 		shared.borrowed = true
 		return &shared, nil
 	}
-	cfg, err := loadConfig(configPath(configFlag, e.getenv), e.getenv, needSecrets)
+	cfg, err := config.Load(config.Path(configFlag, e.getenv), e.getenv, needSecrets)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +75,7 @@ func openApp(e *env, configFlag string, needSecrets bool) (*app, error) {
 	if sock := controlSocket(cfg.Store.Path); daemonAnswers(sock) {
 		return nil, &daemonRunning{socket: sock, err: store.ErrInUse}
 	}
-	st, err := store.Open(cfg.Store.Path, store.Options{Prefix: cfg.Replies.ReceiptPrefix, Location: cfg.location})
+	st, err := store.Open(cfg.Store.Path, store.Options{Prefix: cfg.Replies.ReceiptPrefix, Location: cfg.Location()})
 	if errors.Is(err, store.ErrInUse) {
 		return nil, &daemonRunning{socket: controlSocket(cfg.Store.Path), err: err}
 	}
@@ -82,7 +83,7 @@ func openApp(e *env, configFlag string, needSecrets bool) (*app, error) {
 		return nil, err
 	}
 	arch := store.Archive{Root: cfg.Store.Archive}
-	off, err := office.New(office.Options{Roster: cfg.roster, Archive: arch, Location: cfg.location}, st, log)
+	off, err := office.New(office.Options{Roster: cfg.Roster(), Archive: arch, Location: cfg.Location()}, st, log)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -100,7 +101,7 @@ func (a *app) close() {
 }
 
 // newLogger sets up slog once for the process.
-func newLogger(w io.Writer, lc LogConfig) *slog.Logger {
+func newLogger(w io.Writer, lc config.LogConfig) *slog.Logger {
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(lc.Level)); err != nil {
 		lvl = slog.LevelInfo

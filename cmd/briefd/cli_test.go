@@ -1,6 +1,7 @@
 package main
 
 import (
+	"briefd/config"
 	"encoding/json"
 	"path/filepath"
 	"slices"
@@ -17,11 +18,11 @@ import (
 func testStore(t *testing.T, recs ...*store.Receipt) string {
 	t.Helper()
 	p := writeConfig(t, baseConfig)
-	cfg, err := loadConfig(p, secretEnv, false)
+	cfg, err := config.Load(p, secretEnv, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(cfg.Store.Path, store.Options{Prefix: cfg.Replies.ReceiptPrefix, Location: cfg.location})
+	st, err := store.Open(cfg.Store.Path, store.Options{Prefix: cfg.Replies.ReceiptPrefix, Location: cfg.Location()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,11 +38,11 @@ func testStore(t *testing.T, recs ...*store.Receipt) string {
 // readStore opens the config's store after a command ran and returns its receipts.
 func readStore(t *testing.T, configPath string) []*store.Receipt {
 	t.Helper()
-	cfg, err := loadConfig(configPath, secretEnv, false)
+	cfg, err := config.Load(configPath, secretEnv, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(cfg.Store.Path, store.Options{Location: cfg.location})
+	st, err := store.Open(cfg.Store.Path, store.Options{Location: cfg.Location()})
 	if err != nil {
 		t.Fatal(err)
 	}

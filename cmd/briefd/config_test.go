@@ -1,6 +1,7 @@
 package main
 
 import (
+	"briefd/config"
 	"bytes"
 	"context"
 	"os"
@@ -78,17 +79,17 @@ func TestConfigExampleLoads(t *testing.T) {
 			t.Errorf("config check output lacks %q:\n%s", want, out)
 		}
 	}
-	cfg, err := loadConfig("../../config.example.yaml", secretEnv, true)
+	cfg, err := config.Load("../../config.example.yaml", secretEnv, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	def := defaultConfig()
-	if cfg.IMAP.pollInterval.String() != "2m0s" || cfg.Limits.maxMessage != 60<<20 || cfg.Limits.maxAttachment != 50<<20 ||
-		cfg.Limits.pdfTimeout.String() != "30s" || cfg.Replies.ReceiptPrefix != def.Replies.ReceiptPrefix ||
-		cfg.Web.Listen != def.Web.Listen || cfg.Store.Path != def.Store.Path || cfg.location.String() != "Asia/Shanghai" {
+	def := config.Default()
+	if cfg.IMAP.Every().String() != "2m0s" || cfg.Limits.MessageBytes() != 60<<20 || cfg.Limits.AttachmentBytes() != 50<<20 ||
+		cfg.Limits.PDFTime().String() != "30s" || cfg.Replies.ReceiptPrefix != def.Replies.ReceiptPrefix ||
+		cfg.Web.Listen != def.Web.Listen || cfg.Store.Path != def.Store.Path || cfg.Location().String() != "Asia/Shanghai" {
 		t.Errorf("config.example.yaml does not hold the defaults: %+v", cfg)
 	}
-	if cfg.IMAP.value != testSecrets["BRIEFD_IMAP_PASSWORD"] {
+	if cfg.IMAP.Value() != testSecrets["BRIEFD_IMAP_PASSWORD"] {
 		t.Errorf("imap password not read from the environment")
 	}
 }
@@ -277,16 +278,4 @@ func repl(old, new string) func(string) string {
 
 func add(text string) func(string) string {
 	return func(s string) string { return s + text + "\n" }
-}
-
-func TestProviderDomain(t *testing.T) {
-	for host, want := range map[string]string{
-		"imap.163.com": "163.com", "imap.qiye.163.com": "163.com", "imap.qq.com": "qq.com", "imap.exmail.qq.com": "qq.com",
-		"mail.example.com.cn": "example.com.cn", "mail.jyj.xinzhou.gov.cn": "xinzhou.gov.cn", "127.0.0.1": "", "::1": "",
-		"localhost": "", "IMAP.163.COM.": "163.com",
-	} {
-		if got := providerDomain(host); got != want {
-			t.Errorf("providerDomain(%q) = %q, want %q", host, got, want)
-		}
-	}
 }

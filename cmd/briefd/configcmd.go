@@ -1,6 +1,7 @@
 package main
 
 import (
+	"briefd/config"
 	"context"
 	"fmt"
 )
@@ -19,11 +20,11 @@ func cmdConfig(ctx context.Context, e *env, args []string) error {
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(configPath(*cfgFlag, e.getenv), e.getenv, true)
+	cfg, err := config.Load(config.Path(*cfgFlag, e.getenv), e.getenv, true)
 	if err != nil {
 		return err
 	}
-	fmt.Fprint(e.stdout, cfg.dump())
-	fmt.Fprintf(e.stdout, "# ok: %d units, %d campaigns\n", len(cfg.roster.Units()), len(cfg.roster.Campaigns()))
+	fmt.Fprint(e.stdout, cfg.Dump())
+	fmt.Fprintf(e.stdout, "# ok: %d units, %d campaigns\n", len(cfg.Roster().Units()), len(cfg.Roster().Campaigns()))
 	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"briefd/config"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -24,7 +25,7 @@ func cmdDoctor(ctx context.Context, e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(configPath(*cfgFlag, e.getenv), e.getenv, true)
+	cfg, err := config.Load(config.Path(*cfgFlag, e.getenv), e.getenv, true)
 	if err != nil {
 		return err
 	}
@@ -38,7 +39,7 @@ func cmdDoctor(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "检查收件服务器 %s（%s）…\n", cfg.IMAP.Server, cfg.IMAP.Security)
 	checks := intake.Diagnose(ctx, intake.IMAPOptions{Server: cfg.IMAP.Server, Security: cfg.IMAP.Security,
-		Username: cfg.IMAP.Username, Password: cfg.IMAP.value, Mailbox: cfg.IMAP.Mailbox, After: cfg.IMAP.After, RootCAs: imapCAs})
+		Username: cfg.IMAP.Username, Password: cfg.IMAP.Value(), Mailbox: cfg.IMAP.Mailbox, After: cfg.IMAP.After, RootCAs: imapCAs})
 	failed := printChecks(e.stdout, checks)
 	fmt.Fprintf(e.stdout, "\n检查发信服务器 %s（%s）…\n", cfg.SMTP.Server, cfg.SMTP.Security)
 	failed += printChecks(e.stdout, diagnoseSMTP(ctx, cfg, smtpCAs))
@@ -68,7 +69,7 @@ func printChecks(w io.Writer, cs []intake.Check) (failed int) {
 }
 
 // diagnoseSMTP connects, says EHLO and authenticates, then quits: no mail is sent.
-func diagnoseSMTP(ctx context.Context, cfg *Config, cas *x509.CertPool) []intake.Check {
+func diagnoseSMTP(ctx context.Context, cfg *config.Config, cas *x509.CertPool) []intake.Check {
 	var out []intake.Check
 	add := func(c intake.Check) bool { out = append(out, c); return c.OK }
 	host, port, _ := net.SplitHostPort(cfg.SMTP.Server)
@@ -104,7 +105,7 @@ func diagnoseSMTP(ctx context.Context, cfg *Config, cas *x509.CertPool) []intake
 	}
 	if cfg.SMTP.Username == "" {
 		add(intake.Check{Step: "SMTP 登录", OK: true, Warn: true, Detail: "没有配置用户名：不登录（只适合本机或内网中继）"})
-	} else if err := c.Auth(sasl.NewPlainClient("", cfg.SMTP.Username, cfg.SMTP.value)); err != nil {
+	} else if err := c.Auth(sasl.NewPlainClient("", cfg.SMTP.Username, cfg.SMTP.Value())); err != nil {
 		ck := intake.Check{Step: "SMTP 登录 " + cfg.SMTP.Username, Detail: err.Error(),
 			Fix: "发信登录失败：授权码不对或网页邮箱没有开启 SMTP 服务（163/QQ 用同一个授权码）"}
 		var se *smtp.SMTPError

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"briefd/config"
 	"context"
 	"crypto/x509"
 	"errors"
@@ -39,11 +40,11 @@ func buildServices(a *app, progress io.Writer) (*services, error) {
 	cfg := a.cfg
 	imapCAs, err := loadCAs(cfg.IMAP.CAFile)
 	if err != nil {
-		return nil, &ConfigError{Path: cfg.path, Problems: []string{"imap.ca_file: " + err.Error()}}
+		return nil, &config.Error{Path: cfg.File(), Problems: []string{"imap.ca_file: " + err.Error()}}
 	}
 	smtpCAs, err := loadCAs(cfg.SMTP.CAFile)
 	if err != nil {
-		return nil, &ConfigError{Path: cfg.path, Problems: []string{"smtp.ca_file: " + err.Error()}}
+		return nil, &config.Error{Path: cfg.File(), Problems: []string{"smtp.ca_file: " + err.Error()}}
 	}
 	for _, d := range []string{cfg.Store.Spool, cfg.Store.Archive} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
@@ -52,24 +53,24 @@ func buildServices(a *app, progress io.Writer) (*services, error) {
 	}
 	s := &services{a: a, wake: make(chan struct{}, 1)}
 	a.off.SetQueued(s.poke)
-	s.checker = pdfcheck.New(pdfcheck.Options{Timeout: cfg.Limits.pdfTimeout, MaxSize: cfg.Limits.maxAttachment,
-		MaxMemory: cfg.Limits.pdfMemory, Workers: 2}, a.log)
+	s.checker = pdfcheck.New(pdfcheck.Options{Timeout: cfg.Limits.PDFTime(), MaxSize: cfg.Limits.AttachmentBytes(),
+		MaxMemory: cfg.Limits.PDFMemoryBytes(), Workers: 2}, a.log)
 	var debug io.Writer
 	if cfg.IMAP.Debug {
 		debug = os.Stderr
 	}
 	iopts := intake.IMAPOptions{Server: cfg.IMAP.Server, Security: cfg.IMAP.Security, Username: cfg.IMAP.Username,
-		Password: cfg.IMAP.value, Mailbox: cfg.IMAP.Mailbox, IDLE: cfg.IMAP.IDLE, PollInterval: cfg.IMAP.pollInterval,
-		After: cfg.IMAP.After, MoveTo: cfg.IMAP.MoveTo, MaxMessage: cfg.Limits.maxMessage,
-		SpoolDir: cfg.Store.Spool, RootCAs: imapCAs, Debug: debug, Since: cfg.IMAP.since, Junk: cfg.IMAP.SpamMailbox}
+		Password: cfg.IMAP.Value(), Mailbox: cfg.IMAP.Mailbox, IDLE: cfg.IMAP.IDLE, PollInterval: cfg.IMAP.Every(),
+		After: cfg.IMAP.After, MoveTo: cfg.IMAP.MoveTo, MaxMessage: cfg.Limits.MessageBytes(),
+		SpoolDir: cfg.Store.Spool, RootCAs: imapCAs, Debug: debug, Since: cfg.IMAP.From(), Junk: cfg.IMAP.SpamMailbox}
 	if iopts.Junk == "none" {
 		iopts.Junk = "-"
 	}
 	s.watcher = intake.NewWatcher(iopts, a.st, a.log)
 	s.pipeline = intake.NewPipeline(intake.PipelineOptions{Ours: []string{cfg.Office.Address, cfg.IMAP.Username},
-		Marker: replyMarker, Replies: cfg.Replies.Enabled, MaxAttachment: cfg.Limits.maxAttachment,
-		SpoolDir: cfg.Store.Spool, Location: cfg.location, OfficeTo: cfg.Office.SummaryTo,
-		AuthServIDs: cfg.IMAP.authServIDs, MaxAge: cfg.Replies.maxAge, Now: a.now}, a.st, func() *roster.Roster { return a.R() }, s.checker, a.archive, a.log)
+		Marker: replyMarker, Replies: cfg.Replies.Enabled, MaxAttachment: cfg.Limits.AttachmentBytes(),
+		SpoolDir: cfg.Store.Spool, Location: cfg.Location(), OfficeTo: cfg.Office.SummaryTo,
+		AuthServIDs: cfg.IMAP.Trusted(), MaxAge: cfg.Replies.Age(), Now: a.now}, a.st, func() *roster.Roster { return a.R() }, s.checker, a.archive, a.log)
 	a.off.SetRechecker(s.pipeline)
 	if progress != nil {
 		s.pipeline.Recorded = func(f *intake.Fetched, r *store.Receipt, dup bool) {
@@ -85,16 +86,16 @@ func buildServices(a *app, progress io.Writer) (*services, error) {
 		}
 	}
 	sender := notify.NewSMTPSender(notify.SMTPOptions{Server: cfg.SMTP.Server, Security: cfg.SMTP.Security,
-		Username: cfg.SMTP.Username, Password: cfg.SMTP.value, RootCAs: smtpCAs})
+		Username: cfg.SMTP.Username, Password: cfg.SMTP.Value(), RootCAs: smtpCAs})
 	var saveSent func(context.Context, []byte) error
 	if folder := cfg.SMTP.SaveSent; folder != "" {
 		saveSent = func(ctx context.Context, msg []byte) error { return intake.SaveCopy(ctx, iopts, a.log, folder, msg) }
 	}
 	s.notifier, err = notify.New(notify.Options{
 		Office: notify.Office{Name: cfg.Office.Name, Address: cfg.Office.Address, Contact: cfg.Office.Contact,
-			Location: cfg.location},
+			Location: cfg.Location()},
 		PerSenderPerHour: cfg.Replies.PerSenderPerHour, TemplateDir: cfg.Replies.Templates,
-		ReasonText: pdfcheck.ReasonText, Marker: replyMarker, Now: a.now, SaveSent: saveSent, MaxMessage: cfg.Limits.maxMessage,
+		ReasonText: pdfcheck.ReasonText, Marker: replyMarker, Now: a.now, SaveSent: saveSent, MaxMessage: cfg.Limits.MessageBytes(),
 	}, a.st, a.R(), sender, a.log)
 	if err == nil {
 		s.schedule, err = newScheduler(a, s.notifier, func() (string, bool) {

@@ -4,6 +4,7 @@
 package main
 
 import (
+	"briefd/config"
 	"context"
 	"errors"
 	"fmt"
@@ -12,7 +13,6 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"slices"
-	"strings"
 	"syscall"
 
 	_ "time/tzdata" // the office time zone must load on machines without zoneinfo
@@ -89,7 +89,7 @@ func runMain(ctx context.Context, e *env, args []string) int {
 		}
 		err := c.run(ctx, e, args[1:])
 		var ue *usageError
-		var ce *ConfigError
+		var ce *config.Error
 		var dr *daemonRunning
 		switch {
 		case errors.As(err, &dr) && !slices.Contains(notForwarded, c.name):
@@ -105,7 +105,7 @@ func runMain(ctx context.Context, e *env, args []string) int {
 		}
 	}
 	msg := fmt.Sprintf("briefd: unknown command %q", args[0])
-	if s := nearest(args[0], commandNames()); s != "" {
+	if s := config.Suggest(args[0], commandNames()); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	}
 	fmt.Fprintln(e.stderr, msg+"; run 'briefd help' for the list")
@@ -127,41 +127,6 @@ func printUsage(w io.Writer) {
 		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun 'briefd <command> -h' for a command's flags.")
-}
-
-// nearest returns the candidate closest to s by edit distance, if it is close enough to be a likely typo.
-func nearest(s string, candidates []string) string {
-	best, bestD := "", 1<<30
-	for _, c := range candidates {
-		if d := editDistance(strings.ToLower(s), strings.ToLower(c)); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	if bestD <= 2 || (bestD <= len(s)/3 && bestD < len(best)) {
-		return best
-	}
-	return ""
-}
-
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
 
 // version reports the module version and VCS revision the binary was built from.

@@ -37,7 +37,7 @@ func cmdReceipts(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return usagef("-since: %v", err)
 		}
-		from = d.Start(a.cfg.location)
+		from = d.Start(a.cfg.Location())
 	}
 	rs, err := a.st.Receipts(func(r *store.Receipt) bool {
 		return (*campaign == "" || r.Campaign == *campaign) &&
@@ -49,7 +49,7 @@ func cmdReceipts(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if *asJSON {
-		return writeJSON(e.stdout, receiptsJSON(rs, a.cfg.location))
+		return writeJSON(e.stdout, receiptsJSON(rs, a.cfg.Location()))
 	}
 	printReceipts(e.stdout, a, rs)
 	return nil
@@ -73,7 +73,7 @@ func printReceipts(w io.Writer, a *app, rs []*store.Receipt) {
 				cp += " 逾期"
 			}
 		}
-		t.add(r.Number, r.Received.In(a.cfg.location).Format("2006-01-02 15:04"), unit, cp, report.VerdictZH(r.Verdict),
+		t.add(r.Number, r.Received.In(a.cfg.Location()).Format("2006-01-02 15:04"), unit, cp, report.VerdictZH(r.Verdict),
 			attachmentSummary(r), r.Reply)
 	}
 	t.write(w)

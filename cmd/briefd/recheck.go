@@ -33,7 +33,7 @@ func cmdRecheck(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return usagef("-since: %v", err)
 		}
-		opts.Since = d.Start(a.cfg.location)
+		opts.Since = d.Start(a.cfg.Location())
 	}
 	svc := a.svc
 	if svc == nil {

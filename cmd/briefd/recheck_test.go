@@ -1,6 +1,7 @@
 package main
 
 import (
+	"briefd/config"
 	"bytes"
 	"context"
 	"strings"
@@ -37,11 +38,11 @@ func TestRecheckCommand(t *testing.T) {
 	}
 	sink.Reset()
 	// As an older, stricter briefd left the first receipt.
-	cfg, err := loadConfig(cfgPath, noEnv, false)
+	cfg, err := config.Load(cfgPath, noEnv, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(cfg.Store.Path, store.Options{Location: cfg.location})
+	st, err := store.Open(cfg.Store.Path, store.Options{Location: cfg.Location()})
 	if err != nil {
 		t.Fatal(err)
 	}

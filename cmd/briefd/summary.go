@@ -18,7 +18,7 @@ func newScheduler(a *app, n *notify.Notifier, lastError func() (string, bool)) (
 	return notify.NewScheduler(notify.SchedulerOptions{
 		SummaryTo: cfg.Office.SummaryTo, SummaryWeekday: cfg.Summary.Weekday, SummaryAt: cfg.Summary.At,
 		RemindDays: cfg.Reminders.DaysBeforeDue, RemindAt: cfg.Reminders.At,
-		AlertAfter: cfg.Health.alertAfter, HealthMark: intake.MarkIMAPLastOK, LastError: lastError,
+		AlertAfter: cfg.Health.After(), HealthMark: intake.MarkIMAPLastOK, LastError: lastError,
 		Roster: a.R, Now: a.now,
 	}, n, a.log)
 }
@@ -28,9 +28,9 @@ func composer(a *app) (*notify.Notifier, error) {
 	cfg := a.cfg
 	return notify.New(notify.Options{
 		Office: notify.Office{Name: cfg.Office.Name, Address: cfg.Office.Address, Contact: cfg.Office.Contact,
-			Location: cfg.location},
+			Location: cfg.Location()},
 		PerSenderPerHour: cfg.Replies.PerSenderPerHour, TemplateDir: cfg.Replies.Templates,
-		ReasonText: pdfcheck.ReasonText, Marker: replyMarker, Now: a.now, MaxMessage: cfg.Limits.maxMessage,
+		ReasonText: pdfcheck.ReasonText, Marker: replyMarker, Now: a.now, MaxMessage: cfg.Limits.MessageBytes(),
 	}, a.st, a.R(), nil, a.log)
 }
 
@@ -82,7 +82,7 @@ func cmdSummary(ctx context.Context, e *env, args []string) error {
 		due, week := s.SummaryDue(now)
 		state := "not sent yet; due " + due.Format("2006-01-02 15:04 MST")
 		if t, ok, err := a.st.Mark("summary:" + week); err == nil && ok {
-			state = "queued at " + t.In(a.cfg.location).Format("2006-01-02 15:04")
+			state = "queued at " + t.In(a.cfg.Location()).Format("2006-01-02 15:04")
 		}
 		fmt.Fprintf(e.stderr, "this week's (%s) summary: %s; -send queues it now\n", week, state)
 		return nil

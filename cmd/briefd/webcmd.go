@@ -14,8 +14,8 @@ func (s *services) buildWeb() (*web.Server, error) {
 	a := s.a
 	return web.New(web.Options{
 		Listen:     a.cfg.Web.Listen,
-		Password:   a.cfg.Web.value,
-		Location:   a.cfg.location,
+		Password:   a.cfg.Web.Value(),
+		Location:   a.cfg.Location(),
 		OfficeName: a.cfg.Office.Name,
 		Roster:     a.R,
 		Office:     a.off,
@@ -33,7 +33,7 @@ func (s *services) buildWeb() (*web.Server, error) {
 		},
 		Health:        s.health,
 		Now:           a.now,
-		MailboxMaxAge: max(15*time.Minute, 3*a.cfg.IMAP.pollInterval),
+		MailboxMaxAge: max(15*time.Minute, 3*a.cfg.IMAP.Every()),
 	}, a.st, a.archive, a.log)
 }
 

@@ -1,4 +1,8 @@
-package main
+// Package config is config.yaml: the settings' types and defaults, loading them with every problem
+// listed under its key, the secrets (passwords read from an environment variable or a file, never
+// written in the file), and the effective settings printed with the secrets hidden. Only cmd/briefd
+// (and the demo and tests, which write configs) use it; every other package takes Options.
+package config
 
 import (
 	"bytes"
@@ -192,8 +196,8 @@ func (l UnitList) MarshalYAML() (any, error) {
 	return []string(l), nil
 }
 
-// defaultConfig holds every default; config.example.yaml documents the same values.
-func defaultConfig() Config {
+// Default holds every default; config.example.yaml documents the same values (TestExampleHasEveryKey).
+func Default() Config {
 	return Config{
 		Office: OfficeConfig{Timezone: "Asia/Shanghai"},
 		IMAP: IMAPConfig{Security: "tls", Mailbox: "INBOX", IDLE: true, PollInterval: "2m", After: "none",
@@ -210,21 +214,21 @@ func defaultConfig() Config {
 	}
 }
 
-// ConfigError lists every problem of a config file; each line names the key.
-type ConfigError struct {
+// Error lists every problem of a config file; each line names the key.
+type Error struct {
 	Path     string
 	Problems []string
 }
 
-func (e *ConfigError) Error() string {
+func (e *Error) Error() string {
 	if len(e.Problems) == 1 {
 		return fmt.Sprintf("%s: %s", e.Path, e.Problems[0])
 	}
 	return fmt.Sprintf("%s has %d problems:\n  - %s", e.Path, len(e.Problems), strings.Join(e.Problems, "\n  - "))
 }
 
-// configPath picks the file: the flag, else $BRIEFD_CONFIG, else ./config.yaml.
-func configPath(flagValue string, getenv func(string) string) string {
+// Path picks the file: the flag, else $BRIEFD_CONFIG, else ./config.yaml.
+func Path(flagValue string, getenv func(string) string) string {
 	if flagValue != "" {
 		return flagValue
 	}
@@ -234,33 +238,34 @@ func configPath(flagValue string, getenv func(string) string) string {
 	return "config.yaml"
 }
 
-// loadConfig reads, checks and resolves a config file. Secrets are read when needSecrets is set
+// Load reads, checks and resolves a config file. Secrets are read when needSecrets is set
 // (commands that talk to servers); the others work without them.
-func loadConfig(path string, getenv func(string) string, needSecrets bool) (*Config, error) {
+func Load(path string, getenv func(string) string, needSecrets bool) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if os.IsNotExist(err) {
-			return nil, &ConfigError{Path: path, Problems: []string{"file not found (copy config.example.yaml to config.yaml and edit it, or pass -config PATH)"}}
+			return nil, &Error{Path: path, Problems: []string{"file not found (copy config.example.yaml to config.yaml and edit it, or pass -config PATH)"}}
 		}
-		return nil, &ConfigError{Path: path, Problems: []string{err.Error()}}
+		return nil, &Error{Path: path, Problems: []string{err.Error()}}
 	}
-	return parseConfig(path, data, getenv, needSecrets)
+	return Parse(path, data, getenv, needSecrets)
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: (line \d+: )?`)
 
-func parseConfig(path string, data []byte, getenv func(string) string, needSecrets bool) (*Config, error) {
-	cfg := defaultConfig()
+// Parse is Load of the data of a file.
+func Parse(path string, data []byte, getenv func(string) string, needSecrets bool) (*Config, error) {
+	cfg := Default()
 	cfg.path = path
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, &ConfigError{Path: path, Problems: []string{"not valid YAML: " + yamlLine.ReplaceAllString(err.Error(), "$1")}}
+		return nil, &Error{Path: path, Problems: []string{"not valid YAML: " + yamlLine.ReplaceAllString(err.Error(), "$1")}}
 	}
 	var problems []string
 	if len(doc.Content) > 0 {
 		root := doc.Content[0]
 		if root.Kind != yaml.MappingNode && root.Tag != "!!null" {
-			return nil, &ConfigError{Path: path, Problems: []string{"not a YAML mapping of settings: the file must consist of " +
+			return nil, &Error{Path: path, Problems: []string{"not a YAML mapping of settings: the file must consist of " +
 				"sections like office:, imap:, smtp:, units: (see config.example.yaml)"}}
 		}
 		ck := keyChecker{lines: map[int]bool{}}
@@ -282,7 +287,7 @@ func parseConfig(path string, data []byte, getenv func(string) string, needSecre
 	}
 	problems = append(problems, cfg.validate(getenv, needSecrets)...)
 	if len(problems) > 0 {
-		return nil, &ConfigError{Path: path, Problems: problems}
+		return nil, &Error{Path: path, Problems: problems}
 	}
 	return &cfg, nil
 }
@@ -324,7 +329,7 @@ func (k *keyChecker) check(n *yaml.Node, t reflect.Type, prefix string) {
 			ft, ok := fields[key.Value]
 			if !ok {
 				msg := fmt.Sprintf("%s (line %d): unknown key", join(prefix, key.Value), key.Line)
-				if s := nearest(key.Value, names); s != "" {
+				if s := Suggest(key.Value, names); s != "" {
 					msg += fmt.Sprintf(", did you mean %q?", s)
 				}
 				k.problems = append(k.problems, msg)
@@ -724,9 +729,9 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// dump prints the effective config as YAML. Secrets are never part of it: only where they come from,
+// Dump prints the effective config as YAML. Secrets are never part of it: only where they come from,
 // and whether they were found.
-func (c *Config) dump() string {
+func (c *Config) Dump() string {
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
@@ -744,4 +749,81 @@ func (c *Config) dump() string {
 		notes = append(notes, fmt.Sprintf("# %s password: %s", s.key, state))
 	}
 	return fmt.Sprintf("# effective configuration of %s\n%s\n%s", c.path, strings.Join(notes, "\n"), buf.String())
+}
+
+// The values Load parsed and checked, for the wiring.
+
+// File is the path the config was read from.
+func (c *Config) File() string { return c.path }
+
+// Location is the office time zone.
+func (c *Config) Location() *time.Location { return c.location }
+
+// Roster is the units and campaigns of the config (and of units_file).
+func (c *Config) Roster() *roster.Roster { return c.roster }
+
+// Value is the password, read when Load was asked for secrets; "" otherwise.
+func (s *Secret) Value() string { return s.value }
+
+// Every is how often the mailbox is read when not idling.
+func (c *IMAPConfig) Every() time.Duration { return c.pollInterval }
+
+// Trusted are the authserv-ids whose Authentication-Results are believed: AuthServIDs, else the
+// provider's domain.
+func (c *IMAPConfig) Trusted() []string { return c.authServIDs }
+
+// From is the date of Since, zero when all mail is read.
+func (c *IMAPConfig) From() time.Time { return c.since }
+
+// MessageBytes, AttachmentBytes and PDFMemoryBytes are the sizes; PDFTime the time for one PDF.
+func (c *LimitsConfig) MessageBytes() int64 { return c.maxMessage }
+
+// AttachmentBytes is the largest attachment checked.
+func (c *LimitsConfig) AttachmentBytes() int64 { return c.maxAttachment }
+
+// PDFMemoryBytes bounds the memory of a PDF check.
+func (c *LimitsConfig) PDFMemoryBytes() int64 { return c.pdfMemory }
+
+// PDFTime bounds the time of a PDF check.
+func (c *LimitsConfig) PDFTime() time.Duration { return c.pdfTimeout }
+
+// Age is replies.max_age: older mail is not answered.
+func (c *RepliesConfig) Age() time.Duration { return c.maxAge }
+
+// After is health.alert_after.
+func (c *HealthConfig) After() time.Duration { return c.alertAfter }
+
+// Suggest returns the candidate closest to s by edit distance, if it is close enough to be a likely typo.
+func Suggest(s string, candidates []string) string {
+	best, bestD := "", 1<<30
+	for _, c := range candidates {
+		if d := editDistance(strings.ToLower(s), strings.ToLower(c)); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	if bestD <= 2 || (bestD <= len(s)/3 && bestD < len(best)) {
+		return best
+	}
+	return ""
+}
+
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
 }
