@@ -1,6 +1,15 @@
 package config
 
-import "testing"
+import (
+	"fmt"
+	"os"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+)
 
 func TestProviderDomain(t *testing.T) {
 	for host, want := range map[string]string{
@@ -12,4 +21,90 @@ func TestProviderDomain(t *testing.T) {
 			t.Errorf("providerDomain(%q) = %q, want %q", host, got, want)
 		}
 	}
+}
+
+// TestExampleHasEveryKey: config.example.yaml names every key of the config (set, or commented out), and
+// what it sets is the default, so that it stays the reference the README says it is.
+func TestExampleHasEveryKey(t *testing.T) {
+	data, err := os.ReadFile("../config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	set := map[string]*yaml.Node{} // dotted key -> value, of what the example sets
+	var walk func(n *yaml.Node, prefix string)
+	walk = func(n *yaml.Node, prefix string) {
+		if n.Kind != yaml.MappingNode {
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := join(prefix, n.Content[i].Value)
+			set[k] = n.Content[i+1]
+			walk(n.Content[i+1], k)
+		}
+	}
+	walk(doc.Content[0], "")
+	commented := map[string]bool{} // keys only named in a comment ("# move_to: 已处理"), by their name
+	for _, m := range regexp.MustCompile(`(?m)^\s*#\s*([a-z_]+):`).FindAllStringSubmatch(string(data), -1) {
+		commented[m[1]] = true
+	}
+	// The example's own office, servers and addresses are examples; where a default exists, it is shown.
+	examples := map[string]bool{"imap.server": true, "imap.username": true, "smtp.server": true, "smtp.username": true,
+		"office.name": true, "office.address": true, "office.contact": true, "office.summary_to": true}
+	var problems []string
+	var check func(t reflect.Type, v reflect.Value, prefix string)
+	check = func(t reflect.Type, v reflect.Value, prefix string) {
+		for name, ft := range yamlFields(t) {
+			key := join(prefix, name)
+			if key == "units" || key == "campaigns" {
+				continue // the office's own lists: the example shows some
+			}
+			node, ok := set[key]
+			if !ok && !commented[name] {
+				problems = append(problems, key+": not in config.example.yaml, neither set nor commented out")
+				continue
+			}
+			fv := fieldByYAML(v, name)
+			if ft.Kind() == reflect.Struct && !reflect.PointerTo(ft).Implements(yamlUnmarshaler) {
+				check(ft, fv, key)
+				continue
+			}
+			if ok && !examples[key] && fv.IsValid() && !fv.IsZero() {
+				want, _ := yaml.Marshal(fv.Interface())
+				var got any
+				node.Decode(&got)
+				gotText, _ := yaml.Marshal(got)
+				if strings.TrimSpace(string(want)) != strings.TrimSpace(string(gotText)) {
+					problems = append(problems, fmt.Sprintf("%s: the example sets %s, the default is %s", key,
+						strings.TrimSpace(string(gotText)), strings.TrimSpace(string(want))))
+				}
+			}
+		}
+	}
+	check(reflect.TypeOf(Config{}), reflect.ValueOf(Default()), "")
+	for _, p := range problems {
+		t.Error(p)
+	}
+}
+
+// fieldByYAML returns the field of struct v whose yaml name is name, looking into inline fields.
+func fieldByYAML(v reflect.Value, name string) reflect.Value {
+	t := v.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if strings.Contains(opts, "inline") {
+			if fv := fieldByYAML(v.Field(i), name); fv.IsValid() {
+				return fv
+			}
+			continue
+		}
+		if tag == name {
+			return v.Field(i)
+		}
+	}
+	return reflect.Value{}
 }
