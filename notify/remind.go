@@ -75,10 +75,9 @@ func (s *Scheduler) DueReminders(now time.Time) ([]Reminder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("notify: reminders: read receipts: %w", err)
 	}
-	subs := report.Submissions(es)
 	var out []Reminder
 	for _, d := range dues {
-		for _, ps := range ros.Status(subs, d.c.ID, now) {
+		for _, ps := range report.Status(es, ros, d.c.ID, now) {
 			if ps.Period != d.p.Key {
 				continue
 			}

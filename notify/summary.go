@@ -107,7 +107,7 @@ func (s *Scheduler) Summary(now time.Time) (*Summary, error) {
 	if err != nil {
 		return nil, fmt.Errorf("notify: summary: read receipts: %w", err)
 	}
-	all := ros.Status(report.Submissions(es), "", now)
+	all := report.Status(es, ros, "", now)
 	var shown []roster.PeriodStatus
 	for _, ps := range all {
 		c, _ := ros.Campaign(ps.Campaign)
@@ -161,7 +161,7 @@ func (s *Scheduler) Summary(now time.Time) (*Summary, error) {
 	}
 	var waiting []store.Entry
 	for i := range es {
-		if report.Unassigned(&es[i]) {
+		if es[i].Unassigned() {
 			waiting = append(waiting, es[i])
 		}
 	}

@@ -74,7 +74,7 @@ func BenchmarkStatus(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		ps := ros.Status(Submissions(es), "", now)
+		ps := Status(es, ros, "", now)
 		if len(ps) != 12 || len(ps[0].Units) != 200 {
 			b.Fatalf("%d periods", len(ps))
 		}

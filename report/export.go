@@ -25,12 +25,12 @@ func Export(w io.Writer, st *store.Store, ros *roster.Roster, now time.Time, for
 	if table != "" && table != "status" && table != "receipts" {
 		return "", fmt.Errorf("report: table %q: use status or receipts", table)
 	}
-	es, err := st.Entries(func(e *store.Entry) bool { return campaign == "" || e.Campaign == campaign || Unassigned(e) })
+	es, err := st.Entries(func(e *store.Entry) bool { return campaign == "" || e.Campaign == campaign || e.Unassigned() })
 	if err != nil {
 		return "", fmt.Errorf("report: read receipts: %w", err)
 	}
 	loc := ros.Location()
-	status := ros.Status(Submissions(es), campaign, now)
+	status := Status(es, ros, campaign, now)
 	name := "briefd"
 	if campaign != "" {
 		name += "-" + campaign

@@ -111,22 +111,20 @@ func VerdictZH(v string) string {
 	return v
 }
 
-// Submissions turns receipt entries into what roster.Status needs: receipts of a known unit placed in a
-// campaign, ignored mail left out.
-func Submissions(es []store.Entry) []roster.Submission {
-	out := make([]roster.Submission, 0, len(es))
+// Status is who has reported, per campaign period (every campaign when campaign is ""), as of now: the
+// one place receipts become units' states. es are receipt entries in number order (store.Entries);
+// receipts of a known unit placed in a campaign count, mail that is no submission does not.
+func Status(es []store.Entry, ros *roster.Roster, campaign string, now time.Time) []roster.PeriodStatus {
+	subs := make([]roster.Submission, 0, len(es))
 	for _, e := range es {
 		if e.Unit == "" || e.Campaign == "" || e.Verdict == store.VerdictIgnored {
 			continue
 		}
-		out = append(out, roster.Submission{Receipt: e.Number, Unit: e.Unit, Campaign: e.Campaign, Period: e.Period,
+		subs = append(subs, roster.Submission{Receipt: e.Number, Unit: e.Unit, Campaign: e.Campaign, Period: e.Period,
 			At: e.Received, Usable: e.Usable})
 	}
-	return out
+	return ros.Status(subs, campaign, now)
 }
-
-// Unassigned reports whether an entry is a mail waiting for `briefd assign`: no unit, not ignored.
-func Unassigned(e *store.Entry) bool { return e.Unit == "" && e.Verdict != store.VerdictIgnored }
 
 func fmtTime(t time.Time, loc *time.Location) string {
 	if t.IsZero() {
@@ -203,7 +201,7 @@ func Workbook(st []roster.PeriodStatus, es []store.Entry, ros *roster.Roster, lo
 	}
 	var waiting []store.Entry
 	for i := range es {
-		if Unassigned(&es[i]) {
+		if es[i].Unassigned() {
 			waiting = append(waiting, es[i])
 		}
 	}

@@ -3,8 +3,6 @@ package roster
 import (
 	"encoding/json"
 	"time"
-
-	"briefd/store"
 )
 
 // Unit states in a period.
@@ -23,6 +21,8 @@ type Submission struct {
 	Period   string
 	At       time.Time
 	Usable   bool // it carried at least one PDF that opens
+
+	order int // position in the slice given to Status
 }
 
 // UnitState is one unit's state in one period.
@@ -33,6 +33,10 @@ type UnitState struct {
 	Receipt string    `json:"receipt,omitempty"`
 	At      time.Time `json:"at,omitzero"`
 	Tries   int       `json:"tries,omitempty"` // receipts for this unit and period, usable or not
+	// Latest is the last usable submission (notices say 以最后一次报送为准: a corrected version sent
+	// after an accepted one is the one to read); Receipt, the first, decides whether the unit was late.
+	Latest   string    `json:"latest,omitempty"`
+	LatestAt time.Time `json:"latest_at,omitzero"`
 }
 
 // MarshalJSON writes every key of the `briefd status -json` contract, with "" for receipt and at while
@@ -49,7 +53,8 @@ func (u UnitState) MarshalJSON() ([]byte, error) {
 		Receipt string `json:"receipt"`
 		At      string `json:"at"`
 		Tries   int    `json:"tries,omitempty"`
-	}{u.Unit, u.Name, u.State, u.Receipt, at, u.Tries})
+		Latest  string `json:"latest,omitempty"`
+	}{u.Unit, u.Name, u.State, u.Receipt, at, u.Tries, u.Latest})
 }
 
 // PeriodStatus is the state of every unit owing one campaign period.
@@ -64,11 +69,14 @@ type PeriodStatus struct {
 }
 
 // Status works out, for every period opened by now (all campaigns when campaign is ""), which units have
-// reported. The first usable submission decides reported or late; later ones do not change it.
+// reported. The first usable submission decides reported or late; later ones do not change it, the last
+// one is Latest. subs must be in the order their receipts were numbered (store.Entries gives them so):
+// of two submissions at the same moment, the one numbered first came first.
 func (r *Roster) Status(subs []Submission, campaign string, now time.Time) []PeriodStatus {
 	type key struct{ campaign, period, unit string }
 	type pick struct {
 		usable, any *Submission // the earliest usable submission, the earliest of any kind
+		latest      *Submission // the latest usable one: 以最后一次报送为准
 		tries       int
 	}
 	// One pass, no sort: "earliest" is the earlier At, then the lower receipt number; on a full tie the
@@ -77,6 +85,7 @@ func (r *Roster) Status(subs []Submission, campaign string, now time.Time) []Per
 	var picks []pick
 	for i := range subs {
 		s := &subs[i]
+		s.order = i
 		k := key{s.Campaign, s.Period, s.Unit}
 		j, ok := at[k]
 		if !ok {
@@ -91,6 +100,9 @@ func (r *Roster) Status(subs []Submission, campaign string, now time.Time) []Per
 		}
 		if s.Usable && (p.usable == nil || earlier(s, p.usable)) {
 			p.usable = s
+		}
+		if s.Usable && (p.latest == nil || earlier(p.latest, s)) {
+			p.latest = s
 		}
 	}
 	var out []PeriodStatus
@@ -113,6 +125,9 @@ func (r *Roster) Status(subs []Submission, campaign string, now time.Time) []Per
 						s = pk.any
 					}
 					us.Receipt, us.At = s.Receipt, s.At.In(r.loc)
+					if pk.latest != nil {
+						us.Latest, us.LatestAt = pk.latest.Receipt, pk.latest.At.In(r.loc)
+					}
 					switch {
 					case !s.Usable:
 						us.State = StateRejected
@@ -132,9 +147,11 @@ func (r *Roster) Status(subs []Submission, campaign string, now time.Time) []Per
 }
 
 // earlier reports whether a came before b: the earlier time, then the lower receipt number.
+// earlier orders submissions by time, then by their order in the slice given to Status (the order the
+// receipts were numbered in).
 func earlier(a, b *Submission) bool {
 	if c := a.At.Compare(b.At); c != 0 {
 		return c < 0
 	}
-	return store.CompareNumbers(a.Receipt, b.Receipt) < 0
+	return a.order < b.order
 }

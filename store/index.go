@@ -35,6 +35,10 @@ type Entry struct {
 	Answered  bool   // a question the office dealt with
 }
 
+// Unassigned reports whether the receipt waits for the office to say which unit sent it (待确认,
+// `briefd assign`): no unit, and a mail that is meant as a submission.
+func (e *Entry) Unassigned() bool { return e.Unit == "" && e.Verdict != VerdictIgnored }
+
 func entryOf(r *Receipt) Entry {
 	names := make([]string, len(r.Attachments))
 	for i, a := range r.Attachments {

@@ -299,3 +299,10 @@ func TestEntriesBucket(t *testing.T) {
 		same("reopened after the rebuild", reopen())
 	}
 }
+
+func TestCompareNumbers(t *testing.T) {
+	if CompareNumbers("JB2026-9999", "JB2026-10000") >= 0 || CompareNumbers("JB2025-9999", "JB2026-0001") >= 0 ||
+		CompareNumbers("JB2026-0001", "JB2026-0001") != 0 {
+		t.Error("CompareNumbers orders by year, then by sequence as a number")
+	}
+}

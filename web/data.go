@@ -9,6 +9,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"briefd/report"
 	"briefd/roster"
 	"briefd/store"
 )
@@ -29,9 +30,6 @@ func (s *Server) scan(visit func(e *store.Entry)) error {
 	})
 	return err
 }
-
-// unassigned reports whether e waits for a person on 待确认: no unit, and not an automatic mail.
-func unassigned(e *store.Entry) bool { return e.Unit == "" && e.Verdict != store.VerdictIgnored }
 
 // copies holds copies of entries in blocks, so that adding one never moves the others (with 20,000
 // receipts, growing one slice copied them all twice over).
@@ -66,7 +64,7 @@ func newestFirst(es []*store.Entry) {
 func (s *Server) pendingCount() (int, error) {
 	n := 0
 	err := s.scan(func(e *store.Entry) {
-		if unassigned(e) {
+		if e.Unassigned() {
 			n++
 		}
 	})
@@ -77,7 +75,7 @@ func (s *Server) pendingCount() (int, error) {
 func (s *Server) pending() ([]*store.Entry, error) {
 	var es copies
 	err := s.scan(func(e *store.Entry) {
-		if unassigned(e) {
+		if e.Unassigned() {
 			es.add(e)
 		}
 	})
@@ -90,20 +88,16 @@ func (s *Server) pending() ([]*store.Entry, error) {
 
 // status works out the state of every unit in every open period, and counts the pending mails.
 func (s *Server) status(ros *roster.Roster) (status []roster.PeriodStatus, pending int, err error) {
-	var subs []roster.Submission
-	err = s.scan(func(e *store.Entry) {
-		switch {
-		case unassigned(e):
-			pending++
-		case e.Unit != "" && e.Campaign != "" && e.Verdict != store.VerdictIgnored:
-			subs = append(subs, roster.Submission{Receipt: e.Number, Unit: e.Unit, Campaign: e.Campaign,
-				Period: e.Period, At: e.Received, Usable: e.Usable})
-		}
-	})
+	es, err := s.st.Entries(nil)
 	if err != nil {
 		return nil, 0, err
 	}
-	return ros.Status(subs, "", s.o.Now()), pending, nil
+	for i := range es {
+		if es[i].Unassigned() {
+			pending++
+		}
+	}
+	return report.Status(es, ros, "", s.o.Now()), pending, nil
 }
 
 // verdictCounts counts the receipts by verdict, and the pending mails.
@@ -111,7 +105,7 @@ func (s *Server) verdictCounts() (counts map[string]int, pending int, err error)
 	counts = map[string]int{}
 	err = s.scan(func(e *store.Entry) {
 		counts[e.Verdict]++
-		if unassigned(e) {
+		if e.Unassigned() {
 			pending++
 		}
 	})
@@ -167,7 +161,7 @@ func (s *Server) find(f filter) (found []*store.Entry, pending int, err error) {
 	}
 	var es copies
 	err = s.scan(func(e *store.Entry) {
-		if unassigned(e) {
+		if e.Unassigned() {
 			pending++
 		}
 		switch {

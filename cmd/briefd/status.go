@@ -79,7 +79,7 @@ func (a *app) status(campaign string) ([]roster.PeriodStatus, error) {
 	if err != nil {
 		return nil, err
 	}
-	return a.R().Status(report.Submissions(es), campaign, a.now()), nil
+	return report.Status(es, a.R(), campaign, a.now()), nil
 }
 
 // table prints aligned columns; Chinese characters count as two columns, as a terminal shows them.
