@@ -42,15 +42,35 @@ func newFlags(e *env, name, usage string) (*flag.FlagSet, *string) {
 	return fs, cfg
 }
 
-// parseFlags parses args; -h is not an error.
+// parseFlags parses args, flags before or after the arguments (`briefd assign JB2026-0011 xinfu -learn`,
+// as people type it; Go's flag package stops at the first argument); after "--" everything is an
+// argument. -h is not an error.
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errHelp
+	parse := func(args []string) error {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return errHelp
+			}
+			return &usageError{err.Error()}
 		}
-		return &usageError{err.Error()}
+		return nil
 	}
-	return nil
+	var pos []string
+	for len(args) > 0 {
+		if err := parse(args); err != nil {
+			return err
+		}
+		rest := fs.Args()
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			pos = append(pos, rest...)
+			break
+		}
+		if len(rest) == 0 {
+			break
+		}
+		pos, args = append(pos, rest[0]), rest[1:]
+	}
+	return parse(append([]string{"--"}, pos...))
 }
 
 // errHelp ends a command successfully after it printed its usage.

@@ -403,3 +403,29 @@ func TestCommandLine(t *testing.T) {
 		})
 	}
 }
+
+// TestFlagsAfterArguments: flags go before or after the arguments, as the README's quick start writes
+// `briefd assign 回执编号 单位id -learn`; after "--" everything is an argument.
+func TestFlagsAfterArguments(t *testing.T) {
+	p := testStore(t, sampleReceipts()...)
+	code, out, errOut := run(t, secretEnv, "assign", "JB2022-0004", "yuanping", "-learn", "-config", p)
+	if code != 0 || !strings.Contains(out, "JB2022-0004 → yuanping") || !strings.Contains(out, "is now registered for yuanping") {
+		t.Fatalf("assign RECEIPT UNIT -learn -config: exit %d: %s%s", code, out, errOut)
+	}
+	code, out, errOut = run(t, secretEnv, "resend", "JB2022-0001", "-config", p)
+	if code != 0 || !strings.Contains(out, "queued") {
+		t.Errorf("resend RECEIPT -config: exit %d: %s%s", code, out, errOut)
+	}
+	code, out, _ = run(t, secretEnv, "receipts", "-config", p, "-json", "-unit", "yuanping")
+	if code != 0 || !strings.Contains(out, "JB2022-0004") {
+		t.Errorf("receipts with flags only: exit %d", code)
+	}
+	code, _, errOut = run(t, secretEnv, "resend", "-config", p, "--", "-JB2022-0001")
+	if code != 1 || !strings.Contains(errOut, "-JB2022-0001") {
+		t.Errorf("after --, a dash is an argument: exit %d: %s", code, errOut)
+	}
+	code, _, errOut = run(t, secretEnv, "assign", "JB2022-0004", "-learnn", "yuanping", "-config", p)
+	if code != 2 || !strings.Contains(errOut, "flag provided but not defined: -learnn") {
+		t.Errorf("an unknown flag after an argument: exit %d: %s", code, errOut)
+	}
+}
