@@ -407,12 +407,12 @@ func (c *Config) validate(getenv func(string) string, needSecrets bool) []string
 	if c.Office.Name == "" {
 		add("office.name", "missing (the office's name, shown in replies)")
 	}
-	if !isAddress(c.Office.Address) {
-		add("office.address", "%q is not an email address (the mailbox units write to)", c.Office.Address)
+	if why := roster.AddressProblem(c.Office.Address); why != "" {
+		add("office.address", "%q is not an email address (the mailbox units write to): %s", c.Office.Address, why)
 	}
 	for i, a := range c.Office.SummaryTo {
-		if !isAddress(a) {
-			add(fmt.Sprintf("office.summary_to[%d]", i), "%q is not an email address", a)
+		if why := roster.AddressProblem(a); why != "" {
+			add(fmt.Sprintf("office.summary_to[%d]", i), "%q is not an email address: %s", a, why)
 		}
 	}
 	loc, err := time.LoadLocation(c.Office.Timezone)
@@ -698,11 +698,6 @@ func parseSizeString(s string) (int64, error) {
 	mult := map[string]float64{"": 1, "b": 1, "k": 1 << 10, "kb": 1e3, "kib": 1 << 10, "m": 1 << 20, "mb": 1e6,
 		"mib": 1 << 20, "g": 1 << 30, "gb": 1e9, "gib": 1 << 30}[strings.ToLower(m[2])]
 	return int64(f * mult), nil
-}
-
-func isAddress(s string) bool {
-	at := strings.LastIndex(s, "@")
-	return at > 0 && at < len(s)-1 && !strings.ContainsAny(s, " \t\r\n<>\"")
 }
 
 // providerDomain is the mail provider's domain for a server host name: imap.163.com and

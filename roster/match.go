@@ -1,6 +1,7 @@
 package roster
 
 import (
+	"fmt"
 	"net/mail"
 	"sort"
 	"strings"
@@ -95,6 +96,54 @@ func NormalizeAddress(s string) string {
 		s = a.Address
 	}
 	return strings.ToLower(strings.Trim(s, "<> \t"))
+}
+
+// AddressProblem says why addr is not one plain address briefd is willing to write to (and so to
+// register for a unit or the office) ("" when it is): a
+// dot-atom local part (no quotes, spaces or controls), an ASCII domain of letters, digits, hyphens and
+// dots.
+func AddressProblem(addr string) string {
+	if addr == "" {
+		return "empty address"
+	}
+	if len(addr) > 254 {
+		return "address longer than 254 characters"
+	}
+	at := strings.LastIndexByte(addr, '@')
+	if at <= 0 || at == len(addr)-1 {
+		return "not of the form local@domain"
+	}
+	local, domain := addr[:at], addr[at+1:]
+	if len(local) > 64 {
+		return "local part longer than 64 characters"
+	}
+	for _, atom := range strings.Split(local, ".") {
+		if atom == "" {
+			return "empty atom in local part"
+		}
+		for i := 0; i < len(atom); i++ {
+			if !isAtext(atom[i]) {
+				return fmt.Sprintf("character %q not allowed in local part", atom[i])
+			}
+		}
+	}
+	for _, label := range strings.Split(domain, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return "malformed domain"
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return fmt.Sprintf("character %q not allowed in domain", c)
+			}
+		}
+	}
+	return ""
+}
+
+func isAtext(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+		strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0
 }
 
 // UnitByAddress returns the unit an address is registered to.

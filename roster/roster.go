@@ -150,8 +150,8 @@ func New(units []Unit, campaigns []Campaign, loc *time.Location) (*Roster, error
 		for j, e := range u.Emails {
 			e = NormalizeAddress(e)
 			u.Emails[j] = e
-			if !strings.Contains(e, "@") {
-				errs = append(errs, fmt.Sprintf("units[%d] (%s).emails: %q is not an email address", i, u.ID, e))
+			if why := AddressProblem(e); why != "" {
+				errs = append(errs, fmt.Sprintf("units[%d] (%s).emails: %q is not an email address: %s", i, u.ID, e, why))
 				continue
 			}
 			if other, ok := r.byEmail[e]; ok && other != u.ID {

@@ -133,6 +133,11 @@ func TestConfigBad(t *testing.T) {
 			[]string{"imap.server", "host:port"}, 0},
 		{"unknown time zone", repl("Asia/Shanghai", "Asia/Beijing"), nil,
 			[]string{"office.timezone", `"Asia/Beijing" is not a known time zone`}, 0},
+		// What sending would refuse is refused here, not when the first reply goes out.
+		{"office address the sender refuses", repl("address: xzszjk@example.cn", "address: xzszjk..jky@example.cn"), nil,
+			[]string{"office.address", "empty atom in local part"}, 0},
+		{"unit address the sender refuses", repl("[yuanping-jky@example.cn]", "[原平@example.cn]"), nil,
+			[]string{"units[1] (yuanping).emails", "not an email address"}, 0},
 		{"due before opens", repl("due: 2022-01-31", "due: 2022-01-01"), nil,
 			[]string{"campaigns[0] (zjdh-study).due: 2022-01-01 is before opens 2022-01-05"}, 0},
 		{"date that is not a date", repl("due: 2022-01-31", "due: 2022-02-30"), nil,
