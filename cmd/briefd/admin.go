@@ -1,6 +1,7 @@
 package main
 
 import (
+	"briefd/control"
 	"context"
 	"fmt"
 )
@@ -27,7 +28,7 @@ func cmdBackup(ctx context.Context, e *env, args []string) error {
 	}
 	n, err := a.st.Backup(w)
 	if err != nil {
-		abort(w)
+		control.Abort(w)
 		return err
 	}
 	if err := w.Close(); err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"briefd/config"
+	"briefd/control"
 	"errors"
 	"flag"
 	"fmt"
@@ -92,12 +93,12 @@ func openApp(e *env, configFlag string, needSecrets bool) (*app, error) {
 	log := newLogger(e.stderr, cfg.Log)
 	// A daemon that answers on its control socket holds the database: forward at once rather than wait
 	// out the lock timeout.
-	if sock := controlSocket(cfg.Store.Path); daemonAnswers(sock) {
+	if sock := control.Socket(cfg.Store.Path); control.Answers(sock) {
 		return nil, &daemonRunning{socket: sock, err: store.ErrInUse}
 	}
 	st, err := store.Open(cfg.Store.Path, store.Options{Prefix: cfg.Replies.ReceiptPrefix, Location: cfg.Location()})
 	if errors.Is(err, store.ErrInUse) {
-		return nil, &daemonRunning{socket: controlSocket(cfg.Store.Path), err: err}
+		return nil, &daemonRunning{socket: control.Socket(cfg.Store.Path), err: err}
 	}
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"briefd/control"
 	"context"
 	"errors"
 	"fmt"
@@ -48,7 +49,7 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if _, err := report.Export(f, a.st, a.R(), a.now(), *format, *campaign, *table); err != nil {
-		abort(f)
+		control.Abort(f)
 		if errors.Is(err, report.ErrFormat) {
 			return usagef("%v", err)
 		}

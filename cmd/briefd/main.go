@@ -5,6 +5,7 @@ package main
 
 import (
 	"briefd/config"
+	"briefd/control"
 	"context"
 	"errors"
 	"fmt"
@@ -93,7 +94,7 @@ func runMain(ctx context.Context, e *env, args []string) int {
 		var dr *daemonRunning
 		switch {
 		case errors.As(err, &dr) && !slices.Contains(notForwarded, c.name):
-			return forward(ctx, e, dr.socket, args)
+			return control.Forward(ctx, dr.socket, version(), args, e.stdout, e.stderr)
 		case err == nil, errors.Is(err, errHelp):
 			return 0
 		case errors.As(err, &ue), errors.As(err, &ce):

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"briefd/control"
 	"context"
 	"fmt"
 	"strings"
@@ -70,7 +71,7 @@ func cmdSummary(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		if _, err := f.Write(sum.XLSX); err != nil {
-			abort(f)
+			control.Abort(f)
 			return err
 		}
 		if err := f.Close(); err != nil {

@@ -1,11 +1,10 @@
-package main
+package control
 
 import (
 	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"io"
 	"net"
 	"os"
@@ -15,37 +14,77 @@ import (
 	"time"
 )
 
-// TestControlProtocolVersions: a command and a daemon of different control protocols say so in one
-// line, and the daemon runs nothing it was asked in another protocol.
-func TestControlProtocolVersions(t *testing.T) {
-	cfgPath := testStore(t, sampleReceipts()...)
-	a, err := openApp(&env{stdout: io.Discard, stderr: io.Discard, getenv: secretEnv}, cfgPath, false)
+// serve starts Serve on a socket in a temp folder with run and returns the socket.
+func serve(t *testing.T, run Runner) string {
+	t.Helper()
+	sock := filepath.Join(t.TempDir(), "briefd.db.sock")
+	ln, err := Listen(sock)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.close()
+	if fi, err := os.Stat(sock); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("socket mode: %v %v", fi, err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	ln, err := listenControl(a.cfg.Store.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	done := make(chan error, 1)
-	go func() { done <- serveControl(ctx, a, ln) }()
-	sock := controlSocket(a.cfg.Store.Path)
-	waitForSocket(t, sock)
-
-	t.Run("the same protocol", func(t *testing.T) {
-		var out, errb bytes.Buffer
-		if code := forward(ctx, &env{stdout: &out, stderr: &errb, getenv: secretEnv}, sock, []string{"receipts", "-json"}); code != 0 {
-			t.Fatalf("exit %d: %s", code, errb.String())
-		}
-		if !strings.Contains(out.String(), `"receipt"`) {
-			t.Errorf("output %q", out.String())
+	go func() {
+		done <- Serve(ctx, ln, "v1.2.3", func(args []string) string {
+			if args[0] == "run" {
+				return "briefd run: the daemon is running"
+			}
+			return ""
+		}, run)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
 		}
 	})
+	return sock
+}
+
+// TestForward: a forwarded command's output and files arrive where the caller asked, with its exit status.
+func TestForward(t *testing.T) {
+	ran := 0
+	sock := serve(t, func(ctx context.Context, args []string, out Output) int {
+		ran++
+		io.WriteString(out.Stdout, "out "+strings.Join(args, " "))
+		io.WriteString(out.Stderr, "err")
+		if len(args) > 1 {
+			f, err := out.Create(args[1])
+			if err != nil {
+				return 3
+			}
+			f.Write(bytes.Repeat([]byte("x"), 200_000))
+			f.Close()
+		}
+		return 4
+	})
+	file := filepath.Join(t.TempDir(), "backup.db")
+	var stdout, stderr bytes.Buffer
+	if code := Forward(context.Background(), sock, "v1.2.3", []string{"backup", file}, &stdout, &stderr); code != 4 {
+		t.Errorf("exit %d, want 4", code)
+	}
+	if stdout.String() != "out backup "+file || stderr.String() != "err" {
+		t.Errorf("stdout %q stderr %q", stdout.String(), stderr.String())
+	}
+	if b, err := os.ReadFile(file); err != nil || len(b) != 200_000 {
+		t.Errorf("file: %d bytes, %v", len(b), err)
+	}
+	stderr.Reset()
+	if code := Forward(context.Background(), sock, "v1.2.3", []string{"run"}, &stdout, &stderr); code != 2 ||
+		!strings.Contains(stderr.String(), "the daemon is running") || ran != 1 {
+		t.Errorf("a refused command: exit %d, %q, ran %d", code, stderr.String(), ran)
+	}
+}
+
+// TestProtocolVersions: a command and a daemon of different control protocols say so in one line, and
+// the daemon runs nothing it was asked in another protocol.
+func TestProtocolVersions(t *testing.T) {
+	ran := 0
+	sock := serve(t, func(ctx context.Context, args []string, out Output) int { ran++; return 0 })
 	t.Run("an older command", func(t *testing.T) {
-		before := readOutbox(t, a)
 		c, err := net.Dial("unix", sock)
 		if err != nil {
 			t.Fatal(err)
@@ -61,13 +100,10 @@ func TestControlProtocolVersions(t *testing.T) {
 			!strings.Contains(msg, "the other side 0") {
 			t.Errorf("message %q", msg)
 		}
-		if after := readOutbox(t, a); after != before {
-			t.Errorf("the daemon ran the command: outbox %d -> %d", before, after)
+		if ran != 0 {
+			t.Error("the daemon ran a command of another protocol")
 		}
 	})
-	cancel()
-	<-done
-
 	for _, c := range []struct {
 		name  string
 		first []byte // the fake daemon's first frame
@@ -94,7 +130,7 @@ func TestControlProtocolVersions(t *testing.T) {
 				conn.Write(frame(frameExit, []byte{0}))
 			}()
 			var out, errb bytes.Buffer
-			code := forward(context.Background(), &env{stdout: &out, stderr: &errb, getenv: secretEnv}, fake, []string{"status"})
+			code := Forward(context.Background(), fake, "v1.2.3", []string{"status"}, &out, &errb)
 			if code != 1 || out.Len() != 0 || strings.Count(errb.String(), "\n") != 1 || !strings.Contains(errb.String(), c.want) {
 				t.Errorf("exit %d, stdout %q, stderr %q; want 1 and one line with %q", code, out.String(), errb.String(), c.want)
 			}
@@ -131,24 +167,4 @@ func readFrames(t *testing.T, c net.Conn) []rawFrame {
 			return out
 		}
 	}
-}
-
-func readOutbox(t *testing.T, a *app) int {
-	t.Helper()
-	items, err := a.st.Outbox(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := json.Marshal(items)
-	return len(b)
-}
-
-func waitForSocket(t *testing.T, path string) {
-	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if _, err := os.Stat(path); err == nil && daemonAnswers(path) {
-			return
-		}
-	}
-	t.Fatalf("no control socket at %s", path)
 }
