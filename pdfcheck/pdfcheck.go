@@ -26,6 +26,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -210,6 +211,37 @@ func (c *Checker) CheckFile(ctx context.Context, path string) (v Verdict) {
 	}
 	v.Verdict = VerdictOK
 	return v
+}
+
+// CheckFiles checks the files at paths, as many at once as there are workers, and returns their verdicts
+// in the order of paths. progress, when set, is told how many are done after each one.
+func (c *Checker) CheckFiles(ctx context.Context, paths []string, progress func(done int)) []Verdict {
+	out := make([]Verdict, len(paths))
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		done int
+		next = make(chan int)
+	)
+	for range min(c.opts.Workers, len(paths)) {
+		wg.Go(func() {
+			for i := range next {
+				out[i] = c.CheckFile(ctx, paths[i])
+				mu.Lock()
+				done++
+				if progress != nil {
+					progress(done)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for i := range paths {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return out
 }
 
 // errClosed is returned by parse's workers after Close.

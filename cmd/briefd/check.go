@@ -3,13 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"runtime"
-	"sync"
 	"text/tabwriter"
 
 	"briefd/pdfcheck"
@@ -40,26 +38,10 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(e.stderr, "Exit status: 0 all ok, 1 some rejected, 2 bad usage.")
 		fs.PrintDefaults()
 	}
-	// Flags may come before or after the files: `briefd check a.pdf b.pdf -json`.
-	var files []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil
-			}
-			return usagef("%v", err)
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			break
-		}
-		if args[0] == "--" { // flag stops before "--" only when it is not the first argument
-			files = append(files, args[1:]...)
-			break
-		}
-		files = append(files, args[0])
-		args = args[1:]
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
+	files := fs.Args()
 	if len(files) == 0 {
 		return usagef("no files given; usage: briefd check [-json] FILE...")
 	}
@@ -72,31 +54,11 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 	c := pdfcheck.New(pdfcheck.Options{Timeout: *timeout, MaxSize: *maxSize, Workers: workers, Validate: *verbose}, log)
 	defer c.Close()
 
-	verdicts := make([]pdfcheck.Verdict, len(files))
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		done int
-		next = make(chan int)
-	)
-	for range workers {
-		wg.Go(func() {
-			for i := range next {
-				verdicts[i] = c.CheckFile(ctx, files[i])
-				mu.Lock()
-				done++
-				if len(files) >= 20 && (done%10 == 0 || done == len(files)) {
-					fmt.Fprintf(e.stderr, "checked %d of %d\n", done, len(files))
-				}
-				mu.Unlock()
-			}
-		})
-	}
-	for i := range files {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	verdicts := c.CheckFiles(ctx, files, func(done int) {
+		if len(files) >= 20 && (done%10 == 0 || done == len(files)) {
+			fmt.Fprintf(e.stderr, "checked %d of %d\n", done, len(files))
+		}
+	})
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("interrupted: %w", err)
 	}
