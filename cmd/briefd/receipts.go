@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"briefd/office"
 	"briefd/report"
@@ -31,25 +30,20 @@ func cmdReceipts(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.close()
-	var from time.Time
+	f := office.Filter{Campaign: *campaign, Unit: *unit, Verdict: *verdict}
 	if *since != "" {
 		d, err := roster.ParseDate(*since)
 		if err != nil {
 			return usagef("-since: %v", err)
 		}
-		from = d.Start(a.cfg.Location())
+		f.Since = d.Start(a.cfg.Location())
 	}
-	rs, err := a.st.Receipts(func(r *store.Receipt) bool {
-		return (*campaign == "" || r.Campaign == *campaign) &&
-			(*unit == "" || r.Unit == *unit || (*unit == "none" && r.Unit == "")) &&
-			(*verdict == "" || r.Verdict == *verdict) &&
-			(from.IsZero() || !r.Received.Before(from))
-	})
+	rs, err := a.off.Receipts(f)
 	if err != nil {
 		return err
 	}
 	if *asJSON {
-		return writeJSON(e.stdout, receiptsJSON(rs, a.cfg.Location()))
+		return writeJSON(e.stdout, rs)
 	}
 	printReceipts(e.stdout, a, rs)
 	return nil
@@ -57,7 +51,7 @@ func cmdReceipts(ctx context.Context, e *env, args []string) error {
 
 // printReceipts prints receipts as a table for office staff.
 func printReceipts(w io.Writer, a *app, rs []*store.Receipt) {
-	t := &table{header: []string{"回执编号", "收到时间", "单位", "任务/期", "结果", "附件", "回复"}}
+	t := &report.Text{Header: []string{"回执编号", "收到时间", "单位", "任务/期", "结果", "附件", "回复"}}
 	for _, r := range rs {
 		unit := a.R().UnitName(r.Unit)
 		if r.Unit == "" {
@@ -73,29 +67,11 @@ func printReceipts(w io.Writer, a *app, rs []*store.Receipt) {
 				cp += " 逾期"
 			}
 		}
-		t.add(r.Number, r.Received.In(a.cfg.Location()).Format("2006-01-02 15:04"), unit, cp, report.VerdictZH(r.Verdict),
+		t.Add(r.Number, r.Received.In(a.cfg.Location()).Format("2006-01-02 15:04"), unit, cp, report.VerdictZH(r.Verdict),
 			attachmentSummary(r), r.Reply)
 	}
-	t.write(w)
+	t.Write(w)
 	fmt.Fprintf(w, "%d receipts\n", len(rs))
-}
-
-// receiptsJSON makes nil slices print as [] so the contract holds for every receipt, and gives the time
-// received in the office time zone ("2022-01-10T14:32:05+08:00") whatever zone the server reported.
-func receiptsJSON(rs []*store.Receipt, loc *time.Location) []*store.Receipt {
-	out := make([]*store.Receipt, len(rs))
-	for i, r := range rs {
-		c := *r
-		c.Received = c.Received.In(loc)
-		if c.Attachments == nil {
-			c.Attachments = []store.Attachment{}
-		}
-		if c.Links == nil {
-			c.Links = []string{}
-		}
-		out[i] = &c
-	}
-	return out
 }
 
 func attachmentSummary(r *store.Receipt) string {
