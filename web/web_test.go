@@ -650,7 +650,7 @@ func TestHealth(t *testing.T) {
 	if resp.StatusCode != 200 || strings.TrimSpace(body) != "ok" {
 		t.Errorf("/healthz: %d %q", resp.StatusCode, body)
 	}
-	resp, body = c.get("/readyz")
+	resp, _ = c.get("/readyz")
 	wantStatus(t, "/readyz", resp, 200)
 	t.Run("every part running", func(t *testing.T) {
 		_, _, c := setup(t, func(o *Options) {
