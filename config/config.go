@@ -822,3 +822,19 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(rb)]
 }
+
+// Write writes c as a config file (mode 0600): what the demo and the tests use to make theirs. Load
+// reads back the same settings.
+func Write(path string, c *Config) error {
+	var b bytes.Buffer
+	b.WriteString("# Written by briefd; config.example.yaml explains every key.\n")
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(c); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	return os.WriteFile(path, b.Bytes(), 0o600)
+}

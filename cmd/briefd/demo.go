@@ -7,49 +7,15 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/mail"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
-	"briefd/internal/mailtest"
-
-	gomail "github.com/emersion/go-message/mail"
+	"briefd/config"
+	"briefd/demo"
 )
-
-// demoConfig is the embedded default the demo runs on: the units of the notice, a once campaign open
-// until five days from now and a monthly one. Servers are the demo's own, on loopback; the weekly summary
-// is due today at midnight, so the demo always shows it.
-const demoConfig = `office:
-  name: 忻州市教育局职业教育科（演示）
-  address: {{office}}
-  contact: 职教科 0350-0000000（演示）
-  summary_to: [head@example.cn]
-  timezone: Asia/Shanghai
-imap: {server: "{{imap}}", security: plain, username: office, password_file: "{{dir}}/imap.pass", idle: true}
-smtp: {server: "{{smtp}}", security: plain, username: ""}
-store: {path: "{{dir}}/briefd.db", archive: "{{dir}}/archive", spool: "{{dir}}/spool"}
-web: {listen: "127.0.0.1:{{webport}}"}
-summary: {weekday: {{weekday}}, at: "00:00"}
-log: {level: warn}
-units:
-  - {id: xinfu, name: 忻府区教育科技局, aliases: [忻府区], emails: [xinfu-jky@example.cn], kind: county}
-  - {id: yuanping, name: 原平市教育科技局, emails: [yuanping-jky@example.cn], kind: county}
-  - {id: dingxiang, name: 定襄县教育科技局, emails: [dingxiang-jky@example.cn], kind: county}
-  - {id: wutai, name: 五台县教育科技局, emails: [wutai-jky@example.cn], kind: county}
-  - {id: daixian, name: 代县教育科技局, emails: [daixian-jky@example.cn], kind: county}
-  - {id: fanshi, name: 繁峙县教育科技局, emails: [fanshi-jky@example.cn], kind: county}
-  - {id: ningwu, name: 宁武县教育科技局, emails: [ningwu-jky@example.cn], kind: county}
-  - {id: jingle, name: 静乐县教育科技局, emails: [jingle-jky@example.cn], kind: county}
-  - {id: shenchi, name: 神池县教育科技局, emails: [shenchi-jky@example.cn], kind: county}
-  - {id: wuzhai, name: 五寨县教育科技局, emails: [wuzhai-jky@example.cn], kind: county}
-  - {id: kelan, name: 岢岚县教育科技局, emails: [kelan-jky@example.cn], kind: county}
-campaigns:
-  - {id: zjdh-study, title: 学习贯彻全省职教大会精神情况简报, units: all, opens: {{opens}}, due: {{due}}, keywords: [学习贯彻, 职教大会精神]}
-  - {id: zjdh-monthly, title: 职业教育大会筹备召开情况, units: [xinfu, yuanping], opens: {{mopens}}, every: month, until: {{muntil}}, keywords: [筹备, 召开情况]}
-`
 
 // cmdDemo implements `briefd demo`: the whole flow on sample mail, with nothing to configure.
 func cmdDemo(ctx context.Context, e *env, args []string) error {
@@ -69,19 +35,19 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	} else {
 		defer os.RemoveAll(dir)
 	}
-	imapSrv, err := mailtest.StartIMAP(mailtest.IMAPOptions{User: "office", Pass: "demo-imap-password"})
+	imapSrv, err := demo.StartIMAP(demo.IMAPOptions{User: "office", Pass: "demo-imap-password"})
 	if err != nil {
 		return fmt.Errorf("starting the demo IMAP server: %w", err)
 	}
 	defer imapSrv.Close()
-	sink, err := mailtest.NewSMTPSink(mailtest.SinkOptions{})
+	sink, err := demo.NewSMTPSink(demo.SinkOptions{})
 	if err != nil {
 		return fmt.Errorf("starting the demo SMTP sink: %w", err)
 	}
 	defer sink.Close()
 
 	now := time.Now()
-	samples, err := mailtest.Samples(now)
+	samples, err := demo.Samples(now)
 	if err != nil {
 		return err
 	}
@@ -123,7 +89,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintln(e.stdout)
 
-	var replies, others []mailtest.SinkMessage
+	var replies, others []demo.SinkMessage
 	for _, m := range sink.Messages() {
 		if bytes.Contains(m.Data, []byte("\r\nAuto-Submitted: auto-replied")) {
 			replies = append(replies, m)
@@ -134,7 +100,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "== %d receipt replies were sent. One of them, as the school reads it:\n\n", len(replies))
 	for _, m := range replies {
 		if slices.Contains(m.To, "yuanping-jky@example.cn") {
-			fmt.Fprintln(e.stdout, indent(readableMail(m.Data), "  | "))
+			fmt.Fprintln(e.stdout, indent(demo.Readable(m.Data), "  | "))
 			break
 		}
 	}
@@ -142,7 +108,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 		if slices.Contains(m.To, "head@example.cn") { // office.summary_to of the demo config
 			fmt.Fprintln(e.stdout, "== The weekly summary the office receives (with an Excel attachment):")
 			fmt.Fprintln(e.stdout)
-			fmt.Fprintln(e.stdout, indent(readableMail(m.Data), "  | "))
+			fmt.Fprintln(e.stdout, indent(demo.Readable(m.Data), "  | "))
 			break
 		}
 	}
@@ -157,57 +123,47 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// writeDemoConfig writes the demo config and the IMAP password file into dir.
+// writeDemoConfig writes the demo's config (its servers at imapAddr and smtpAddr, its state in dir, the
+// dashboard on 8080 when it is free) and returns its path.
 func writeDemoConfig(dir, imapAddr, smtpAddr string, now time.Time) (string, error) {
-	if err := os.WriteFile(filepath.Join(dir, "imap.pass"), []byte("demo-imap-password\n"), 0o600); err != nil {
+	c, err := demoConfig(dir, imapAddr, smtpAddr, freePort(8080), now)
+	if err != nil {
 		return "", err
+	}
+	path := filepath.Join(dir, "config.yaml")
+	return path, config.Write(path, c)
+}
+
+// demoConfig is the demo's config around now: its servers at imapAddr and smtpAddr (IMAP user
+// "office"), its state in dir, a once campaign open for the last 20 days and due in 5, a monthly one, the summary
+// due at once, the dashboard on webPort. It writes the IMAP password file into dir.
+func demoConfig(dir, imapAddr, smtpAddr string, webPort int, now time.Time) (*config.Config, error) {
+	pass := filepath.Join(dir, "imap.pass")
+	if err := os.WriteFile(pass, []byte("demo-imap-password\n"), 0o600); err != nil {
+		return nil, err
 	}
 	loc := time.FixedZone("CST", 8*3600)
 	now = now.In(loc)
 	day := func(t time.Time) string { return t.Format("2006-01-02") }
-	r := strings.NewReplacer("{{office}}", mailtest.SampleOffice, "{{imap}}", imapAddr, "{{smtp}}", smtpAddr,
-		"{{dir}}", filepath.ToSlash(dir), "{{webport}}", freePort(8080), "{{weekday}}", strings.ToLower(now.Weekday().String()),
-		"{{opens}}", day(now.AddDate(0, 0, -20)), "{{due}}", day(now.AddDate(0, 0, 5)),
-		"{{mopens}}", day(time.Date(now.Year(), now.Month()-2, 1, 0, 0, 0, 0, loc)),
-		"{{muntil}}", day(time.Date(now.Year(), now.Month()+3, 0, 0, 0, 0, 0, loc)))
-	path := filepath.Join(dir, "config.yaml")
-	return path, os.WriteFile(path, []byte(r.Replace(demoConfig)), 0o600)
-}
-
-// readableMail shows a mail the way a mail program would: a few headers and the plain text part.
-func readableMail(raw []byte) string {
-	mr, err := gomail.CreateReader(bytes.NewReader(raw))
-	if err != nil {
-		return string(raw)
+	c := config.Default()
+	c.Office = config.OfficeConfig{Name: "忻州市教育局职业教育科（演示）", Address: demo.SampleOffice, Contact: "职教科 0350-0000000（演示）",
+		SummaryTo: []string{"head@example.cn"}, Timezone: "Asia/Shanghai"}
+	c.IMAP.Server, c.IMAP.Security, c.IMAP.Username = imapAddr, "plain", "office"
+	c.IMAP.Secret = config.Secret{PasswordFile: pass}
+	c.SMTP.Server, c.SMTP.Security, c.SMTP.Secret = smtpAddr, "plain", config.Secret{}
+	c.Store = config.StoreConfig{Path: filepath.Join(dir, "briefd.db"), Archive: filepath.Join(dir, "archive"), Spool: filepath.Join(dir, "spool")}
+	c.Web.Listen = fmt.Sprintf("127.0.0.1:%d", webPort)
+	c.Summary = config.SummaryConfig{Weekday: strings.ToLower(now.Weekday().String()), At: "00:00"}
+	c.Log.Level = "warn"
+	c.Units = demo.Units
+	c.Campaigns = []config.CampaignConfig{
+		{ID: "zjdh-study", Title: "学习贯彻全省职教大会精神情况简报", Units: config.UnitList{"all"}, Opens: day(now.AddDate(0, 0, -20)),
+			Due: day(now.AddDate(0, 0, 5)), Keywords: []string{"学习贯彻", "职教大会精神"}},
+		{ID: "zjdh-monthly", Title: "职业教育大会筹备召开情况", Units: config.UnitList{"xinfu", "yuanping"},
+			Opens: day(time.Date(now.Year(), now.Month()-2, 1, 0, 0, 0, 0, loc)), Every: "month",
+			Until: day(time.Date(now.Year(), now.Month()+3, 0, 0, 0, 0, 0, loc)), Keywords: []string{"筹备", "召开情况"}},
 	}
-	var b strings.Builder
-	for _, k := range []string{"From", "To", "Subject", "Date"} {
-		v, err := mr.Header.Text(k)
-		if err != nil {
-			v = mr.Header.Get(k)
-		}
-		if k == "From" || k == "To" {
-			if a, err := mail.ParseAddress(v); err == nil && a.Name != "" {
-				v = a.Name + " <" + a.Address + ">"
-			}
-		}
-		fmt.Fprintf(&b, "%s: %s\n", k, v)
-	}
-	b.WriteString("\n")
-	for {
-		p, err := mr.NextPart()
-		if err != nil {
-			break
-		}
-		if h, ok := p.Header.(*gomail.InlineHeader); ok {
-			if ct, _, _ := h.ContentType(); ct == "text/plain" {
-				body, _ := io.ReadAll(p.Body)
-				b.Write(body)
-				break
-			}
-		}
-	}
-	return strings.TrimRight(b.String(), "\n")
+	return &c, nil
 }
 
 func indent(s, prefix string) string {
@@ -220,13 +176,13 @@ func indent(s, prefix string) string {
 }
 
 // freePort returns want when it is free on 127.0.0.1, else a free port chosen by the system.
-func freePort(want int) string {
+func freePort(want int) int {
 	for _, addr := range []string{fmt.Sprintf("127.0.0.1:%d", want), "127.0.0.1:0"} {
 		if ln, err := net.Listen("tcp", addr); err == nil {
 			port := ln.Addr().(*net.TCPAddr).Port
 			ln.Close()
-			return fmt.Sprint(port)
+			return port
 		}
 	}
-	return fmt.Sprint(want)
+	return want
 }

@@ -43,7 +43,7 @@ func TestPollDovecot(t *testing.T) {
 	// The demo config logs in as "office" with the demo password; point it at Dovecot's user instead.
 	cfg, _ := os.ReadFile(cfgPath)
 	cfg = bytes.Replace(cfg, []byte("username: office"), []byte("username: "+d.User), 1)
-	cfg = bytes.Replace(cfg, []byte(`username: ""}`), []byte(`username: "", save_sent: 已发送}`), 1)
+	cfg = bytes.Replace(cfg, []byte(`save_sent: ""`), []byte(`save_sent: 已发送`), 1)
 	if err := os.WriteFile(cfgPath, cfg, 0o600); err != nil {
 		t.Fatal(err)
 	}

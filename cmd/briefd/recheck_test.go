@@ -2,6 +2,7 @@ package main
 
 import (
 	"briefd/config"
+	"briefd/demo"
 	"bytes"
 	"context"
 	"strings"
@@ -82,8 +83,8 @@ func TestRecheckCommand(t *testing.T) {
 		t.Fatalf("poll: %s", errs)
 	}
 	msgs := autoReplies(sink.Messages())
-	if len(msgs) != 1 || msgs[0].To[0] != "xinfu-jky@example.cn" || !strings.Contains(readableMail(msgs[0].Data), "更正回执") ||
-		!strings.Contains(readableMail(msgs[0].Data), "结果：已接收") {
+	if len(msgs) != 1 || msgs[0].To[0] != "xinfu-jky@example.cn" || !strings.Contains(demo.Readable(msgs[0].Data), "更正回执") ||
+		!strings.Contains(demo.Readable(msgs[0].Data), "结果：已接收") {
 		t.Errorf("%d replies after the recheck: %v", len(msgs), msgs)
 	}
 	if code, out, _ := run("recheck", "-reply"); code != 0 || strings.Contains(out, "JB") {

@@ -98,7 +98,7 @@ func writeRelConfig(t testing.TB, dir string, c *relConfig) string {
 		filepath.Join(dir, "data", "archive"), filepath.Join(dir, "data", "spool"))
 	fmt.Fprintf(&b, "limits: {max_message: %s, pdf_timeout: %s}\n", c.MaxMessage, c.PDFTimeout)
 	fmt.Fprintf(&b, "replies: {enabled: true, receipt_prefix: JB, per_sender_per_hour: %d}\n", c.PerSenderHour)
-	c.WebListen = "127.0.0.1:" + freePort(0)
+	c.WebListen = fmt.Sprintf("127.0.0.1:%d", freePort(0))
 	if c.WebPass != "" {
 		fmt.Fprintf(&b, "web: {listen: %q, password_file: %q}\n", c.WebListen, write("web.pass", c.WebPass))
 	} else {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"briefd/demo"
 	"bytes"
 	"encoding/base64"
 	"encoding/pem"
@@ -170,7 +171,7 @@ func TestSecuritySecretsAndSpoofing(t *testing.T) {
 	// No reply: it would go to the unit whose address the mail claims (backscatter).
 	for _, m := range sink.Messages() {
 		if bytes.Contains(m.Data, []byte("<spoof-1@attacker.example>")) {
-			t.Errorf("the spoofed mail got a reply:\n%s", readableMail(m.Data))
+			t.Errorf("the spoofed mail got a reply:\n%s", demo.Readable(m.Data))
 		}
 	}
 	if spoof.Reply != store.ReplySuppressed {

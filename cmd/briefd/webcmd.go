@@ -1,6 +1,7 @@
 package main
 
 import (
+	"briefd/demo"
 	"time"
 
 	"briefd/pdfcheck"
@@ -25,7 +26,7 @@ func (s *services) buildWeb() (*web.Server, error) {
 			if err != nil {
 				return "", err
 			}
-			return readableMail(msg), nil
+			return demo.Readable(msg), nil
 		},
 		ReasonText: func(code string) string {
 			zh, _ := pdfcheck.ReasonText(code)

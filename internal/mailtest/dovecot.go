@@ -1,6 +1,7 @@
 package mailtest
 
 import (
+	"briefd/demo"
 	"errors"
 	"fmt"
 	"net"
@@ -292,7 +293,7 @@ func (d *Dovecot) Messages(mailbox string) ([]Message, error) {
 // the UIDVALIDITY and UIDNEXT reset with doveadm, and the messages appended again.
 func (d *Dovecot) RecreateMailbox(name string) error {
 	if !strings.EqualFold(name, "INBOX") {
-		return recreateByIMAP(d.Addr, d.User, d.Pass, name)
+		return demo.RecreateMailbox(d.Addr, d.User, d.Pass, name)
 	}
 	msgs, err := d.Messages(name)
 	if err != nil {

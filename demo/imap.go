@@ -1,7 +1,4 @@
-// Package mailtest runs mail servers for tests and for `briefd demo`: go-imap's in-memory IMAP server on
-// a loopback TCP listener, a proxy that imitates NetEase's "Unsafe Login" and can go silent, and a real
-// Dovecot started with a throwaway configuration.
-package mailtest
+package demo
 
 import (
 	"bytes"
@@ -19,15 +16,6 @@ import (
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 )
-
-// TB is the part of testing.TB the helpers use.
-type TB interface {
-	Helper()
-	Cleanup(func())
-	Fatalf(format string, args ...any)
-	Skipf(format string, args ...any)
-	Logf(format string, args ...any)
-}
 
 // IMAPOptions configure an in-memory IMAP server.
 type IMAPOptions struct {
@@ -72,13 +60,13 @@ func StartIMAP(o IMAPOptions) (*IMAPServer, error) {
 	user := imapmemserver.NewUser(o.User, o.Pass)
 	for _, name := range append([]string{"INBOX"}, o.Mailboxes...) {
 		if err := user.Create(name, nil); err != nil {
-			return nil, fmt.Errorf("mailtest: create %s: %w", name, err)
+			return nil, fmt.Errorf("demo: create %s: %w", name, err)
 		}
 	}
 	mem.AddUser(user)
 	ln, err := net.Listen("tcp", o.Listen)
 	if err != nil {
-		return nil, fmt.Errorf("mailtest: listen: %w", err)
+		return nil, fmt.Errorf("demo: listen: %w", err)
 	}
 	addr := ln.Addr().String()
 	var starttls *tls.Config
@@ -106,17 +94,6 @@ func StartIMAP(o IMAPOptions) (*IMAPServer, error) {
 	return s, nil
 }
 
-// NewIMAP starts an in-memory IMAP server for a test and stops it when the test ends.
-func NewIMAP(t TB, o IMAPOptions) *IMAPServer {
-	t.Helper()
-	s, err := StartIMAP(o)
-	if err != nil {
-		t.Fatalf("%v", err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
-
 // Close stops the server and closes its connections.
 func (s *IMAPServer) Close() error {
 	err := s.srv.Close()
@@ -132,7 +109,7 @@ func (s *IMAPServer) Append(mailbox string, raw []byte, date time.Time) (uint32,
 // RecreateMailbox gives the mailbox a new UIDVALIDITY: it is deleted and created again, and its messages
 // are appended again (with new UIDs), as after a server migration.
 func (s *IMAPServer) RecreateMailbox(name string) error {
-	return recreateByIMAP(s.Addr, s.User, s.Pass, name)
+	return RecreateMailbox(s.Addr, s.User, s.Pass, name)
 }
 
 // Messages lists a mailbox.
@@ -154,11 +131,11 @@ func (m Message) HasFlag(flag string) bool { return slices.Contains(m.Flags, fla
 func login(addr, user, pass string) (*imapclient.Client, error) {
 	c, err := imapclient.DialInsecure(addr, nil)
 	if err != nil {
-		return nil, fmt.Errorf("mailtest: dial %s: %w", addr, err)
+		return nil, fmt.Errorf("demo: dial %s: %w", addr, err)
 	}
 	if err := c.Login(user, pass).Wait(); err != nil {
 		c.Close()
-		return nil, fmt.Errorf("mailtest: login %s: %w", addr, err)
+		return nil, fmt.Errorf("demo: login %s: %w", addr, err)
 	}
 	return c, nil
 }
@@ -181,14 +158,14 @@ func Append(addr, user, pass, mailbox string, raw []byte, date time.Time) (uint3
 func appendWith(c *imapclient.Client, mailbox string, raw []byte, date time.Time, flags []imap.Flag) (uint32, error) {
 	cmd := c.Append(mailbox, int64(len(raw)), &imap.AppendOptions{Time: date, Flags: flags})
 	if _, err := cmd.Write(raw); err != nil {
-		return 0, fmt.Errorf("mailtest: append to %s: %w", mailbox, err)
+		return 0, fmt.Errorf("demo: append to %s: %w", mailbox, err)
 	}
 	if err := cmd.Close(); err != nil {
-		return 0, fmt.Errorf("mailtest: append to %s: %w", mailbox, err)
+		return 0, fmt.Errorf("demo: append to %s: %w", mailbox, err)
 	}
 	data, err := cmd.Wait()
 	if err != nil {
-		return 0, fmt.Errorf("mailtest: append to %s: %w", mailbox, err)
+		return 0, fmt.Errorf("demo: append to %s: %w", mailbox, err)
 	}
 	return uint32(data.UID), nil
 }
@@ -210,7 +187,7 @@ func Messages(addr, user, pass, mailbox string) ([]Message, error) {
 func messagesWith(c *imapclient.Client, mailbox string) ([]Message, error) {
 	sel, err := c.Select(mailbox, &imap.SelectOptions{ReadOnly: true}).Wait()
 	if err != nil {
-		return nil, fmt.Errorf("mailtest: select %s: %w", mailbox, err)
+		return nil, fmt.Errorf("demo: select %s: %w", mailbox, err)
 	}
 	if sel.NumMessages == 0 {
 		return nil, nil
@@ -220,7 +197,7 @@ func messagesWith(c *imapclient.Client, mailbox string) ([]Message, error) {
 		UID: true, Flags: true, InternalDate: true, BodySection: []*imap.FetchItemBodySection{section},
 	}).Collect()
 	if err != nil {
-		return nil, fmt.Errorf("mailtest: fetch %s: %w", mailbox, err)
+		return nil, fmt.Errorf("demo: fetch %s: %w", mailbox, err)
 	}
 	var out []Message
 	for _, b := range bufs {
@@ -243,7 +220,7 @@ func UIDValidity(addr, user, pass, mailbox string) (uint32, error) {
 	defer c.Close()
 	st, err := c.Status(mailbox, &imap.StatusOptions{UIDValidity: true}).Wait()
 	if err != nil {
-		return 0, fmt.Errorf("mailtest: status %s: %w", mailbox, err)
+		return 0, fmt.Errorf("demo: status %s: %w", mailbox, err)
 	}
 	return st.UIDValidity, c.Logout().Wait()
 }
@@ -256,12 +233,14 @@ func CreateMailbox(addr, user, pass, mailbox string) error {
 	}
 	defer c.Close()
 	if err := c.Create(mailbox, nil).Wait(); err != nil {
-		return fmt.Errorf("mailtest: create %s: %w", mailbox, err)
+		return fmt.Errorf("demo: create %s: %w", mailbox, err)
 	}
 	return c.Logout().Wait()
 }
 
-func recreateByIMAP(addr, user, pass, mailbox string) error {
+// RecreateMailbox deletes mailbox and makes it again with the same messages: a new UIDVALIDITY, as after
+// a server migration. (INBOX cannot be deleted over IMAP.)
+func RecreateMailbox(addr, user, pass, mailbox string) error {
 	c, err := login(addr, user, pass)
 	if err != nil {
 		return err
@@ -273,16 +252,16 @@ func recreateByIMAP(addr, user, pass, mailbox string) error {
 	}
 	old, err := c.Status(mailbox, &imap.StatusOptions{UIDValidity: true}).Wait()
 	if err != nil {
-		return fmt.Errorf("mailtest: status %s: %w", mailbox, err)
+		return fmt.Errorf("demo: status %s: %w", mailbox, err)
 	}
 	if err := c.Unselect().Wait(); err != nil {
-		return fmt.Errorf("mailtest: unselect: %w", err)
+		return fmt.Errorf("demo: unselect: %w", err)
 	}
 	if err := c.Delete(mailbox).Wait(); err != nil {
-		return fmt.Errorf("mailtest: delete %s: %w", mailbox, err)
+		return fmt.Errorf("demo: delete %s: %w", mailbox, err)
 	}
 	if err := c.Create(mailbox, nil).Wait(); err != nil {
-		return fmt.Errorf("mailtest: create %s: %w", mailbox, err)
+		return fmt.Errorf("demo: create %s: %w", mailbox, err)
 	}
 	for _, m := range msgs {
 		var flags []imap.Flag
@@ -297,10 +276,29 @@ func recreateByIMAP(addr, user, pass, mailbox string) error {
 	}
 	st, err := c.Status(mailbox, &imap.StatusOptions{UIDValidity: true}).Wait()
 	if err != nil {
-		return fmt.Errorf("mailtest: status %s: %w", mailbox, err)
+		return fmt.Errorf("demo: status %s: %w", mailbox, err)
 	}
 	if st.UIDValidity == old.UIDValidity {
-		return errors.New("mailtest: recreated mailbox kept its UIDVALIDITY")
+		return errors.New("demo: recreated mailbox kept its UIDVALIDITY")
 	}
 	return c.Logout().Wait()
+}
+
+// AppendAll appends the samples to mailbox over one connection (Append logs in for every message, which
+// is slow for a backlog of hundreds) and returns their UIDs.
+func AppendAll(addr, user, pass, mailbox string, samples []Sample) ([]uint32, error) {
+	c, err := login(addr, user, pass)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	uids := make([]uint32, 0, len(samples))
+	for _, s := range samples {
+		uid, err := appendWith(c, mailbox, s.Raw, s.Date, nil)
+		if err != nil {
+			return uids, err
+		}
+		uids = append(uids, uid)
+	}
+	return uids, c.Logout().Wait()
 }

@@ -1,4 +1,4 @@
-package mailtest
+package demo
 
 import (
 	"bytes"
@@ -55,7 +55,7 @@ func EncryptedPDF(pages int, text, userPassword string) ([]byte, error) {
 	conf := model.NewAESConfiguration(userPassword, userPassword+"-owner", 256)
 	var out bytes.Buffer
 	if err := api.Encrypt(bytes.NewReader(PDF(pages, text)), &out, conf); err != nil {
-		return nil, fmt.Errorf("mailtest: encrypt pdf: %w", err)
+		return nil, fmt.Errorf("demo: encrypt pdf: %w", err)
 	}
 	return out.Bytes(), nil
 }

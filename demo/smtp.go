@@ -1,19 +1,13 @@
-package mailtest
+package demo
 
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"io"
 	"log"
-	"math/big"
 	"net"
 	"sync"
 	"time"
@@ -75,24 +69,13 @@ func NewSMTPSink(opts SinkOptions) (*SMTPSink, error) {
 		opts.Domain = "sink.test"
 	}
 	if opts.ImplicitTLS && opts.TLS == nil {
-		return nil, errors.New("mailtest: ImplicitTLS needs a TLS config")
+		return nil, errors.New("demo: ImplicitTLS needs a TLS config")
 	}
 	s := &SMTPSink{opts: opts, notify: make(chan struct{})}
 	if err := s.start(opts.Addr); err != nil {
 		return nil, err
 	}
 	return s, nil
-}
-
-// NewSink starts a sink for a test and closes it when the test ends.
-func NewSink(t TB, opts SinkOptions) *SMTPSink {
-	t.Helper()
-	s, err := NewSMTPSink(opts)
-	if err != nil {
-		t.Fatalf("%v", err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
 }
 
 // Addr is the host:port the sink listens on; it stays the same across Stop and Start.
@@ -115,7 +98,7 @@ func (s *SMTPSink) start(addr string) error {
 		time.Sleep(20 * time.Millisecond)
 	}
 	if err != nil {
-		return fmt.Errorf("mailtest: smtp sink listen on %s: %w", addr, err)
+		return fmt.Errorf("demo: smtp sink listen on %s: %w", addr, err)
 	}
 	if s.opts.ImplicitTLS {
 		ln = tls.NewListener(ln, s.opts.TLS)
@@ -226,7 +209,7 @@ func (s *SMTPSink) Wait(ctx context.Context, n int) ([]SinkMessage, error) {
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			return s.Messages(), fmt.Errorf("mailtest: waiting for %d messages: %w", n, ctx.Err())
+			return s.Messages(), fmt.Errorf("demo: waiting for %d messages: %w", n, ctx.Err())
 		}
 	}
 }
@@ -311,37 +294,3 @@ func (ss *sinkSession) Reset() { ss.from, ss.to = "", nil }
 func (ss *sinkSession) Logout() error { return nil }
 
 // NewLoopbackCert makes a self-signed certificate for 127.0.0.1, ::1 and localhost, valid for a day. It
-// returns a server configuration using it and a pool that trusts it, for clients' RootCAs.
-func NewLoopbackCert() (*tls.Config, *x509.CertPool, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, fmt.Errorf("mailtest: generate key: %w", err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(time.Now().UnixNano()),
-		Subject:               pkix.Name{CommonName: "briefd test"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-		DNSNames:              []string{"localhost"},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, nil, fmt.Errorf("mailtest: create certificate: %w", err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, nil, fmt.Errorf("mailtest: parse certificate: %w", err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	cfg := &tls.Config{
-		Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key, Leaf: cert}},
-		MinVersion:   tls.VersionTLS12,
-	}
-	return cfg, pool, nil
-}
