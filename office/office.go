@@ -26,6 +26,8 @@ type Options struct {
 	Now func() time.Time
 	// Queued, when set, is called after mail was queued in the outbox (to wake the sender).
 	Queued func()
+	// OfficeName is the office's name, on what it hands on (the booklet's cover).
+	OfficeName string
 }
 
 // Office performs the office's operations on a store.

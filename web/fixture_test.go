@@ -356,6 +356,10 @@ func (c countingOffice) RecheckReceipt(ctx context.Context, number string) (stri
 	return c.f.off.RecheckReceipt(ctx, number)
 }
 
+func (c countingOffice) Booklet(campaign, period string) (*office.Booklet, error) {
+	return c.f.off.Booklet(campaign, period)
+}
+
 func (c countingOffice) Resend(number string) (*store.OutboxItem, error) {
 	c.f.mu.Lock()
 	c.f.resends++

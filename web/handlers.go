@@ -32,6 +32,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /letters", s.letterList)
 	mux.HandleFunc("POST /receipts/{number}/answered", s.answer)
 	mux.HandleFunc("GET /other", s.otherList)
+	mux.HandleFunc("GET /booklet/{campaign}/{file}", s.booklet)
 	mux.HandleFunc("GET /units", s.unitList)
 	mux.HandleFunc("GET /export", s.export)
 	mux.HandleFunc("GET /login", s.loginForm)
@@ -127,25 +128,26 @@ func (s *Server) gate(next http.Handler) http.Handler {
 
 // base is what every page's layout needs.
 type base struct {
-	Title     string
-	Nav       string
-	Office    string
-	CSRF      string
-	Login     bool // a password is set: show 退出
-	Pending   int
-	Questions int // open questions (来信待处理)
-	CanAssign bool
-	CanResend bool
-	CanExport bool
-	Now       string
-	Flash     string
-	Error     string
+	Title      string
+	Nav        string
+	Office     string
+	CSRF       string
+	Login      bool // a password is set: show 退出
+	Pending    int
+	Questions  int // open questions (来信待处理)
+	CanAssign  bool
+	CanResend  bool
+	CanExport  bool
+	CanCompile bool // 简报汇编 downloads
+	Now        string
+	Flash      string
+	Error      string
 }
 
 func (s *Server) base(w http.ResponseWriter, r *http.Request, title, nav string) base {
 	b := base{Title: title, Nav: nav, Office: s.o.OfficeName, CSRF: s.csrfToken(s.csrfBase(w, r)),
 		Login: s.o.Password != "", CanAssign: s.o.Office != nil, CanResend: s.o.Office != nil,
-		CanExport: s.o.Export != nil, Now: s.fmtTime(s.o.Now())}
+		CanExport: s.o.Export != nil, CanCompile: s.o.Office != nil, Now: s.fmtTime(s.o.Now())}
 	if n, err := s.questionCount(); err == nil {
 		b.Questions = n
 	} else {

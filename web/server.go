@@ -24,6 +24,7 @@ import (
 	"sync"
 	"time"
 
+	"briefd/office"
 	"briefd/roster"
 	"briefd/store"
 )
@@ -77,6 +78,8 @@ type Office interface {
 	// RecheckReceipt checks a receipt's mail again with today's checks, sends a corrected receipt when
 	// the verdict changed and says what changed ("" when nothing did).
 	RecheckReceipt(ctx context.Context, receipt string) (string, error)
+	// Booklet gathers a campaign period's briefings for the 简报汇编 downloads.
+	Booklet(campaign, period string) (*office.Booklet, error)
 }
 
 // Health is what the daemon reports about its mailbox watcher and outbox.

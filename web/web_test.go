@@ -1,6 +1,7 @@
 package web
 
 import (
+	"archive/zip"
 	"context"
 	"errors"
 	"io"
@@ -8,6 +9,8 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -910,4 +913,37 @@ func TestLetters(t *testing.T) {
 	if !strings.Contains(body, `id="r-`+q+`"`) || !strings.Contains(body, "已处理") {
 		t.Error("/letters?all=1 does not show the answered question")
 	}
+}
+
+// TestBookletDownloads: the overview offers each period's 简报汇编, built on request: a PDF a viewer
+// opens, the zip of every file; an unknown period is a 404.
+func TestBookletDownloads(t *testing.T) {
+	_, _, c := setup(t, nil)
+	_, body := c.get("/")
+	if !strings.Contains(body, `href="/booklet/zjdh-study/2022-01.pdf"`) || !strings.Contains(body, "打包下载全部文件") {
+		t.Fatal("the overview does not offer the booklet")
+	}
+	resp, pdf := c.get("/booklet/zjdh-study/2022-01.pdf")
+	wantStatus(t, "booklet", resp, 200)
+	if resp.Header.Get("Content-Type") != "application/pdf" || !strings.HasPrefix(pdf, "%PDF-") ||
+		!strings.Contains(resp.Header.Get("Content-Disposition"), "filename*=UTF-8''") {
+		t.Errorf("booklet: %v, %d bytes", resp.Header, len(pdf))
+	}
+	if _, err := exec.LookPath("pdfinfo"); err == nil {
+		f := filepath.Join(t.TempDir(), "b.pdf")
+		os.WriteFile(f, []byte(pdf), 0o600)
+		if out, err := exec.Command("pdfinfo", f).CombinedOutput(); err != nil {
+			t.Errorf("pdfinfo refuses the booklet: %v\n%s", err, out)
+		}
+	}
+	resp, z := c.get("/booklet/zjdh-study/2022-01.zip")
+	wantStatus(t, "zip", resp, 200)
+	zr, err := zip.NewReader(strings.NewReader(z), int64(len(z)))
+	if err != nil || len(zr.File) < 2 {
+		t.Errorf("zip: %v", err)
+	}
+	resp, _ = c.get("/booklet/zjdh-study/1999-01.pdf")
+	wantStatus(t, "unknown period", resp, 404)
+	resp, _ = c.get("/booklet/zjdh-study/2022-01.exe")
+	wantStatus(t, "unknown kind", resp, 404)
 }

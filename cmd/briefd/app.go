@@ -104,7 +104,7 @@ func openApp(e *env, configFlag string, needSecrets bool) (*app, error) {
 		return nil, err
 	}
 	arch := store.Archive{Root: cfg.Store.Archive}
-	off, err := office.New(office.Options{Roster: cfg.Roster(), Archive: arch, Location: cfg.Location()}, st, log)
+	off, err := office.New(office.Options{Roster: cfg.Roster(), Archive: arch, Location: cfg.Location(), OfficeName: cfg.Office.Name}, st, log)
 	if err != nil {
 		st.Close()
 		return nil, err

@@ -54,6 +54,7 @@ func commands() []command {
 		{"receipts", "list receipts (-json, -campaign, -unit, -since)", cmdReceipts},
 		{"status", "who has / has not reported, per campaign and period (-json)", cmdStatus},
 		{"summary", "print this week's summary mail (-send queues it now)", cmdSummary},
+		{"compile", "compile -campaign ID [-period P] -o FILE: a period's briefings as one booklet PDF (汇编) and one zip", cmdCompile},
 		{"export", "export -o FILE: receipts and status as .xlsx or .csv (-format, -campaign)", cmdExport},
 		{"assign", "assign RECEIPT UNIT: give an unmatched receipt to a unit (-learn registers the address)", cmdAssign},
 		{"resend", "resend RECEIPT: queue the receipt reply again", cmdResend},
