@@ -204,6 +204,7 @@ type cell struct {
 	Receipt string
 	At      string
 	Tries   int
+	Latest  string // the last usable receipt, when it is not Receipt (以最后一次报送为准)
 }
 
 type row struct {
@@ -272,6 +273,9 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 				continue
 			}
 			p.Rows[i].Cells[col] = cell{Key: ps.Campaign + "/" + ps.Period, Owes: true, State: us.State, Receipt: us.Receipt, At: s.fmtTime(us.At), Tries: us.Tries}
+			if us.Latest != us.Receipt {
+				p.Rows[i].Cells[col].Latest = us.Latest
+			}
 			p.Totals[us.State]++
 		}
 	}

@@ -947,3 +947,20 @@ func TestBookletDownloads(t *testing.T) {
 	resp, _ = c.get("/booklet/zjdh-study/2022-01.exe")
 	wantStatus(t, "unknown kind", resp, 404)
 }
+
+// TestOverviewLatest: a unit that sent a corrected version shows both: the first receipt decides the
+// state, the latest is linked as 更正版.
+func TestOverviewLatest(t *testing.T) {
+	f, _, c := setup(t, nil)
+	_, body := c.get("/")
+	if strings.Contains(body, "更正版") {
+		t.Fatal("a correction before any was sent")
+	}
+	n := f.add(mail{at: bj(1, 20, 9, 0), from: "xinfu-jky@example.cn", subject: "忻府区学习贯彻简报（更正）", unit: "xinfu",
+		campaign: "zjdh-study", period: "2022-01", verdict: store.VerdictAccepted, files: []store.Attachment{pdfFile("更正.pdf", 3)},
+		reply: store.ReplySent, archive: true})
+	_, body = c.get("/")
+	if !strings.Contains(body, `<a class="latest" href="/receipts/`+n+`"`) || !strings.Contains(body, `href="/receipts/`+f.named["xinfu-study"]+`"`) {
+		t.Errorf("the overview does not show the first receipt and the correction %s", n)
+	}
+}
