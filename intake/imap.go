@@ -21,6 +21,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"briefd/mailmsg"
 	"briefd/store"
 )
 
@@ -862,7 +863,7 @@ func (w *Watcher) spool(s *session, f *Fetched, headerOnly bool) (err error) {
 					continue
 				}
 				want := it.Literal.Size()
-				fp := newFingerprinter()
+				fp := mailmsg.NewFingerprinter()
 				n, err := io.Copy(io.MultiWriter(faultWriter{file}, fp), &progressReader{r: it.Literal, wd: s.wd, d: o.CycleTimeout})
 				f.Fingerprint = fp.Sum()
 				switch {

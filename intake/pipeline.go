@@ -16,6 +16,7 @@ import (
 	"time"
 	"unicode"
 
+	"briefd/mailmsg"
 	"briefd/pdfcheck"
 	"briefd/roster"
 	"briefd/store"
@@ -51,7 +52,7 @@ type PipelineOptions struct {
 	MaxAge time.Duration
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
-	// AuthServIDs are the receiving provider's authserv-ids (ParseOptions.AuthServIDs).
+	// AuthServIDs are the receiving provider's authserv-ids (mailmsg.ParseOptions.AuthServIDs).
 	AuthServIDs []string
 }
 
@@ -125,7 +126,7 @@ func (p *Pipeline) Handle(ctx context.Context, f *Fetched) (err error) {
 		return fault(p.st.SetCursor(f.Cursor()))
 	}
 	if f.Fingerprint == "" && f.Path != "" { // a caller other than the watcher
-		fp, err := fingerprintFile(f.Path)
+		fp, err := mailmsg.FingerprintFile(f.Path)
 		if err != nil {
 			return fault(err)
 		}
@@ -235,7 +236,7 @@ func (p *Pipeline) evaluate(ctx context.Context, f *Fetched, stage, self string)
 	ev.cleanup = func() {}
 	rec := p.newReceipt(f)
 	ev.rec = rec
-	var msg *Message
+	var msg *mailmsg.Message
 	switch {
 	case f.TooLarge:
 		rec.Verdict = store.VerdictTooLarge
@@ -248,7 +249,7 @@ func (p *Pipeline) evaluate(ctx context.Context, f *Fetched, stage, self string)
 	default:
 		m, dir, err := p.parse(f.Path)
 		ev.cleanup = func() { os.RemoveAll(dir) }
-		if err != nil && !errors.Is(err, ErrMalformed) {
+		if err != nil && !errors.Is(err, mailmsg.ErrMalformed) {
 			return ev, fault(err) // reading the spool, or writing the attachments to it
 		}
 		if err != nil {
@@ -281,7 +282,7 @@ func (p *Pipeline) evaluate(ctx context.Context, f *Fetched, stage, self string)
 	ev.ros = ros
 	reason := ""
 	if msg != nil {
-		reason = Classify(msg, p.opts.Ours, p.opts.Marker)
+		reason = mailmsg.Classify(msg, p.opts.Ours, p.opts.Marker)
 	} else if rec.From == "" {
 		reason = "sender unknown"
 	} else if p.ours(rec.From) {
@@ -415,7 +416,7 @@ func (p *Pipeline) recordFailed(f *Fetched, why string) error {
 
 // parse parses the raw message at path, spooling its attachments into a new folder that the caller
 // removes.
-func (p *Pipeline) parse(path string) (*Message, string, error) {
+func (p *Pipeline) parse(path string) (*mailmsg.Message, string, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, "", err
@@ -428,13 +429,13 @@ func (p *Pipeline) parse(path string) (*Message, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	m, err := Parse(fh, dir, ParseOptions{MaxAttachment: p.opts.MaxAttachment, AuthServIDs: p.opts.AuthServIDs})
+	m, err := mailmsg.Parse(fh, dir, mailmsg.ParseOptions{MaxAttachment: p.opts.MaxAttachment, AuthServIDs: p.opts.AuthServIDs})
 	return m, dir, err
 }
 
 // describe fills the receipt from the parsed message and checks each attachment. An error is a fault
 // of this machine that left an attachment without a verdict.
-func (p *Pipeline) describe(ctx context.Context, rec *store.Receipt, msg *Message) error {
+func (p *Pipeline) describe(ctx context.Context, rec *store.Receipt, msg *mailmsg.Message) error {
 	m := msg
 	rec.From, rec.FromName, rec.Subject, rec.MessageID = m.From, m.FromName, m.Subject, m.MessageID
 	rec.Date, rec.Auth = m.Date, m.Auth
@@ -499,8 +500,8 @@ func (p *Pipeline) describe(ctx context.Context, rec *store.Receipt, msg *Messag
 // each then checked and archived as if attached directly; a zip refused as a whole (encrypted, no PDF
 // inside, a bomb ...) stays one attachment with its reason. RAR, 7z and the like get a reason too: they
 // cannot be opened here. An error is a fault of this machine.
-func (p *Pipeline) openArchives(msg *Message) error {
-	var out []Attachment
+func (p *Pipeline) openArchives(msg *mailmsg.Message) error {
+	var out []mailmsg.Attachment
 	for _, a := range msg.Attachments {
 		if a.TooLarge || a.Path == "" {
 			out = append(out, a)
@@ -609,7 +610,7 @@ func (p *Pipeline) ours(addr string) bool {
 
 // stageAll stages the raw message (when rawPath is set) as raw.eml and every kept attachment of msg
 // (when not nil) as <index>.pdf.
-func stageAll(stage, rawPath string, msg *Message) error {
+func stageAll(stage, rawPath string, msg *mailmsg.Message) error {
 	if rawPath != "" {
 		if err := stageFile(stage, "raw.eml", rawPath); err != nil {
 			return fmt.Errorf("intake: stage raw message: %w", err)

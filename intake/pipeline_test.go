@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"net/mail"
 	"os"
 	"path/filepath"
@@ -19,6 +20,12 @@ import (
 )
 
 var beijing = time.FixedZone("CST", 8*3600)
+
+var update = flag.Bool("update", false, "rewrite the receipt golden files in testdata/mail")
+
+// corpusDir holds the corpus mails, the parser's test corpus; the receipt each one gets is in
+// testdata/mail/NAME.receipt.json.
+const corpusDir = "../mailmsg/testdata/mail"
 
 // corpusRoster registers some of the corpus's senders by address and leaves others to be found by name.
 func corpusRoster(t testing.TB) *roster.Roster {
@@ -53,7 +60,7 @@ func corpusRoster(t testing.TB) *roster.Roster {
 // header, or 2022-01-10 10:00 Beijing time when it has none.
 func corpus(t testing.TB) (names []string, raws [][]byte, dates []time.Time) {
 	t.Helper()
-	files, err := filepath.Glob("testdata/mail/*.eml")
+	files, err := filepath.Glob(filepath.Join(corpusDir, "*.eml"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no corpus: %v", err)
 	}
@@ -202,7 +209,7 @@ func TestPipelineDuplicateNotArchivedTwice(t *testing.T) {
 	}
 	defer st.Close()
 	srv := mailtest.NewIMAP(t, mailtest.IMAPOptions{})
-	raw, err := os.ReadFile("testdata/mail/foxmail_gb18030.eml")
+	raw, err := os.ReadFile(filepath.Join(corpusDir, "foxmail_gb18030.eml"))
 	if err != nil {
 		t.Fatal(err)
 	}
