@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"mime"
-	"net/mail"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -20,8 +18,6 @@ import (
 	"briefd/pdfcheck"
 	"briefd/roster"
 	"briefd/store"
-
-	"github.com/emersion/go-message/charset"
 )
 
 // Checker gives the verdict on one attachment: *pdfcheck.Checker.
@@ -242,8 +238,8 @@ func (p *Pipeline) evaluate(ctx context.Context, f *Fetched, stage, self string)
 		rec.Verdict = store.VerdictTooLarge
 		rec.Note = fmt.Sprintf("message of %d bytes is over the size limit; not downloaded", f.Size)
 		if f.Path != "" { // the watcher may hand over the header alone
-			if h, err := readHeaderOnly(f.Path); err == nil {
-				fillFromHeader(rec, h)
+			if hm, err := readHeaderOnly(f.Path); err == nil {
+				fillFromHeader(rec, hm)
 			}
 		}
 	default:
@@ -254,8 +250,8 @@ func (p *Pipeline) evaluate(ctx context.Context, f *Fetched, stage, self string)
 		}
 		if err != nil {
 			rec.Verdict, rec.Note = store.VerdictMalformed, "cannot parse: "+err.Error()
-			if h, herr := readHeaderOnly(f.Path); herr == nil {
-				fillFromHeader(rec, h)
+			if hm, herr := readHeaderOnly(f.Path); herr == nil {
+				fillFromHeader(rec, hm)
 			}
 		} else {
 			msg = m
@@ -371,8 +367,8 @@ func (p *Pipeline) recordFailed(f *Fetched, why string) error {
 	rec.Verdict, rec.Note = store.VerdictFailed, why
 	rec.Reply, rec.ReplyNote = store.ReplySuppressed, "handling failed: the office checks it"
 	if f.Path != "" {
-		if h, err := readHeaderOnly(f.Path); err == nil {
-			fillFromHeader(rec, h)
+		if hm, err := readHeaderOnly(f.Path); err == nil {
+			fillFromHeader(rec, hm)
 		}
 	}
 	stage := filepath.Join(p.archive.Root, ".staging", store.SafeName(stageName(f.Key)))
@@ -753,32 +749,18 @@ func parseStageName(s string) (store.MessageKey, bool) {
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
-// readHeaderOnly reads just the header of a raw message, for mail that cannot be parsed whole.
-func readHeaderOnly(path string) (mail.Header, error) {
+// readHeaderOnly reads just the header of a raw message, for mail that is not parsed whole (too large,
+// or its handling failed).
+func readHeaderOnly(path string) (*mailmsg.Message, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer fh.Close()
-	m, err := mail.ReadMessage(fh)
-	if err != nil {
-		return nil, err
-	}
-	return m.Header, nil
+	return mailmsg.ParseHeader(fh, mailmsg.ParseOptions{})
 }
 
-// fillFromHeader takes sender, subject and Message-ID from a header parsed with net/mail.
-func fillFromHeader(rec *store.Receipt, h mail.Header) {
-	if a, err := mail.ParseAddress(h.Get("From")); err == nil {
-		rec.From, rec.FromName = strings.ToLower(a.Address), a.Name
-	}
-	dec := mime.WordDecoder{CharsetReader: charset.Reader}
-	if s, err := dec.DecodeHeader(h.Get("Subject")); err == nil {
-		rec.Subject = s
-	} else {
-		rec.Subject = h.Get("Subject")
-	}
-	if id := strings.TrimSpace(h.Get("Message-Id")); strings.HasPrefix(id, "<") && strings.HasSuffix(id, ">") {
-		rec.MessageID = id
-	}
+// fillFromHeader takes sender, subject and Message-ID from a message read by readHeaderOnly.
+func fillFromHeader(rec *store.Receipt, m *mailmsg.Message) {
+	rec.From, rec.FromName, rec.Subject, rec.MessageID = m.From, m.FromName, m.Subject, m.MessageID
 }

@@ -233,3 +233,26 @@ func TestPipelineDuplicateNotArchivedTwice(t *testing.T) {
 		t.Errorf("archived: first %q, second %q; want only the first", rs[0].Attachments[0].Archived, rs[1].Attachments[0].Archived)
 	}
 }
+
+// TestPipelineTooLargeHeader: a mail over the size limit is recorded from its header alone, read as the
+// parser reads a whole mail: a sender named in GBK is known, and answered.
+func TestPipelineTooLargeHeader(t *testing.T) {
+	r := newFaultRig(t)
+	p := r.pipeline()
+	f := r.fetched(1, []byte("From: =?GBK?B?1cXI/Q==?= <ZS@Example.CN>\r\nSubject: =?gb2312?B?vPKxqA==?=\r\n"+
+		"Message-ID: <big@example.cn>\r\n\r\n"))
+	f.TooLarge, f.Size = true, 80<<20
+	if err := p.Handle(context.Background(), f); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := r.st.Receipts(nil)
+	if err != nil || len(rs) != 1 {
+		t.Fatalf("%d receipts, %v", len(rs), err)
+	}
+	rec := rs[0]
+	if rec.Verdict != store.VerdictTooLarge || rec.From != "zs@example.cn" || rec.FromName != "张三" ||
+		rec.Subject != "简报" || rec.MessageID != "<big@example.cn>" || rec.Reply != store.ReplyQueued {
+		t.Errorf("receipt %s from %q %q subject %q id %q reply %q", rec.Verdict, rec.From, rec.FromName, rec.Subject,
+			rec.MessageID, rec.Reply)
+	}
+}

@@ -1,12 +1,13 @@
 package mailmsg
 
 import (
-	"briefd/internal/mailtest"
 	"encoding/base64"
 	"strings"
 	"testing"
 
 	"golang.org/x/text/encoding/traditionalchinese"
+
+	"briefd/internal/mailtest"
 )
 
 var gbk = mailtest.GBK

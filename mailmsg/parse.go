@@ -138,26 +138,12 @@ func (m *Message) Cleanup() {
 // the caller records it "malformed"), or when reading r or writing to spoolDir fails (any other error;
 // nothing is left spooled then). Anything partly broken still yields a Message with Problems listed.
 func Parse(r io.Reader, spoolDir string, opts ParseOptions) (*Message, error) {
-	if opts.MaxParts <= 0 {
-		opts.MaxParts = defaultMaxParts
-	}
-	if opts.MaxDepth <= 0 {
-		opts.MaxDepth = defaultMaxDepth
-	}
-	src := &errReader{r: r}
-	p := &parser{opts: opts, spoolDir: spoolDir, msg: &Message{Auth: "none"}, links: map[string]bool{}}
-	br := bufio.NewReaderSize(src, readerBufferSize)
-	h, n := p.readHeader(br, false, "message header")
-	if src.err != nil {
-		return nil, fmt.Errorf("mailmsg: reading message: %w", src.err)
-	}
-	if n == 0 {
-		return nil, fmt.Errorf("mailmsg: %w: no header fields", ErrMalformed)
+	p, src, br := newParser(r, spoolDir, opts)
+	h, err := p.topHeader(src, br)
+	if err != nil {
+		return nil, err
 	}
 	m := p.msg
-	m.Header = gomail.Header{}
-	m.Header.Header.Header = h
-	p.envelope(h)
 	if err := p.entity(h, br, entityContext{top: true}); err != nil {
 		m.Cleanup()
 		return nil, err
@@ -173,6 +159,46 @@ func Parse(r io.Reader, spoolDir string, opts ParseOptions) (*Message, error) {
 		m.Text = plainText(htmlText(decodeCharset(p.html.charset, p.html.buf)))
 	}
 	return m, nil
+}
+
+// ParseHeader reads only the header of one raw message from r, as Parse reads it: the Message has the
+// fields of the header (From, FromName, Subject, Date, the ids, Auth, Header) and nothing of the body.
+// It is for mail that is not read whole: a message over the size limit, or one whose handling failed.
+// Its errors are those of Parse.
+func ParseHeader(r io.Reader, opts ParseOptions) (*Message, error) {
+	p, src, br := newParser(r, "", opts)
+	if _, err := p.topHeader(src, br); err != nil {
+		return nil, err
+	}
+	return p.msg, nil
+}
+
+// newParser returns a parser with opts' defaults filled in, reading from r through src and br.
+func newParser(r io.Reader, spoolDir string, opts ParseOptions) (*parser, *errReader, *bufio.Reader) {
+	if opts.MaxParts <= 0 {
+		opts.MaxParts = defaultMaxParts
+	}
+	if opts.MaxDepth <= 0 {
+		opts.MaxDepth = defaultMaxDepth
+	}
+	src := &errReader{r: r}
+	p := &parser{opts: opts, spoolDir: spoolDir, msg: &Message{Auth: "none"}, links: map[string]bool{}}
+	return p, src, bufio.NewReaderSize(src, readerBufferSize)
+}
+
+// topHeader reads the message's header and fills the Message's header fields from it.
+func (p *parser) topHeader(src *errReader, br *bufio.Reader) (textproto.Header, error) {
+	h, n := p.readHeader(br, false, "message header")
+	if src.err != nil {
+		return h, fmt.Errorf("mailmsg: reading message: %w", src.err)
+	}
+	if n == 0 {
+		return h, fmt.Errorf("mailmsg: %w: no header fields", ErrMalformed)
+	}
+	p.msg.Header = gomail.Header{}
+	p.msg.Header.Header.Header = h
+	p.envelope(h)
+	return h, nil
 }
 
 // errReader remembers the first error other than io.EOF from the underlying reader, so that I/O

@@ -379,6 +379,30 @@ func TestParseEnvelope(t *testing.T) {
 	}
 }
 
+// TestParseHeader: the header alone gives the same fields as the whole message, with nothing of the
+// body; no header at all is malformed.
+func TestParseHeader(t *testing.T) {
+	raw := "From: =?GBK?B?1cXI/Q==?= <ZS@Example.CN>\r\nSubject: =?gbk?B?vPKxqA==?=\r\nMessage-ID: <h1@example.cn>\r\n" +
+		"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/pdf; name=a.pdf\r\n\r\n%PDF-1.4\r\n--b--\r\n"
+	whole := mustParse(t, raw, ParseOptions{})
+	for _, in := range []string{raw, raw[:strings.Index(raw, "\r\n\r\n")+2]} {
+		m, err := ParseHeader(strings.NewReader(in), ParseOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.From != whole.From || m.FromName != "张三" || m.Subject != whole.Subject || m.MessageID != whole.MessageID {
+			t.Errorf("header %q %q %q %q; whole message %q %q %q %q", m.From, m.FromName, m.Subject, m.MessageID,
+				whole.From, whole.FromName, whole.Subject, whole.MessageID)
+		}
+		if len(m.Attachments) != 0 || m.ContentType != "" || m.Text != "" {
+			t.Errorf("body read: %d attachments, %q, %q", len(m.Attachments), m.ContentType, m.Text)
+		}
+	}
+	if _, err := ParseHeader(strings.NewReader("no header here\r\n\r\nbody\r\n"), ParseOptions{}); !errors.Is(err, ErrMalformed) {
+		t.Errorf("no header: %v, want ErrMalformed", err)
+	}
+}
+
 // TestAuthResult: only the receiving provider's Authentication-Results field counts; one written by
 // the sender (above or below it) or by another server is ignored.
 func TestAuthResult(t *testing.T) {

@@ -13,9 +13,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/emersion/go-message/charset"
 	"golang.org/x/text/encoding/simplifiedchinese"
 
+	"briefd/mailmsg"
 	"briefd/roster"
 	"briefd/store"
 )
@@ -389,14 +389,11 @@ func normalizeMsgID(id string) (string, bool) {
 	return "<" + id + ">", true
 }
 
-// displayName cleans a sender's display name, decoding RFC 2047 words that were left encoded (in any
-// charset go-message knows, GBK included).
+// displayName cleans a sender's display name, decoding RFC 2047 words that were left encoded (as intake
+// decodes them: in any charset, GBK included).
 func displayName(s string) string {
 	if strings.Contains(s, "=?") {
-		dec := mime.WordDecoder{CharsetReader: charset.Reader}
-		if d, err := dec.DecodeHeader(s); err == nil {
-			s = d
-		}
+		s = mailmsg.DecodeHeader(s)
 	}
 	return clean(s, 60)
 }
