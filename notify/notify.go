@@ -31,6 +31,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"briefd/internal/mailnet"
 	"briefd/roster"
 	"briefd/store"
 )
@@ -361,15 +362,6 @@ func foldKey(s string) string {
 	return b.String()
 }
 
-// backoff is the wait after the attempts-th failed attempt: 1m, 2m, 4m, … at most 6h.
-func backoff(attempts int) time.Duration {
-	d := MinBackoff
-	for i := 1; i < attempts && d < MaxBackoff; i++ {
-		d *= 2
-	}
-	return min(d, MaxBackoff)
-}
-
 // Flush tries once every outbox item that is due now, oldest first, and reports how many were sent and
 // how many attempts failed (temporarily or for good). Suppressed items count as neither. After an error
 // that is about the server rather than the message (it is down, refuses our login, the TLS handshake
@@ -550,7 +542,7 @@ func (n *Notifier) deliver(ctx context.Context, it *store.OutboxItem) (result, e
 		}
 		return resStop, nil
 	}
-	next := now.Add(backoff(attempts))
+	next := now.Add(mailnet.Backoff{Min: MinBackoff, Max: MaxBackoff}.Wait(attempts)) // 1m, 2m, 4m, … 6h
 	log.Warn("notify: will retry", "to", to, "attempts", attempts, "next", next, "err", answer)
 	err := n.st.UpdateOutbox(it.ID, func(x *store.OutboxItem) {
 		x.Attempts, x.NextTry = attempts, next

@@ -12,6 +12,8 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+
+	"briefd/internal/mailnet"
 )
 
 // Sender delivers one message to an SMTP server. SMTPSender is the real one; tests use others.
@@ -72,21 +74,13 @@ func (s *SMTPSender) Check() error {
 	switch s.o.Security {
 	case "tls", "starttls":
 	case "plain":
-		if !isLoopback(host) {
+		if !mailnet.IsLoopback(host) {
 			return fmt.Errorf("smtp server %s: security plain is allowed only to a loopback address (use tls or starttls)", s.o.Server)
 		}
 	default:
 		return fmt.Errorf("smtp security %q: want tls, starttls or plain", s.o.Security)
 	}
 	return nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // SendError is an error of one delivery: the step it happened at and, when the server answered, its code.
@@ -180,7 +174,7 @@ func (s *SMTPSender) Send(ctx context.Context, from string, to []string, msg []b
 	ctx, cancel := context.WithTimeout(ctx, 10*s.o.Timeout)
 	defer cancel()
 
-	tlsConf := &tls.Config{ServerName: s.host, RootCAs: s.o.RootCAs, MinVersion: tls.VersionTLS12}
+	tlsConf := mailnet.TLSConfig(s.host, s.o.RootCAs)
 	dialer := &net.Dialer{Timeout: s.o.Timeout, KeepAlive: 30 * time.Second}
 	var conn net.Conn
 	var err error

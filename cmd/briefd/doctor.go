@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"briefd/intake"
+	"briefd/internal/mailnet"
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
@@ -49,7 +50,7 @@ func cmdDoctor(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-func printChecks(w io.Writer, cs []intake.Check) (failed int) {
+func printChecks(w io.Writer, cs []mailnet.Check) (failed int) {
 	for _, c := range cs {
 		mark := "✓"
 		switch {
@@ -68,29 +69,29 @@ func printChecks(w io.Writer, cs []intake.Check) (failed int) {
 }
 
 // diagnoseSMTP connects, says EHLO and authenticates, then quits: no mail is sent.
-func diagnoseSMTP(ctx context.Context, cfg *Config, cas *x509.CertPool) []intake.Check {
-	var out []intake.Check
-	add := func(c intake.Check) bool { out = append(out, c); return c.OK }
+func diagnoseSMTP(ctx context.Context, cfg *Config, cas *x509.CertPool) []mailnet.Check {
+	var out []mailnet.Check
+	add := func(c mailnet.Check) bool { out = append(out, c); return c.OK }
 	host, port, _ := net.SplitHostPort(cfg.SMTP.Server)
 	conn, err := (&net.Dialer{Timeout: 20 * time.Second}).DialContext(ctx, "tcp", cfg.SMTP.Server)
-	if !add(intake.ExplainConnect("SMTP 连接 "+cfg.SMTP.Server, host, port, err)) {
+	if !add(mailnet.ExplainConnect("SMTP 连接 "+cfg.SMTP.Server, host, port, err)) {
 		return out
 	}
 	conn.SetDeadline(time.Now().Add(40 * time.Second))
-	tlsConf := &tls.Config{ServerName: host, RootCAs: cas, MinVersion: tls.VersionTLS12}
+	tlsConf := mailnet.TLSConfig(host, cas)
 	var c *smtp.Client
 	switch cfg.SMTP.Security {
 	case "tls":
 		tc := tls.Client(conn, tlsConf)
 		err := tc.HandshakeContext(ctx)
-		if !add(intake.ExplainTLS("SMTP 加密连接 (TLS)", host, err)) {
+		if !add(mailnet.ExplainTLS("SMTP 加密连接 (TLS)", host, err)) {
 			conn.Close()
 			return out
 		}
 		c = smtp.NewClient(tc)
 	case "starttls":
 		c, err = smtp.NewClientStartTLS(conn, tlsConf)
-		if !add(intake.ExplainTLS("SMTP 加密连接 (STARTTLS)", host, err)) {
+		if !add(mailnet.ExplainTLS("SMTP 加密连接 (STARTTLS)", host, err)) {
 			conn.Close()
 			return out
 		}
@@ -99,13 +100,13 @@ func diagnoseSMTP(ctx context.Context, cfg *Config, cas *x509.CertPool) []intake
 	}
 	defer c.Close()
 	if err := c.Hello("localhost"); err != nil {
-		add(intake.Check{Step: "SMTP 问候", Detail: err.Error(), Fix: "服务器没有按 SMTP 协议应答：检查端口（TLS 用 465，STARTTLS 用 587）"})
+		add(mailnet.Check{Step: "SMTP 问候", Detail: err.Error(), Fix: "服务器没有按 SMTP 协议应答：检查端口（TLS 用 465，STARTTLS 用 587）"})
 		return out
 	}
 	if cfg.SMTP.Username == "" {
-		add(intake.Check{Step: "SMTP 登录", OK: true, Warn: true, Detail: "没有配置用户名：不登录（只适合本机或内网中继）"})
+		add(mailnet.Check{Step: "SMTP 登录", OK: true, Warn: true, Detail: "没有配置用户名：不登录（只适合本机或内网中继）"})
 	} else if err := c.Auth(sasl.NewPlainClient("", cfg.SMTP.Username, cfg.SMTP.value)); err != nil {
-		ck := intake.Check{Step: "SMTP 登录 " + cfg.SMTP.Username, Detail: err.Error(),
+		ck := mailnet.Check{Step: "SMTP 登录 " + cfg.SMTP.Username, Detail: err.Error(),
 			Fix: "发信登录失败：授权码不对或网页邮箱没有开启 SMTP 服务（163/QQ 用同一个授权码）"}
 		var se *smtp.SMTPError
 		if errors.As(err, &se) && se.Code == 535 {
@@ -114,11 +115,11 @@ func diagnoseSMTP(ctx context.Context, cfg *Config, cas *x509.CertPool) []intake
 		add(ck)
 		return out
 	} else {
-		add(intake.Check{Step: "SMTP 登录 " + cfg.SMTP.Username, OK: true, Detail: "用户名和授权码正确"})
+		add(mailnet.Check{Step: "SMTP 登录 " + cfg.SMTP.Username, OK: true, Detail: "用户名和授权码正确"})
 	}
 	if err := c.Quit(); err != nil && !strings.Contains(err.Error(), "closed") {
-		add(intake.Check{Step: "SMTP 退出", OK: true, Warn: true, Detail: err.Error()})
+		add(mailnet.Check{Step: "SMTP 退出", OK: true, Warn: true, Detail: err.Error()})
 	}
-	add(intake.Check{Step: "SMTP", OK: true, Detail: "可以发信（没有发送任何邮件）"})
+	add(mailnet.Check{Step: "SMTP", OK: true, Detail: "可以发信（没有发送任何邮件）"})
 	return out
 }
