@@ -7,7 +7,8 @@
 // Where to find what:
 //
 //   - parse.go: Parse, Message and Attachment, the walk over parts and forwarded messages, header
-//     blocks, spooling attachments.
+//     blocks.
+//   - spool.go: writing each attachment to its own file.
 //   - multipart.go: splitting a multipart body at its boundaries.
 //   - decode.go: the transfer decoders (base64, quoted-printable, uuencode).
 //   - header.go: header text (DecodeHeader: encoded words, charsets, raw GBK).

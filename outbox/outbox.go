@@ -164,7 +164,7 @@ func (b *Outbox) deliver(ctx context.Context, it *store.OutboxItem) (result, err
 	var msg []byte
 	to := it.To
 	switch it.Kind {
-	case store.KindReply:
+	case store.KindReply, store.KindFailure: // composed now, from the receipt as it is
 		r, err := b.st.Receipt(it.Receipt)
 		if err != nil {
 			if errors.Is(err, store.ErrNotFound) {
@@ -172,23 +172,17 @@ func (b *Outbox) deliver(ctx context.Context, it *store.OutboxItem) (result, err
 			}
 			return resFailed, fmt.Errorf("outbox: read receipt %s: %w", it.Receipt, err)
 		}
-		to = r.From // the original sender only, whatever else was queued
-		if why := b.suppress(r, b.recent); why != "" {
-			it.To = to
-			return resSuppressed, b.finish(it, store.OutSuppressed, why, log)
-		}
-		if msg, err = b.n.Reply(r, it.ID, it.Correction); err != nil {
-			return resFailed, b.finish(it, store.OutFailed, err.Error(), log)
-		}
-	case store.KindFailure:
-		r, err := b.st.Receipt(it.Receipt)
-		if err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				return resFailed, b.finish(it, store.OutFailed, "receipt "+it.Receipt+" not found", log)
+		if it.Kind == store.KindFailure {
+			msg, err = b.n.FailureNotice(r, to, it.ID)
+		} else {
+			to = r.From // the original sender only, whatever else was queued
+			if why := b.suppress(r, b.recent); why != "" {
+				it.To = to
+				return resSuppressed, b.finish(it, store.OutSuppressed, why, log)
 			}
-			return resFailed, fmt.Errorf("outbox: read receipt %s: %w", it.Receipt, err)
+			msg, err = b.n.Reply(r, it.ID, it.Correction)
 		}
-		if msg, err = b.n.FailureNotice(r, to, it.ID); err != nil {
+		if err != nil {
 			return resFailed, b.finish(it, store.OutFailed, err.Error(), log)
 		}
 	default:
