@@ -150,13 +150,3 @@ func MailWithAttachments(name, addr, subject string, date time.Time, id string, 
 	}
 	return crlf(header(name, addr, subject, date, id) + mixed("请查收附件。", parts...))
 }
-
-// GBK returns s encoded in GBK, as Chinese Windows programs write names and text that they do not
-// label; it panics on a character GBK does not have.
-func GBK(s string) string {
-	b, err := simplifiedchinese.GBK.NewEncoder().String(s)
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
