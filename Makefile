@@ -19,8 +19,8 @@ FUZZTIME ?= 1m
 fuzz:
 	$(GO) test ./pdfcheck -run '^$$' -fuzz '^FuzzCheck$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./pdfcheck -run '^$$' -fuzz '^FuzzRawFile$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./intake -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./intake -run '^$$' -fuzz '^FuzzFilename$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./mailmsg -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./mailmsg -run '^$$' -fuzz '^FuzzFilename$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./roster -run '^$$' -fuzz '^FuzzMatch$$' -fuzztime $(FUZZTIME)
 
 # Go benchmarks, then briefd against mbsync and the admin's scripts on a real Dovecot (bench/run.sh, root,

@@ -22,6 +22,8 @@ type SinkOptions struct {
 	Addr string
 	// Username and Password, when Username is set, make the sink require AUTH PLAIN before MAIL FROM.
 	Username, Password string
+	// LoginOnly offers AUTH LOGIN instead of PLAIN, as some providers' servers do.
+	LoginOnly bool
 	// TLS, when set, offers STARTTLS with this configuration, or speaks TLS from the first byte when
 	// ImplicitTLS is set too. NewLoopbackCert makes one.
 	TLS         *tls.Config
@@ -231,23 +233,51 @@ type sinkSession struct {
 }
 
 func (ss *sinkSession) AuthMechanisms() []string {
-	if ss.s.opts.Username == "" {
+	switch {
+	case ss.s.opts.Username == "":
 		return nil
+	case ss.s.opts.LoginOnly:
+		return []string{sasl.Login}
 	}
 	return []string{sasl.Plain}
 }
 
 func (ss *sinkSession) Auth(mech string) (sasl.Server, error) {
-	if mech != sasl.Plain || ss.s.opts.Username == "" {
+	mechs := ss.AuthMechanisms()
+	if len(mechs) == 0 || mech != mechs[0] {
 		return nil, smtp.ErrAuthUnknownMechanism
 	}
-	return sasl.NewPlainServer(func(identity, username, password string) error {
+	check := func(username, password string) error {
 		if username != ss.s.opts.Username || password != ss.s.opts.Password {
 			return smtp.ErrAuthFailed
 		}
 		ss.user = username
 		return nil
-	}), nil
+	}
+	if mech == sasl.Login {
+		return &loginServer{check: check}, nil
+	}
+	return sasl.NewPlainServer(func(_, username, password string) error { return check(username, password) }), nil
+}
+
+// loginServer is the server side of AUTH LOGIN: the user name (in the first response, or asked for),
+// then the password.
+type loginServer struct {
+	user  *string
+	check func(username, password string) error
+}
+
+// Next asks for what is missing, then checks.
+func (l *loginServer) Next(response []byte) (challenge []byte, done bool, err error) {
+	switch {
+	case l.user == nil && len(response) == 0:
+		return []byte("Username:"), false, nil
+	case l.user == nil:
+		u := string(response)
+		l.user = &u
+		return []byte("Password:"), false, nil
+	}
+	return nil, true, l.check(*l.user, string(response))
 }
 
 func (ss *sinkSession) Mail(from string, _ *smtp.MailOptions) error {

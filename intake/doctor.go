@@ -3,7 +3,6 @@ package intake
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -12,91 +11,83 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
-)
 
-// Check is one step of a diagnosis: what was tried, whether it worked, and in plain Chinese words what
-// the office's IT person should do when it did not.
-type Check struct {
-	Step   string // e.g. "IMAP 登录"
-	OK     bool
-	Warn   bool   // worked, but something should be looked at
-	Detail string // what happened, with the server's own words
-	Fix    string // what to do; "" when nothing
-}
+	"briefd/internal/mailnet"
+)
 
 // Diagnose tries the configured IMAP server step by step (connect, TLS, login, ID, SELECT, capabilities)
 // without changing anything in the mailbox, and stops at the first step that fails.
-func Diagnose(ctx context.Context, o IMAPOptions) []Check {
-	var out []Check
-	add := func(c Check) bool { out = append(out, c); return c.OK }
+func Diagnose(ctx context.Context, o IMAPOptions) []mailnet.Check {
+	var out []mailnet.Check
+	add := func(c mailnet.Check) bool { out = append(out, c); return c.OK }
 	if err := CheckIMAPOptions(o); err != nil {
-		add(Check{Step: "IMAP 配置", Detail: err.Error(), Fix: "修改 config.yaml 的 imap 部分"})
+		add(mailnet.Check{Step: "IMAP 配置", Detail: err.Error(), Fix: "修改 config.yaml 的 imap 部分"})
 		return out
 	}
 	timeout := 20 * time.Second
 	host, port, _ := net.SplitHostPort(o.Server)
 	conn, err := (&net.Dialer{Timeout: timeout}).DialContext(ctx, "tcp", o.Server)
-	if !add(ExplainConnect("IMAP 连接 "+o.Server, host, port, err)) {
+	if !add(mailnet.ExplainConnect("IMAP 连接 "+o.Server, host, port, err)) {
 		return out
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(2 * timeout))
-	copts := &imapclient.Options{TLSConfig: &tls.Config{ServerName: host, RootCAs: o.RootCAs, MinVersion: tls.VersionTLS12}}
+	copts := &imapclient.Options{TLSConfig: mailnet.TLSConfig(host, o.RootCAs)}
 	var c *imapclient.Client
 	switch o.Security {
 	case SecurityTLS:
 		tc := tls.Client(conn, copts.TLSConfig)
 		err := tc.HandshakeContext(ctx)
-		if !add(ExplainTLS("IMAP 加密连接 (TLS)", host, err)) {
+		if !add(mailnet.ExplainTLS("IMAP 加密连接 (TLS)", host, err)) {
 			return out
 		}
 		c = imapclient.New(tc, copts)
 	case SecurityStartTLS:
 		c, err = imapclient.NewStartTLS(conn, copts)
-		if !add(ExplainTLS("IMAP 加密连接 (STARTTLS)", host, err)) {
+		if !add(mailnet.ExplainTLS("IMAP 加密连接 (STARTTLS)", host, err)) {
 			return out
 		}
 	default:
 		c = imapclient.New(conn, copts)
-		add(Check{Step: "IMAP 连接方式", OK: true, Warn: true, Detail: "plain：不加密（只允许本机服务器）"})
+		add(mailnet.Check{Step: "IMAP 连接方式", OK: true, Warn: true, Detail: "plain：不加密（只允许本机服务器）"})
 	}
 	defer c.Close()
 	if err := c.WaitGreeting(); err != nil {
-		add(Check{Step: "IMAP 问候", Detail: err.Error(), Fix: "服务器没有按 IMAP 协议应答：检查端口是不是 IMAP 端口（TLS 为 993）"})
+		add(mailnet.Check{Step: "IMAP 问候", Detail: err.Error(), Fix: "服务器没有按 IMAP 协议应答：检查端口是不是 IMAP 端口（TLS 为 993）"})
 		return out
 	}
 	if err := c.Login(o.Username, o.Password).Wait(); err != nil {
 		add(loginCheck("IMAP 登录 "+o.Username, err))
 		return out
 	}
-	add(Check{Step: "IMAP 登录 " + o.Username, OK: true, Detail: "用户名和授权码正确"})
+	add(mailnet.Check{Step: "IMAP 登录 " + o.Username, OK: true, Detail: "用户名和授权码正确"})
 	caps := c.Caps()
 	if caps.Has(imap.CapID) {
 		if _, err := c.ID(clientID()).Wait(); err != nil {
-			add(Check{Step: "IMAP ID 命令", OK: true, Warn: true, Detail: "服务器拒绝了 ID：" + err.Error(),
+			add(mailnet.Check{Step: "IMAP ID 命令", OK: true, Warn: true, Detail: "服务器拒绝了 ID：" + err.Error(),
 				Fix: "网易邮箱需要 ID 才允许打开收件箱；如果下一步出现 Unsafe Login，请联系邮箱服务商"})
 		} else {
-			add(Check{Step: "IMAP ID 命令", OK: true, Detail: "已发送（网易 163/126 需要它，否则会报 Unsafe Login）"})
+			add(mailnet.Check{Step: "IMAP ID 命令", OK: true, Detail: "已发送（网易 163/126 需要它，否则会报 Unsafe Login）"})
 		}
 	} else {
-		add(Check{Step: "IMAP ID 命令", OK: true, Detail: "服务器不支持 ID，不需要发送"})
+		add(mailnet.Check{Step: "IMAP ID 命令", OK: true, Detail: "服务器不支持 ID，不需要发送"})
 	}
 	sel, err := c.Select(o.Mailbox, &imap.SelectOptions{ReadOnly: true}).Wait()
 	if err != nil {
 		add(selectCheck(o.Mailbox, err))
 		return out
 	}
-	add(Check{Step: "打开邮箱文件夹 " + o.Mailbox, OK: true,
+	add(mailnet.Check{Step: "打开邮箱文件夹 " + o.Mailbox, OK: true,
 		Detail: fmt.Sprintf("%d 封邮件，UIDVALIDITY %d（只读打开，没有改动任何邮件）", sel.NumMessages, sel.UIDValidity)})
 	caps = c.Caps()
-	idle := Check{Step: "IDLE（新邮件即时通知）", OK: true, Detail: "支持：新邮件几秒内就会处理"}
+	idle := mailnet.Check{Step: "IDLE（新邮件即时通知）", OK: true, Detail: "支持：新邮件几秒内就会处理"}
 	if !caps.Has(imap.CapIdle) && !caps.Has(imap.CapIMAP4rev2) {
-		idle = Check{Step: "IDLE（新邮件即时通知）", OK: true, Warn: true, Detail: "不支持：改为每隔 poll_interval 检查一次"}
+		idle = mailnet.Check{Step: "IDLE（新邮件即时通知）", OK: true, Warn: true, Detail: "不支持：改为每隔 poll_interval 检查一次"}
 	}
 	add(idle)
 	move := caps.Has(imap.CapMove) || caps.Has(imap.CapIMAP4rev2)
 	uidplus := caps.Has(imap.CapUIDPlus) || caps.Has(imap.CapIMAP4rev2)
-	mc := Check{Step: "MOVE / UIDPLUS", OK: true, Detail: fmt.Sprintf("MOVE %s，UIDPLUS %s", yesNo(move), yesNo(uidplus))}
+	mc := mailnet.Check{Step: "MOVE / UIDPLUS", OK: true, Detail: fmt.Sprintf("MOVE %s，UIDPLUS %s", yesNo(move), yesNo(uidplus))}
 	if o.After == AfterMove && !move && !uidplus {
 		mc.Warn, mc.Fix = true, "服务器既不支持 MOVE 也不支持 UIDPLUS：after: move 不会移动邮件（为免误删其他邮件），请改用 after: seen 或 flag"
 	}
@@ -112,53 +103,9 @@ func yesNo(b bool) string {
 	return "不支持"
 }
 
-// ExplainConnect explains a failed TCP connection to a mail server (IMAP or SMTP).
-func ExplainConnect(step, host, port string, err error) Check {
-	if err == nil {
-		return Check{Step: step, OK: true, Detail: "网络连通"}
-	}
-	c := Check{Step: step, Detail: err.Error()}
-	var dns *net.DNSError
-	switch {
-	case errors.As(err, &dns):
-		c.Fix = fmt.Sprintf("找不到服务器 %s：检查服务器名称的拼写，以及本机能否解析域名（DNS）", host)
-	case strings.Contains(err.Error(), "refused"):
-		c.Fix = fmt.Sprintf("服务器拒绝连接端口 %s：检查端口号（IMAP 用 993，SMTP 用 465 或 587）", port)
-	default:
-		c.Fix = "连接超时或被阻断：检查本机能否上网，以及防火墙是否放行该端口"
-	}
-	return c
-}
-
-// ExplainTLS explains a failed TLS handshake with a mail server; a certificate error names the host it
-// was for.
-func ExplainTLS(step, host string, err error) Check {
-	if err == nil {
-		return Check{Step: step, OK: true, Detail: "证书有效，连接已加密"}
-	}
-	c := Check{Step: step, Detail: err.Error()}
-	var hostErr x509.HostnameError
-	var authErr x509.UnknownAuthorityError
-	var invalid x509.CertificateInvalidError
-	switch {
-	case errors.As(err, &hostErr):
-		names := strings.Join(hostErr.Certificate.DNSNames, ", ")
-		c.Fix = fmt.Sprintf("服务器证书是给 %s 的，不是 %s：检查服务器名称是否写错", names, host)
-	case errors.As(err, &authErr):
-		c.Fix = fmt.Sprintf("%s 的证书不是受信任的机构签发的：如果这是单位自建的服务器，用 ca_file 指定它的 CA 证书", host)
-	case errors.As(err, &invalid):
-		c.Fix = fmt.Sprintf("%s 的证书无效（过期或用途不对）：检查本机时间是否正确，或联系服务器管理员", host)
-	case strings.Contains(err.Error(), "first record does not look like a TLS handshake"):
-		c.Fix = "这个端口不是 TLS 端口：security: tls 应配 993（IMAP）或 465（SMTP）端口；或把 security 改成 starttls"
-	default:
-		c.Fix = "加密连接失败：检查 security 设置（tls 或 starttls）与端口是否匹配"
-	}
-	return c
-}
-
 // loginCheck explains a refused LOGIN, in the words 163 and QQ users need.
-func loginCheck(step string, err error) Check {
-	c := Check{Step: step, Detail: err.Error()}
+func loginCheck(step string, err error) mailnet.Check {
+	c := mailnet.Check{Step: step, Detail: err.Error()}
 	var ie *imap.Error
 	if errors.As(err, &ie) && (ie.Code == imap.ResponseCodeAuthenticationFailed || ie.Type == imap.StatusResponseTypeNo) ||
 		strings.Contains(strings.ToLower(err.Error()), "authenticat") {
@@ -172,8 +119,8 @@ func loginCheck(step string, err error) Check {
 
 // selectCheck explains a refused SELECT: "Unsafe Login" is NetEase refusing a client that did not say
 // who it is.
-func selectCheck(mailbox string, err error) Check {
-	c := Check{Step: "打开邮箱文件夹 " + mailbox, Detail: err.Error()}
+func selectCheck(mailbox string, err error) mailnet.Check {
+	c := mailnet.Check{Step: "打开邮箱文件夹 " + mailbox, Detail: err.Error()}
 	var ie *imap.Error
 	switch {
 	case strings.Contains(err.Error(), "Unsafe Login"):

@@ -136,7 +136,7 @@ func TestDovecotWatchdog(t *testing.T) {
 	opts := baseOptions(proxy.Addr, d.User, d.Pass, t.TempDir())
 	opts.IDLE, opts.IdleTimeout, opts.CycleTimeout = true, 300*time.Millisecond, 300*time.Millisecond
 	w := NewWatcher(opts, st, testLogger(t))
-	w.backoffMin = 50 * time.Millisecond
+	w.backoff.Min = 50 * time.Millisecond
 	rec := newRecorder(t, st)
 	runWatcher(t, w, rec.handle)
 	waitFor(t, "IDLE", 5*time.Second, func() bool { return w.Stats().Idling })

@@ -14,7 +14,10 @@ import (
 // The sender is never told that its mail is broken because this machine is.
 type Fault struct{ Err error }
 
+// Error says what failed on this machine.
 func (f *Fault) Error() string { return f.Err.Error() }
+
+// Unwrap returns the error of the machine (errors.Is finds syscall.ENOSPC and the like through it).
 func (f *Fault) Unwrap() error { return f.Err }
 
 // fault marks err (when not nil) as a Fault.

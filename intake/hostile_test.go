@@ -35,7 +35,7 @@ func TestHostileMail(t *testing.T) {
 	st := openStore(t)
 	p := newTestPipeline(t, st, dir)
 	archive := filepath.Join(dir, "archive")
-	n, err := notify.New(notify.Options{Office: notify.Office{Name: "职教科", Address: "xzszjk@example.cn"}}, nil, nil, nil, nil)
+	n, err := notify.New(notify.Options{Office: notify.Office{Name: "职教科", Address: "xzszjk@example.cn"}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

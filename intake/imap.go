@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"os"
 	"runtime/debug"
@@ -21,6 +20,8 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"briefd/internal/mailnet"
+	"briefd/mailmsg"
 	"briefd/store"
 )
 
@@ -147,7 +148,7 @@ type Watcher struct {
 	st   *store.Store
 	log  *slog.Logger
 
-	backoffMin, backoffMax time.Duration // for tests
+	backoff mailnet.Backoff // between reconnects (tests shorten it)
 
 	mu      sync.Mutex
 	stats   WatchStats
@@ -181,12 +182,11 @@ func NewWatcher(opts IMAPOptions, st *store.Store, log *slog.Logger) *Watcher {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Watcher{
-		opts:       opts,
-		st:         st,
-		log:        log.With("mailbox", opts.Mailbox, "server", opts.Server),
-		backoffMin: minBackoff,
-		backoffMax: maxBackoff,
-		warnMsg:    map[string]bool{},
+		opts:    opts,
+		st:      st,
+		log:     log.With("mailbox", opts.Mailbox, "server", opts.Server),
+		backoff: mailnet.Backoff{Min: minBackoff, Max: maxBackoff},
+		warnMsg: map[string]bool{},
 	}
 }
 
@@ -200,7 +200,7 @@ func CheckIMAPOptions(o IMAPOptions) error {
 	switch o.Security {
 	case "", SecurityTLS, SecurityStartTLS:
 	case SecurityPlain:
-		if err == nil && !isLoopback(host) {
+		if err == nil && !mailnet.IsLoopback(host) {
 			errs = append(errs, fmt.Errorf("security plain is only allowed to a loopback server, not %s", host))
 		}
 	default:
@@ -219,14 +219,6 @@ func CheckIMAPOptions(o IMAPOptions) error {
 		errs = append(errs, fmt.Errorf("after %q: want none, seen, flag or move", o.After))
 	}
 	return errors.Join(errs...)
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // Stats returns a snapshot of the watcher's health.
@@ -335,7 +327,7 @@ func (w *Watcher) dial(ctx context.Context) (*session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("imap: connect %s: %w", o.Server, err)
 	}
-	tlsConf := &tls.Config{ServerName: host, RootCAs: o.RootCAs, MinVersion: tls.VersionTLS12}
+	tlsConf := mailnet.TLSConfig(host, o.RootCAs)
 	s := &session{newMail: make(chan struct{}, 1)}
 	copts := &imapclient.Options{
 		TLSConfig:   tlsConf,
@@ -862,7 +854,7 @@ func (w *Watcher) spool(s *session, f *Fetched, headerOnly bool) (err error) {
 					continue
 				}
 				want := it.Literal.Size()
-				fp := newFingerprinter()
+				fp := mailmsg.NewFingerprinter()
 				n, err := io.Copy(io.MultiWriter(faultWriter{file}, fp), &progressReader{r: it.Literal, wd: s.wd, d: o.CycleTimeout})
 				f.Fingerprint = fp.Sum()
 				switch {
@@ -1005,7 +997,7 @@ func (w *Watcher) Run(ctx context.Context, h Handler) error {
 			w.update(func(st *WatchStats) { st.Watchdog++ })
 		}
 		attempts++
-		backoff = nextBackoff(backoff, w.backoffMin, w.backoffMax)
+		backoff = w.backoff.Jittered(attempts)
 		if !failing {
 			failing, downSince = true, time.Now()
 			w.log.Warn("imap: connection lost; reconnecting with backoff", "err", err, "retry_in", backoff.Round(time.Millisecond))
@@ -1021,13 +1013,6 @@ func (w *Watcher) Run(ctx context.Context, h Handler) error {
 		}
 	}
 	return nil
-}
-
-// nextBackoff doubles the wait from lo up to hi, with ±25% jitter.
-func nextBackoff(prev, lo, hi time.Duration) time.Duration {
-	d := min(max(prev*2, lo), hi)
-	jitter := time.Duration(rand.Int64N(int64(d)/2+1)) - d/4
-	return min(hi, max(lo, d+jitter))
 }
 
 // serve runs passes on one connection until ctx is done or the connection fails. healthy is called

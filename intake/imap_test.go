@@ -617,7 +617,7 @@ func TestWatchWatchdogReconnects(t *testing.T) {
 			opts := baseOptions(proxy.Addr, srv.User, srv.Pass, t.TempDir())
 			opts.IDLE, opts.IdleTimeout, opts.CycleTimeout, opts.PollInterval = idle, 300*time.Millisecond, 300*time.Millisecond, 100*time.Millisecond
 			w := NewWatcher(opts, st, testLogger(t))
-			w.backoffMin = 50 * time.Millisecond
+			w.backoff.Min = 50 * time.Millisecond
 			rec := newRecorder(t, st)
 			runWatcher(t, w, rec.handle)
 			waitFor(t, "first pass", 5*time.Second, func() bool { return w.Stats().Passes > 0 })
@@ -701,19 +701,6 @@ func TestWatchShutdownFinishesMessageInHand(t *testing.T) {
 	}
 	if cur, _ := st.Cursor("INBOX"); cur.LastUID != rec.got[0].Key.UID {
 		t.Errorf("cursor %+v", cur)
-	}
-}
-
-func TestIMAPBackoff(t *testing.T) {
-	d := time.Duration(0)
-	for i := range 20 {
-		d = nextBackoff(d, time.Second, 5*time.Minute)
-		if d < time.Second || d > 5*time.Minute {
-			t.Fatalf("step %d: %v out of range", i, d)
-		}
-	}
-	if d < 3*time.Minute {
-		t.Errorf("backoff after 20 failures is %v, want near 5m", d)
 	}
 }
 

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"mime"
-	"net/mail"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -16,11 +14,10 @@ import (
 	"time"
 	"unicode"
 
+	"briefd/mailmsg"
 	"briefd/pdfcheck"
 	"briefd/roster"
 	"briefd/store"
-
-	"github.com/emersion/go-message/charset"
 )
 
 // Checker gives the verdict on one attachment: *pdfcheck.Checker.
@@ -51,7 +48,7 @@ type PipelineOptions struct {
 	MaxAge time.Duration
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
-	// AuthServIDs are the receiving provider's authserv-ids (ParseOptions.AuthServIDs).
+	// AuthServIDs are the receiving provider's authserv-ids (mailmsg.ParseOptions.AuthServIDs).
 	AuthServIDs []string
 }
 
@@ -125,7 +122,7 @@ func (p *Pipeline) Handle(ctx context.Context, f *Fetched) (err error) {
 		return fault(p.st.SetCursor(f.Cursor()))
 	}
 	if f.Fingerprint == "" && f.Path != "" { // a caller other than the watcher
-		fp, err := fingerprintFile(f.Path)
+		fp, err := mailmsg.FingerprintFile(f.Path)
 		if err != nil {
 			return fault(err)
 		}
@@ -235,26 +232,26 @@ func (p *Pipeline) evaluate(ctx context.Context, f *Fetched, stage, self string)
 	ev.cleanup = func() {}
 	rec := p.newReceipt(f)
 	ev.rec = rec
-	var msg *Message
+	var msg *mailmsg.Message
 	switch {
 	case f.TooLarge:
 		rec.Verdict = store.VerdictTooLarge
 		rec.Note = fmt.Sprintf("message of %d bytes is over the size limit; not downloaded", f.Size)
 		if f.Path != "" { // the watcher may hand over the header alone
-			if h, err := readHeaderOnly(f.Path); err == nil {
-				fillFromHeader(rec, h)
+			if hm, err := readHeaderOnly(f.Path); err == nil {
+				fillFromHeader(rec, hm)
 			}
 		}
 	default:
 		m, dir, err := p.parse(f.Path)
 		ev.cleanup = func() { os.RemoveAll(dir) }
-		if err != nil && !errors.Is(err, ErrMalformed) {
+		if err != nil && !errors.Is(err, mailmsg.ErrMalformed) {
 			return ev, fault(err) // reading the spool, or writing the attachments to it
 		}
 		if err != nil {
 			rec.Verdict, rec.Note = store.VerdictMalformed, "cannot parse: "+err.Error()
-			if h, herr := readHeaderOnly(f.Path); herr == nil {
-				fillFromHeader(rec, h)
+			if hm, herr := readHeaderOnly(f.Path); herr == nil {
+				fillFromHeader(rec, hm)
 			}
 		} else {
 			msg = m
@@ -281,7 +278,7 @@ func (p *Pipeline) evaluate(ctx context.Context, f *Fetched, stage, self string)
 	ev.ros = ros
 	reason := ""
 	if msg != nil {
-		reason = Classify(msg, p.opts.Ours, p.opts.Marker)
+		reason = mailmsg.Classify(msg, p.opts.Ours, p.opts.Marker)
 	} else if rec.From == "" {
 		reason = "sender unknown"
 	} else if p.ours(rec.From) {
@@ -370,8 +367,8 @@ func (p *Pipeline) recordFailed(f *Fetched, why string) error {
 	rec.Verdict, rec.Note = store.VerdictFailed, why
 	rec.Reply, rec.ReplyNote = store.ReplySuppressed, "handling failed: the office checks it"
 	if f.Path != "" {
-		if h, err := readHeaderOnly(f.Path); err == nil {
-			fillFromHeader(rec, h)
+		if hm, err := readHeaderOnly(f.Path); err == nil {
+			fillFromHeader(rec, hm)
 		}
 	}
 	stage := filepath.Join(p.archive.Root, ".staging", store.SafeName(stageName(f.Key)))
@@ -415,7 +412,7 @@ func (p *Pipeline) recordFailed(f *Fetched, why string) error {
 
 // parse parses the raw message at path, spooling its attachments into a new folder that the caller
 // removes.
-func (p *Pipeline) parse(path string) (*Message, string, error) {
+func (p *Pipeline) parse(path string) (*mailmsg.Message, string, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, "", err
@@ -428,13 +425,13 @@ func (p *Pipeline) parse(path string) (*Message, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	m, err := Parse(fh, dir, ParseOptions{MaxAttachment: p.opts.MaxAttachment, AuthServIDs: p.opts.AuthServIDs})
+	m, err := mailmsg.Parse(fh, dir, mailmsg.ParseOptions{MaxAttachment: p.opts.MaxAttachment, AuthServIDs: p.opts.AuthServIDs})
 	return m, dir, err
 }
 
 // describe fills the receipt from the parsed message and checks each attachment. An error is a fault
 // of this machine that left an attachment without a verdict.
-func (p *Pipeline) describe(ctx context.Context, rec *store.Receipt, msg *Message) error {
+func (p *Pipeline) describe(ctx context.Context, rec *store.Receipt, msg *mailmsg.Message) error {
 	m := msg
 	rec.From, rec.FromName, rec.Subject, rec.MessageID = m.From, m.FromName, m.Subject, m.MessageID
 	rec.Date, rec.Auth = m.Date, m.Auth
@@ -499,8 +496,8 @@ func (p *Pipeline) describe(ctx context.Context, rec *store.Receipt, msg *Messag
 // each then checked and archived as if attached directly; a zip refused as a whole (encrypted, no PDF
 // inside, a bomb ...) stays one attachment with its reason. RAR, 7z and the like get a reason too: they
 // cannot be opened here. An error is a fault of this machine.
-func (p *Pipeline) openArchives(msg *Message) error {
-	var out []Attachment
+func (p *Pipeline) openArchives(msg *mailmsg.Message) error {
+	var out []mailmsg.Attachment
 	for _, a := range msg.Attachments {
 		if a.TooLarge || a.Path == "" {
 			out = append(out, a)
@@ -609,7 +606,7 @@ func (p *Pipeline) ours(addr string) bool {
 
 // stageAll stages the raw message (when rawPath is set) as raw.eml and every kept attachment of msg
 // (when not nil) as <index>.pdf.
-func stageAll(stage, rawPath string, msg *Message) error {
+func stageAll(stage, rawPath string, msg *mailmsg.Message) error {
 	if rawPath != "" {
 		if err := stageFile(stage, "raw.eml", rawPath); err != nil {
 			return fmt.Errorf("intake: stage raw message: %w", err)
@@ -752,32 +749,18 @@ func parseStageName(s string) (store.MessageKey, bool) {
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
-// readHeaderOnly reads just the header of a raw message, for mail that cannot be parsed whole.
-func readHeaderOnly(path string) (mail.Header, error) {
+// readHeaderOnly reads just the header of a raw message, for mail that is not parsed whole (too large,
+// or its handling failed).
+func readHeaderOnly(path string) (*mailmsg.Message, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer fh.Close()
-	m, err := mail.ReadMessage(fh)
-	if err != nil {
-		return nil, err
-	}
-	return m.Header, nil
+	return mailmsg.ParseHeader(fh, mailmsg.ParseOptions{})
 }
 
-// fillFromHeader takes sender, subject and Message-ID from a header parsed with net/mail.
-func fillFromHeader(rec *store.Receipt, h mail.Header) {
-	if a, err := mail.ParseAddress(h.Get("From")); err == nil {
-		rec.From, rec.FromName = strings.ToLower(a.Address), a.Name
-	}
-	dec := mime.WordDecoder{CharsetReader: charset.Reader}
-	if s, err := dec.DecodeHeader(h.Get("Subject")); err == nil {
-		rec.Subject = s
-	} else {
-		rec.Subject = h.Get("Subject")
-	}
-	if id := strings.TrimSpace(h.Get("Message-Id")); strings.HasPrefix(id, "<") && strings.HasSuffix(id, ">") {
-		rec.MessageID = id
-	}
+// fillFromHeader takes sender, subject and Message-ID from a message read by readHeaderOnly.
+func fillFromHeader(rec *store.Receipt, m *mailmsg.Message) {
+	rec.From, rec.FromName, rec.Subject, rec.MessageID = m.From, m.FromName, m.Subject, m.MessageID
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"net/mail"
 	"os"
 	"path/filepath"
@@ -19,6 +20,12 @@ import (
 )
 
 var beijing = time.FixedZone("CST", 8*3600)
+
+var update = flag.Bool("update", false, "rewrite the receipt golden files in testdata/mail")
+
+// corpusDir holds the corpus mails, the parser's test corpus; the receipt each one gets is in
+// testdata/mail/NAME.receipt.json.
+const corpusDir = "../mailmsg/testdata/mail"
 
 // corpusRoster registers some of the corpus's senders by address and leaves others to be found by name.
 func corpusRoster(t testing.TB) *roster.Roster {
@@ -53,7 +60,7 @@ func corpusRoster(t testing.TB) *roster.Roster {
 // header, or 2022-01-10 10:00 Beijing time when it has none.
 func corpus(t testing.TB) (names []string, raws [][]byte, dates []time.Time) {
 	t.Helper()
-	files, err := filepath.Glob("testdata/mail/*.eml")
+	files, err := filepath.Glob(filepath.Join(corpusDir, "*.eml"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no corpus: %v", err)
 	}
@@ -202,7 +209,7 @@ func TestPipelineDuplicateNotArchivedTwice(t *testing.T) {
 	}
 	defer st.Close()
 	srv := mailtest.NewIMAP(t, mailtest.IMAPOptions{})
-	raw, err := os.ReadFile("testdata/mail/foxmail_gb18030.eml")
+	raw, err := os.ReadFile(filepath.Join(corpusDir, "foxmail_gb18030.eml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,5 +231,28 @@ func TestPipelineDuplicateNotArchivedTwice(t *testing.T) {
 	}
 	if rs[0].Attachments[0].Archived == "" || rs[1].Attachments[0].Archived != "" {
 		t.Errorf("archived: first %q, second %q; want only the first", rs[0].Attachments[0].Archived, rs[1].Attachments[0].Archived)
+	}
+}
+
+// TestPipelineTooLargeHeader: a mail over the size limit is recorded from its header alone, read as the
+// parser reads a whole mail: a sender named in GBK is known, and answered.
+func TestPipelineTooLargeHeader(t *testing.T) {
+	r := newFaultRig(t)
+	p := r.pipeline()
+	f := r.fetched(1, []byte("From: =?GBK?B?1cXI/Q==?= <ZS@Example.CN>\r\nSubject: =?gb2312?B?vPKxqA==?=\r\n"+
+		"Message-ID: <big@example.cn>\r\n\r\n"))
+	f.TooLarge, f.Size = true, 80<<20
+	if err := p.Handle(context.Background(), f); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := r.st.Receipts(nil)
+	if err != nil || len(rs) != 1 {
+		t.Fatalf("%d receipts, %v", len(rs), err)
+	}
+	rec := rs[0]
+	if rec.Verdict != store.VerdictTooLarge || rec.From != "zs@example.cn" || rec.FromName != "张三" ||
+		rec.Subject != "简报" || rec.MessageID != "<big@example.cn>" || rec.Reply != store.ReplyQueued {
+		t.Errorf("receipt %s from %q %q subject %q id %q reply %q", rec.Verdict, rec.From, rec.FromName, rec.Subject,
+			rec.MessageID, rec.Reply)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"briefd/internal/mailtest"
+	"briefd/mailmsg"
 	"briefd/store"
 )
 
@@ -32,6 +33,9 @@ func publicMail(t *testing.T) []string {
 	}
 	return files
 }
+
+// maxFieldName is how much of a header line the fingerprinter looks at for a field name.
+const maxFieldName = 128
 
 // sameMail is an independent, plain statement of when two raw mails are the same mail: equal once the
 // header fields servers add on the way are left out and line ends are LF. It reads the whole message
@@ -55,7 +59,7 @@ func sameMailKey(raw []byte) string {
 			continue
 		}
 		name, _, ok := strings.Cut(line, ":")
-		skip = ok && len(name) <= maxFieldName && traceField(name)
+		skip = ok && len(name) <= maxFieldName && mailmsg.TraceField(name)
 		if !skip {
 			kept.WriteString(line + "\n")
 		}
@@ -180,7 +184,7 @@ func TestDovecotPublicCorpus(t *testing.T) {
 
 // messageIDOf returns the Message-ID of a raw mail as briefd reads it, "" when it has none.
 func messageIDOf(raw []byte) string {
-	m, err := Parse(bytes.NewReader(raw), os.TempDir(), ParseOptions{MaxAttachment: 1})
+	m, err := mailmsg.Parse(bytes.NewReader(raw), os.TempDir(), mailmsg.ParseOptions{MaxAttachment: 1})
 	if err != nil {
 		return ""
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"briefd/mailmsg"
 	"briefd/roster"
 	"briefd/store"
 )
@@ -29,7 +30,7 @@ var submitWords = []string{"简报", "报送", "附件", "材料", "请查收", 
 
 // classifyIntent decides whether a mail without attachments and links is a submission (the unit
 // forgot the attachment: it gets the helpful reply) or not (a question, a stranger's mail). It is
-// called only for mail that Classify let through and that carries no attachment and no link.
+// called only for mail that mailmsg.Classify let through and that carries no attachment and no link.
 //
 // The rules, in order: an unknown sender is a stranger; a unit's mail that asks something (a question
 // mark or a question word in the subject or the first lines) is a question, even when it speaks of 简报
@@ -67,7 +68,7 @@ func classifyIntent(unit string, subject, text string, ros *roster.Roster) (cate
 	return store.CategoryQuestion
 }
 
-// categoryOf names the Classify reasons: lists and bulk mail, else automatic mail.
+// categoryOf names the mailmsg.Classify reasons: lists and bulk mail, else automatic mail.
 func categoryOf(reason string) string {
 	if strings.HasPrefix(reason, "precedence:") || strings.HasPrefix(reason, "mailing list") {
 		return store.CategoryBulk
@@ -78,7 +79,7 @@ func categoryOf(reason string) string {
 // spamFlag returns what says the mail provider (or a filter before it) took the mail for spam: the
 // SpamAssassin fields most providers and gateways write (X-Spam-Flag: YES, X-Spam-Status: Yes), "" when
 // nothing does. 163 and QQ move spam to the spam folder rather than flag it (Fetched.Junk).
-func spamFlag(m *Message) string {
+func spamFlag(m *mailmsg.Message) string {
 	h := m.Header
 	if strings.EqualFold(strings.TrimSpace(h.Get("X-Spam-Flag")), "yes") {
 		return "X-Spam-Flag: YES"

@@ -21,6 +21,7 @@ import (
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 
+	"briefd/mailmsg"
 	"briefd/pdfcheck"
 )
 
@@ -70,7 +71,7 @@ type ZipEntry struct {
 	// ("一中简报.pdf"), Size and SHA256 are of the inflated bytes, Path is the spooled file. ContentType is
 	// empty (an archive declares none) and TooLarge and Inline are never set. Path is "" when Reason is
 	// set, or when the archive as a whole was refused.
-	Attachment
+	mailmsg.Attachment
 	// Name is the entry's path in the archive, decoded to UTF-8, with "/" between its folders
 	// ("报告/一中简报.pdf"): what the reply should show.
 	Name string `json:"name"`
@@ -188,9 +189,9 @@ type zipItem struct {
 
 func (u *unzipper) problem(format string, args ...any) {
 	switch p := u.res.Problems; {
-	case len(p) < maxProblems:
+	case len(p) < mailmsg.MaxProblems:
 		u.res.Problems = append(p, fmt.Sprintf(format, args...))
-	case len(p) == maxProblems:
+	case len(p) == mailmsg.MaxProblems:
 		u.res.Problems = append(p, "more problems not listed")
 	}
 }
@@ -254,7 +255,7 @@ func (u *unzipper) run(size int64) error {
 			continue
 		}
 		base := path.Base(name)
-		items = append(items, &zipItem{f: f, entry: ZipEntry{Attachment: Attachment{Filename: base}, Name: name}})
+		items = append(items, &zipItem{f: f, entry: ZipEntry{Attachment: mailmsg.Attachment{Filename: base}, Name: name}})
 	}
 	if len(items) > u.opts.MaxEntries {
 		res.Reason = pdfcheck.ReasonZipTooMany
@@ -561,10 +562,10 @@ func zipEntryName(f *zip.File, gbk bool) string {
 		}
 		name = strings.ToValidUTF8(s, "\uFFFD")
 	default:
-		name = fixText(raw) // a flagged name that is not UTF-8 is GBK all the same
+		name = mailmsg.FixText(raw) // a flagged name that is not UTF-8 is GBK all the same
 	}
 	name = strings.ReplaceAll(name, `\`, "/")
-	name = cleanFilename(name)
+	name = mailmsg.CleanFilename(name)
 	for strings.HasPrefix(name, "./") {
 		name = name[2:]
 	}

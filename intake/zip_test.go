@@ -24,8 +24,12 @@ import (
 	"testing"
 	"time"
 
+	"briefd/internal/mailtest"
 	"briefd/pdfcheck"
 )
+
+// gbk encodes a name as Chinese Windows writes it in a zip archive.
+var gbk = mailtest.GBK
 
 // zfile is one entry of a zip built by a test.
 type zfile struct {

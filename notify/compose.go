@@ -13,9 +13,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/emersion/go-message/charset"
 	"golang.org/x/text/encoding/simplifiedchinese"
 
+	"briefd/mailmsg"
 	"briefd/roster"
 	"briefd/store"
 )
@@ -89,9 +89,9 @@ const SubjectRunes = 40
 func (n *Notifier) replyData(r *store.Receipt) *ReplyData {
 	loc := n.o.Office.Location
 	d := &ReplyData{
-		Number:   clean(r.Number, 40),
-		Address:  clean(r.From, 254),
-		Subject:  clean(r.Subject, SubjectRunes),
+		Number:   Clean(r.Number, 40),
+		Address:  Clean(r.From, 254),
+		Subject:  Clean(r.Subject, SubjectRunes),
 		Received: cnDateTime(r.Received.In(loc)),
 		Zone:     zoneName(r.Received.In(loc)),
 		Verdict:  r.Verdict,
@@ -122,12 +122,12 @@ func (n *Notifier) replyData(r *store.Receipt) *ReplyData {
 		d.Received, d.Zone = "（时间不详）", "—"
 	}
 	if r.DuplicateOf != "" {
-		d.Duplicate, d.DuplicateOf = true, clean(r.DuplicateOf, 40)
+		d.Duplicate, d.DuplicateOf = true, Clean(r.DuplicateOf, 40)
 	}
 	for i, a := range r.Attachments {
 		l := AttachmentLine{
-			N: i + 1, Filename: clean(a.Filename, 80), OK: a.OK(), Pages: a.Pages,
-			Size: humanSize(a.Size), DuplicateOf: clean(a.DuplicateOf, 40),
+			N: i + 1, Filename: Clean(a.Filename, 80), OK: a.OK(), Pages: a.Pages,
+			Size: humanSize(a.Size), DuplicateOf: Clean(a.DuplicateOf, 40),
 		}
 		if l.Filename == "" {
 			l.Filename = "（无文件名）"
@@ -137,7 +137,7 @@ func (n *Notifier) replyData(r *store.Receipt) *ReplyData {
 			if zh == "" {
 				zh, _ = fallbackReasonText(a.Reason)
 			}
-			l.Reason = clean(zh, 300)
+			l.Reason = Clean(zh, 300)
 			d.BadCount++
 		} else {
 			d.OKCount++
@@ -154,7 +154,7 @@ func (n *Notifier) replyData(r *store.Receipt) *ReplyData {
 		d.Tentative = true
 	}
 	if u, ok := n.ros.Unit(r.Unit); ok && r.Unit != "" {
-		d.UnitName = clean(u.Name, 80)
+		d.UnitName = Clean(u.Name, 80)
 	}
 	switch {
 	case d.UnitName != "" && !d.Unregistered:
@@ -166,7 +166,7 @@ func (n *Notifier) replyData(r *store.Receipt) *ReplyData {
 	}
 	d.AuthFailed = r.Auth == "fail"
 	if c, ok := n.ros.Campaign(r.Campaign); ok && r.Campaign != "" {
-		cl := &CampaignLine{Title: clean(c.Title, 120), Late: r.Late, Counted: r.Counts()}
+		cl := &CampaignLine{Title: Clean(c.Title, 120), Late: r.Late, Counted: r.Counts()}
 		if p, ok := c.Period(r.Period); ok {
 			cl.Due = cnDate(p.Due)
 			if c.Monthly() {
@@ -304,13 +304,13 @@ func isPrintableASCII(s string) bool {
 	return true
 }
 
-// formatAddress formats "name <addr>" safely: addr must be a plain address (see validAddress); the
+// formatAddress formats "name <addr>" safely: addr must be a plain address (see ValidAddress); the
 // name is cleaned and encoded, or quoted when it is ASCII.
 func formatAddress(name, addr string) (string, error) {
-	if why := validAddress(addr); why != "" {
+	if why := ValidAddress(addr); why != "" {
 		return "", fmt.Errorf("notify: address %q: %s", addr, why)
 	}
-	name = clean(name, 60)
+	name = Clean(name, 60)
 	if name == "" || strings.EqualFold(name, addr) {
 		return "<" + addr + ">", nil
 	}
@@ -321,10 +321,10 @@ func formatAddress(name, addr string) (string, error) {
 	return mime.BEncoding.Encode("UTF-8", name) + " <" + addr + ">", nil
 }
 
-// validAddress says why addr is not one plain address we are willing to write to ("" when it is): a
+// ValidAddress says why addr is not one plain address we are willing to write to ("" when it is): a
 // dot-atom local part (no quotes, spaces or controls), an ASCII domain of letters, digits, hyphens and
 // dots.
-func validAddress(addr string) string {
+func ValidAddress(addr string) string {
 	if addr == "" {
 		return "empty address"
 	}
@@ -389,22 +389,19 @@ func normalizeMsgID(id string) (string, bool) {
 	return "<" + id + ">", true
 }
 
-// displayName cleans a sender's display name, decoding RFC 2047 words that were left encoded (in any
-// charset go-message knows, GBK included).
+// displayName cleans a sender's display name, decoding RFC 2047 words that were left encoded (as intake
+// decodes them: in any charset, GBK included).
 func displayName(s string) string {
 	if strings.Contains(s, "=?") {
-		dec := mime.WordDecoder{CharsetReader: charset.Reader}
-		if d, err := dec.DecodeHeader(s); err == nil {
-			s = d
-		}
+		s = mailmsg.DecodeHeader(s)
 	}
-	return clean(s, 60)
+	return Clean(s, 60)
 }
 
-// clean makes a mail-derived string safe for a header or a line of text: invalid UTF-8 is replaced,
+// Clean makes a mail-derived string safe for a header or a line of text: invalid UTF-8 is replaced,
 // control and format characters (CR, LF, TAB, bidi overrides, …) become spaces, runs of spaces collapse,
 // and the result is cut to max runes with an ellipsis.
-func clean(s string, max int) string {
+func Clean(s string, max int) string {
 	s = strings.ToValidUTF8(fixGBK(s), "\uFFFD")
 	var b strings.Builder
 	space := false

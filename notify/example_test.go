@@ -18,7 +18,7 @@ func ExampleNotifier_ComposeReply() {
 	n, err := notify.New(notify.Options{
 		Office: notify.Office{Name: "忻州市教育局职业教育科", Address: "xzszjk@example.cn", Contact: "王老师 0350-1234567", Location: loc},
 		Now:    func() time.Time { return time.Date(2026, 1, 20, 10, 0, 0, 0, loc) },
-	}, nil, nil, nil, nil)
+	}, nil)
 	if err != nil {
 		fmt.Println(err)
 		return

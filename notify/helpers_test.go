@@ -1,15 +1,11 @@
 package notify
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	"briefd/internal/mailtest"
 	"briefd/roster"
 	"briefd/store"
 )
@@ -69,15 +65,12 @@ func testRoster(t *testing.T) *roster.Roster {
 	return ros
 }
 
-// env is a store, a sink, a clock and a notifier delivering to the sink over TCP.
+// env is a store, a clock and a notifier.
 type env struct {
-	st    *store.Store
-	sink  *mailtest.SMTPSink
-	clk   *clock
-	n     *Notifier
-	snd   *SMTPSender
-	ros   *roster.Roster
-	saved [][]byte
+	st  *store.Store
+	clk *clock
+	n   *Notifier
+	ros *roster.Roster
 }
 
 const officeAddr = "xzszjk@example.cn"
@@ -93,22 +86,14 @@ func newEnv(t *testing.T, mod func(*Options)) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	sink, err := mailtest.NewSMTPSink(mailtest.SinkOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sink.Close() })
-	e := &env{st: st, sink: sink, clk: &clock{t: time.Date(2026, 1, 20, 10, 0, 0, 0, shanghai)}, ros: testRoster(t)}
-	e.snd = NewSMTPSender(SMTPOptions{Server: sink.Addr(), Security: "plain", Timeout: 5 * time.Second})
+	e := &env{st: st, clk: &clock{t: time.Date(2026, 1, 20, 10, 0, 0, 0, shanghai)}, ros: testRoster(t)}
 	o := Options{
-		Office: testOffice(), PerSenderPerHour: 10, ReasonText: testReasons, Marker: "briefd",
-		MaxMessage: 60 << 20, Now: e.clk.Now,
-		SaveSent: func(_ context.Context, msg []byte) error { e.saved = append(e.saved, msg); return nil },
+		Office: testOffice(), ReasonText: testReasons, Marker: "briefd", MaxMessage: 60 << 20, Now: e.clk.Now,
 	}
 	if mod != nil {
 		mod(&o)
 	}
-	e.n, err = New(o, st, e.ros, e.snd, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	e.n, err = New(o, e.ros)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,15 +120,6 @@ func (e *env) receipt(t *testing.T, num string) *store.Receipt {
 		t.Fatal(err)
 	}
 	return r
-}
-
-func (e *env) flush(t *testing.T) (sent, failed int) {
-	t.Helper()
-	sent, failed, err := e.n.Flush(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sent, failed
 }
 
 func (e *env) items(t *testing.T) []*store.OutboxItem {

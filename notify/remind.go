@@ -89,8 +89,8 @@ func (s *Scheduler) DueReminders(now time.Time) ([]Reminder, error) {
 				if !ok || len(unit.Emails) == 0 {
 					continue
 				}
-				data := &ReminderData{UnitName: clean(unit.Name, 80), Title: clean(d.c.Title, 120), Due: cnDate(d.p.Due),
-					DaysLeft: d.left, Rejected: u.State == roster.StateRejected, Receipt: clean(u.Receipt, 40),
+				data := &ReminderData{UnitName: Clean(unit.Name, 80), Title: Clean(d.c.Title, 120), Due: cnDate(d.p.Due),
+					DaysLeft: d.left, Rejected: u.State == roster.StateRejected, Receipt: Clean(u.Receipt, 40),
 					OfficeAddress: s.n.o.Office.Address, Office: s.n.o.Office}
 				if d.c.Monthly() {
 					data.Period = cnMonth(d.p.Key)
@@ -140,7 +140,7 @@ func (s *Scheduler) tickReminders(now time.Time) (int, error) {
 		subject += "（截止" + r.Data.Due + "）"
 		var items []*store.OutboxItem
 		for _, to := range r.Emails {
-			if why := validAddress(to); why != "" {
+			if why := ValidAddress(to); why != "" {
 				s.log.Warn("notify: reminder not sent to an invalid address", "unit", r.Unit, "to", to, "why", why)
 				continue
 			}

@@ -65,11 +65,11 @@ type Scheduler struct {
 	started time.Time // the first Tick: the reference for the health alert while no check ever succeeded
 }
 
-// NewScheduler checks the options and returns a Scheduler that queues through the notifier's store and
-// composes with its office, marker and templates.
-func NewScheduler(o SchedulerOptions, n *Notifier, log *slog.Logger) (*Scheduler, error) {
-	if n == nil || n.st == nil {
-		return nil, errors.New("notify: scheduler needs a notifier with a store")
+// NewScheduler checks the options and returns a Scheduler that queues in st's outbox and composes with
+// n's office, marker and templates.
+func NewScheduler(o SchedulerOptions, st *store.Store, n *Notifier, log *slog.Logger) (*Scheduler, error) {
+	if st == nil || n == nil {
+		return nil, errors.New("notify: scheduler needs a store and a notifier")
 	}
 	if o.SummaryWeekday == "" {
 		o.SummaryWeekday = "monday"
@@ -99,7 +99,7 @@ func NewScheduler(o SchedulerOptions, n *Notifier, log *slog.Logger) (*Scheduler
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Scheduler{o: o, n: n, st: n.st, log: log}
+	s := &Scheduler{o: o, n: n, st: st, log: log}
 	var ok bool
 	var errs []error
 	if s.weekday, ok = ParseWeekday(o.SummaryWeekday); !ok {
@@ -112,7 +112,7 @@ func NewScheduler(o SchedulerOptions, n *Notifier, log *slog.Logger) (*Scheduler
 		errs = append(errs, fmt.Errorf("notify: reminder time %q is not like 09:00", o.RemindAt))
 	}
 	for _, to := range o.SummaryTo {
-		if why := validAddress(to); why != "" {
+		if why := ValidAddress(to); why != "" {
 			errs = append(errs, fmt.Errorf("notify: summary recipient %q: %s", to, why))
 		}
 	}
@@ -351,7 +351,7 @@ func (s *Scheduler) tickHealth(now time.Time) (int, error) {
 	}
 	if s.o.LastError != nil {
 		e, local := s.o.LastError()
-		d.LastError, d.Local = clean(e, 500), local && e != ""
+		d.LastError, d.Local = Clean(e, 500), local && e != ""
 	}
 	subject := fmt.Sprintf("告警：邮箱已 %d 小时无法检查", hours)
 	if d.Local {

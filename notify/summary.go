@@ -128,7 +128,7 @@ func (s *Scheduler) Summary(now time.Time) (*Summary, error) {
 	for _, ps := range shown {
 		c, _ := ros.Campaign(ps.Campaign)
 		p, _ := c.Period(ps.Period)
-		line := PeriodSummary{Campaign: clean(ps.Campaign, 60), Title: clean(ps.Title, 120), Key: ps.Period,
+		line := PeriodSummary{Campaign: Clean(ps.Campaign, 60), Title: Clean(ps.Title, 120), Key: ps.Period,
 			Due: cnDate(p.Due), Closed: !now.Before(ros.DueEnd(p)), Units: len(ps.Units),
 			Reported: ps.Counts[roster.StateReported], Late: ps.Counts[roster.StateLate],
 			Rejected: ps.Counts[roster.StateRejected], Missing: ps.Counts[roster.StateMissing]}
@@ -136,7 +136,7 @@ func (s *Scheduler) Summary(now time.Time) (*Summary, error) {
 			line.Period = cnMonth(ps.Period)
 		}
 		for _, u := range ps.Units {
-			ul := UnitLine{Unit: clean(u.Unit, 60), Name: clean(u.Name, 80), Receipt: clean(u.Receipt, 40), Tries: u.Tries}
+			ul := UnitLine{Unit: Clean(u.Unit, 60), Name: Clean(u.Name, 80), Receipt: Clean(u.Receipt, 40), Tries: u.Tries}
 			if !u.At.IsZero() {
 				at := u.At.In(loc)
 				ul.At = fmt.Sprintf("%d月%d日 %02d:%02d", at.Month(), at.Day(), at.Hour(), at.Minute())
@@ -153,7 +153,7 @@ func (s *Scheduler) Summary(now time.Time) (*Summary, error) {
 			if !line.Closed && (u.State == roster.StateMissing || u.State == roster.StateRejected) {
 				if unit, ok := ros.Unit(u.Unit); ok && len(unit.Emails) == 0 && !noEmail[u.Unit] {
 					noEmail[u.Unit] = true
-					d.NoEmail = append(d.NoEmail, clean(unit.Name, 80))
+					d.NoEmail = append(d.NoEmail, Clean(unit.Name, 80))
 				}
 			}
 		}
@@ -172,21 +172,21 @@ func (s *Scheduler) Summary(now time.Time) (*Summary, error) {
 			d.UnassignedMore = len(waiting) - i
 			break
 		}
-		subj := clean(e.Subject, 40)
+		subj := Clean(e.Subject, 40)
 		if subj == "" {
 			subj = "（无主题）"
 		}
-		d.Unassigned = append(d.Unassigned, UnassignedLine{Receipt: clean(e.Number, 40), At: cnDateTime(e.Received.In(loc)),
-			From: clean(e.From, 100), Subject: subj, Verdict: report.VerdictZH(e.Verdict)})
+		d.Unassigned = append(d.Unassigned, UnassignedLine{Receipt: Clean(e.Number, 40), At: cnDateTime(e.Received.In(loc)),
+			From: Clean(e.From, 100), Subject: subj, Verdict: report.VerdictZH(e.Verdict)})
 	}
 	for _, e := range es {
 		if e.Verdict == store.VerdictIgnored && e.Category == store.CategoryQuestion && !e.Answered {
-			subj := clean(e.Subject, 40)
+			subj := Clean(e.Subject, 40)
 			if subj == "" {
 				subj = "（无主题）"
 			}
-			d.Questions = append(d.Questions, UnassignedLine{Receipt: clean(e.Number, 40), At: cnDateTime(e.Received.In(loc)),
-				From: clean(ros.UnitName(e.Unit), 80), Subject: subj})
+			d.Questions = append(d.Questions, UnassignedLine{Receipt: Clean(e.Number, 40), At: cnDateTime(e.Received.In(loc)),
+				From: Clean(ros.UnitName(e.Unit), 80), Subject: subj})
 		}
 	}
 	if d.Health, err = s.health(now); err != nil {
@@ -269,7 +269,7 @@ func (s *Scheduler) health(now time.Time) (HealthLine, error) {
 		}
 		h.Failed++
 		if len(h.Failures) < 10 {
-			h.Failures = append(h.Failures, clean(fmt.Sprintf("%s → %s：%s", kindZH(it.Kind), it.To, it.LastError), 200))
+			h.Failures = append(h.Failures, Clean(fmt.Sprintf("%s → %s：%s", kindZH(it.Kind), it.To, it.LastError), 200))
 		}
 	}
 	return h, nil

@@ -71,7 +71,7 @@ func (n *Notifier) composeGenerated(g *generatedMail) ([]byte, error) {
 	var b bytes.Buffer
 	header(&b, "From", from)
 	header(&b, "To", to)
-	header(&b, "Subject", encodeWords(clean(g.Subject, 200)))
+	header(&b, "Subject", encodeWords(Clean(g.Subject, 200)))
 	header(&b, "Date", g.Date.In(n.o.Office.Location).Format(time.RFC1123Z))
 	header(&b, "Message-ID", g.ID)
 	header(&b, "Auto-Submitted", "auto-generated")
@@ -168,16 +168,16 @@ type FailureData struct {
 	Office                                      Office
 }
 
-// composeFailure writes the notice to the office about r, a receipt with verdict failed, for outbox
-// item id (its Message-ID stays the same across attempts).
-func (n *Notifier) composeFailure(r *store.Receipt, to string, item uint64) ([]byte, error) {
+// FailureNotice writes the notice to the office address to about r, a receipt with verdict failed, sent
+// as outbox item item (its Message-ID stays the same across attempts).
+func (n *Notifier) FailureNotice(r *store.Receipt, to string, item uint64) ([]byte, error) {
 	tmpl, err := n.loadText("failure.txt.tmpl")
 	if err != nil {
 		return nil, err
 	}
 	at := r.Received.In(n.o.Office.Location)
-	d := &FailureData{Number: r.Number, From: clean(r.From, 200), Subject: clean(r.Subject, 200), Received: cnDateTime(at),
-		Zone: zoneName(at), Note: clean(r.Note, 1000), Office: n.o.Office}
+	d := &FailureData{Number: r.Number, From: Clean(r.From, 200), Subject: Clean(r.Subject, 200), Received: cnDateTime(at),
+		Zone: zoneName(at), Note: Clean(r.Note, 1000), Office: n.o.Office}
 	if d.From == "" {
 		d.From = "（不详）"
 	}

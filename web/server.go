@@ -20,11 +20,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
 	"briefd/office"
+	"briefd/internal/mailnet"
 	"briefd/roster"
 	"briefd/store"
 )
@@ -140,7 +140,7 @@ func New(o Options, st *store.Store, arch store.Archive, log *slog.Logger) (*Ser
 	if err != nil {
 		return nil, fmt.Errorf("web: listen %q: must be host:port, e.g. 127.0.0.1:8080", o.Listen)
 	}
-	if o.Password == "" && !loopback(host) {
+	if o.Password == "" && !mailnet.IsLoopback(host) {
 		return nil, fmt.Errorf("web: listen %s is reachable from other machines: a password is required", o.Listen)
 	}
 	if st == nil {
@@ -182,15 +182,6 @@ func New(o Options, st *store.Store, arch store.Archive, log *slog.Logger) (*Ser
 		sessions: map[string]time.Time{}, fails: map[string]*failWindow{}}
 	s.h = s.routes()
 	return s, nil
-}
-
-// loopback reports whether host names this machine only.
-func loopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(strings.Trim(host, "[]"))
-	return ip != nil && ip.IsLoopback()
 }
 
 // Handler returns the dashboard's handler, with security headers, login and CSRF checks.

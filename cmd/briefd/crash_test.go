@@ -124,7 +124,7 @@ func TestCrash(t *testing.T) {
 	t.Log(fig)
 	fmt.Println(fig)
 	if dups > 0 {
-		t.Logf("%d duplicate replies: each one is the documented window between the SMTP 250 and the store update (notify.deliver)", dups)
+		t.Logf("%d duplicate replies: each one is the documented window between the SMTP 250 and the store update (outbox.deliver)", dups)
 	}
 	if dups > kills { // one send at a time: a kill can repeat at most the one in flight
 		t.Errorf("%d duplicate replies after %d kills: more than the send-to-record window explains", dups, kills)
@@ -173,7 +173,7 @@ func lastActivity(logPath string) string {
 		switch {
 		case strings.Contains(l, `"msg":"recorded"`):
 			return "after a commit (fetch/check of the next)"
-		case strings.Contains(l, `"msg":"notify: sent"`):
+		case strings.Contains(l, `"msg":"outbox: sent"`):
 			return "after a send"
 		case strings.Contains(l, `"msg":"briefd started"`):
 			return "starting (recovery, connect, first fetch)"

@@ -3,19 +3,12 @@ package main
 import (
 	"briefd/config"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"errors"
 	"fmt"
 	"io"
-	"net"
-	"strings"
-	"time"
 
 	"briefd/intake"
-
-	"github.com/emersion/go-sasl"
-	"github.com/emersion/go-smtp"
+	"briefd/internal/mailnet"
+	"briefd/outbox"
 )
 
 // cmdDoctor implements `briefd doctor`: it tries the configured IMAP and SMTP servers without sending or
@@ -42,7 +35,8 @@ func cmdDoctor(ctx context.Context, e *env, args []string) error {
 		Username: cfg.IMAP.Username, Password: cfg.IMAP.Value(), Mailbox: cfg.IMAP.Mailbox, After: cfg.IMAP.After, RootCAs: imapCAs})
 	failed := printChecks(e.stdout, checks)
 	fmt.Fprintf(e.stdout, "\n检查发信服务器 %s（%s）…\n", cfg.SMTP.Server, cfg.SMTP.Security)
-	failed += printChecks(e.stdout, diagnoseSMTP(ctx, cfg, smtpCAs))
+	failed += printChecks(e.stdout, outbox.CheckSMTP(ctx, outbox.SMTPOptions{Server: cfg.SMTP.Server, Security: cfg.SMTP.Security,
+		Username: cfg.SMTP.Username, Password: cfg.SMTP.Value(), RootCAs: smtpCAs}))
 	if failed > 0 {
 		return fmt.Errorf("%d check(s) failed; see the advice above", failed)
 	}
@@ -50,7 +44,7 @@ func cmdDoctor(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-func printChecks(w io.Writer, cs []intake.Check) (failed int) {
+func printChecks(w io.Writer, cs []mailnet.Check) (failed int) {
 	for _, c := range cs {
 		mark := "✓"
 		switch {
@@ -66,60 +60,4 @@ func printChecks(w io.Writer, cs []intake.Check) (failed int) {
 		}
 	}
 	return failed
-}
-
-// diagnoseSMTP connects, says EHLO and authenticates, then quits: no mail is sent.
-func diagnoseSMTP(ctx context.Context, cfg *config.Config, cas *x509.CertPool) []intake.Check {
-	var out []intake.Check
-	add := func(c intake.Check) bool { out = append(out, c); return c.OK }
-	host, port, _ := net.SplitHostPort(cfg.SMTP.Server)
-	conn, err := (&net.Dialer{Timeout: 20 * time.Second}).DialContext(ctx, "tcp", cfg.SMTP.Server)
-	if !add(intake.ExplainConnect("SMTP 连接 "+cfg.SMTP.Server, host, port, err)) {
-		return out
-	}
-	conn.SetDeadline(time.Now().Add(40 * time.Second))
-	tlsConf := &tls.Config{ServerName: host, RootCAs: cas, MinVersion: tls.VersionTLS12}
-	var c *smtp.Client
-	switch cfg.SMTP.Security {
-	case "tls":
-		tc := tls.Client(conn, tlsConf)
-		err := tc.HandshakeContext(ctx)
-		if !add(intake.ExplainTLS("SMTP 加密连接 (TLS)", host, err)) {
-			conn.Close()
-			return out
-		}
-		c = smtp.NewClient(tc)
-	case "starttls":
-		c, err = smtp.NewClientStartTLS(conn, tlsConf)
-		if !add(intake.ExplainTLS("SMTP 加密连接 (STARTTLS)", host, err)) {
-			conn.Close()
-			return out
-		}
-	default:
-		c = smtp.NewClient(conn)
-	}
-	defer c.Close()
-	if err := c.Hello("localhost"); err != nil {
-		add(intake.Check{Step: "SMTP 问候", Detail: err.Error(), Fix: "服务器没有按 SMTP 协议应答：检查端口（TLS 用 465，STARTTLS 用 587）"})
-		return out
-	}
-	if cfg.SMTP.Username == "" {
-		add(intake.Check{Step: "SMTP 登录", OK: true, Warn: true, Detail: "没有配置用户名：不登录（只适合本机或内网中继）"})
-	} else if err := c.Auth(sasl.NewPlainClient("", cfg.SMTP.Username, cfg.SMTP.Value())); err != nil {
-		ck := intake.Check{Step: "SMTP 登录 " + cfg.SMTP.Username, Detail: err.Error(),
-			Fix: "发信登录失败：授权码不对或网页邮箱没有开启 SMTP 服务（163/QQ 用同一个授权码）"}
-		var se *smtp.SMTPError
-		if errors.As(err, &se) && se.Code == 535 {
-			ck.Detail = fmt.Sprintf("服务器答复 535（认证失败）：%s", se.Message)
-		}
-		add(ck)
-		return out
-	} else {
-		add(intake.Check{Step: "SMTP 登录 " + cfg.SMTP.Username, OK: true, Detail: "用户名和授权码正确"})
-	}
-	if err := c.Quit(); err != nil && !strings.Contains(err.Error(), "closed") {
-		add(intake.Check{Step: "SMTP 退出", OK: true, Warn: true, Detail: err.Error()})
-	}
-	add(intake.Check{Step: "SMTP", OK: true, Detail: "可以发信（没有发送任何邮件）"})
-	return out
 }

@@ -15,6 +15,7 @@ import (
 
 	"briefd/intake"
 	"briefd/notify"
+	"briefd/outbox"
 	"briefd/pdfcheck"
 	"briefd/roster"
 	"briefd/store"
@@ -29,6 +30,7 @@ type services struct {
 	watcher  *intake.Watcher
 	pipeline *intake.Pipeline
 	notifier *notify.Notifier
+	outbox   *outbox.Outbox    // delivers what notifier composes
 	schedule *notify.Scheduler // weekly summary, reminders, health alert
 	wake     chan struct{}     // tells the outbox sender that something was queued
 	web      *web.Server       // the dashboard, in `run` and `demo -web`
@@ -85,19 +87,16 @@ func buildServices(a *app, progress io.Writer) (*services, error) {
 			fmt.Fprintf(progress, "[%d/%d] %s %s %s\n", f.Index, f.Total, who, state, r.Number)
 		}
 	}
-	sender := notify.NewSMTPSender(notify.SMTPOptions{Server: cfg.SMTP.Server, Security: cfg.SMTP.Security,
+	sender := outbox.NewSMTPSender(outbox.SMTPOptions{Server: cfg.SMTP.Server, Security: cfg.SMTP.Security,
 		Username: cfg.SMTP.Username, Password: cfg.SMTP.Value(), RootCAs: smtpCAs})
 	var saveSent func(context.Context, []byte) error
 	if folder := cfg.SMTP.SaveSent; folder != "" {
 		saveSent = func(ctx context.Context, msg []byte) error { return intake.SaveCopy(ctx, iopts, a.log, folder, msg) }
 	}
-	s.notifier, err = notify.New(notify.Options{
-		Office: notify.Office{Name: cfg.Office.Name, Address: cfg.Office.Address, Contact: cfg.Office.Contact,
-			Location: cfg.Location()},
-		PerSenderPerHour: cfg.Replies.PerSenderPerHour, TemplateDir: cfg.Replies.Templates,
-		ReasonText: pdfcheck.ReasonText, Marker: replyMarker, Now: a.now, SaveSent: saveSent, MaxMessage: cfg.Limits.MessageBytes(),
-	}, a.st, a.R(), sender, a.log)
+	s.notifier, err = composer(a)
 	if err == nil {
+		s.outbox = outbox.New(outbox.Options{PerSenderPerHour: cfg.Replies.PerSenderPerHour, SaveSent: saveSent, Now: a.now},
+			a.st, s.notifier, sender, a.log)
 		s.schedule, err = newScheduler(a, s.notifier, func() (string, bool) {
 			st := s.watcher.Stats()
 			return st.LastError, st.LastFault
@@ -143,7 +142,7 @@ func (s *services) pollOnce(ctx context.Context) (int, error) {
 				return
 			case <-wake:
 			}
-			if _, _, err := s.notifier.Flush(ctx); err != nil {
+			if _, _, err := s.outbox.Flush(ctx); err != nil {
 				s.a.log.Warn("sending replies during the pass", "err", err)
 			}
 			// At most one outbox pass a second: each one reads the whole outbox.
@@ -165,13 +164,13 @@ func (s *services) pollOnce(ctx context.Context) (int, error) {
 	close(stop)
 	<-sending
 	// Whatever is left (and what could not be sent during the pass) gets one more try now.
-	_, failed, serr := s.notifier.Flush(ctx)
+	_, failed, serr := s.outbox.Flush(ctx)
 	// An office that runs `poll` from cron instead of the daemon still gets its summary and reminders;
 	// they are composed after the replies went out, so the summary counts what is really pending.
 	if err := s.schedule.Tick(ctx, s.a.now()); err != nil {
 		s.a.log.Warn("scheduled jobs", "err", err)
 	}
-	_, failed2, serr2 := s.notifier.Flush(ctx)
+	_, failed2, serr2 := s.outbox.Flush(ctx)
 	if failed += failed2; failed > 0 && serr == nil && serr2 == nil {
 		s.a.log.Warn("some mail could not be sent; it stays in the outbox", "failed", failed)
 	}
@@ -290,7 +289,7 @@ func (s *services) run(ctx context.Context) error {
 	}
 	parts = append(parts,
 		supervise.Part{Name: "mailbox watcher", Run: func(ctx context.Context) error { return s.watcher.Run(ctx, handle) }},
-		supervise.Part{Name: "outbox sender", Run: func(ctx context.Context) error { return s.notifier.Run(ctx, s.wake) }},
+		supervise.Part{Name: "outbox sender", Run: func(ctx context.Context) error { return s.outbox.Run(ctx, s.wake) }},
 		supervise.Part{Name: "scheduler", Run: func(ctx context.Context) error { return s.schedule.Run(ctx, s.wake) }},
 	)
 	s.parts = supervise.New(supervise.Options{}, s.a.log, parts...)

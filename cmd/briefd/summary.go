@@ -21,18 +21,18 @@ func newScheduler(a *app, n *notify.Notifier, lastError func() (string, bool)) (
 		RemindDays: cfg.Reminders.DaysBeforeDue, RemindAt: cfg.Reminders.At,
 		AlertAfter: cfg.Health.After(), HealthMark: intake.MarkIMAPLastOK, LastError: lastError,
 		Roster: a.R, Now: a.now,
-	}, n, a.log)
+	}, a.st, n, a.log)
 }
 
-// composer is a notifier that only composes (it has no SMTP sender): what `briefd summary` needs.
+// composer is the notifier that writes the office's mail: for the outbox, and for `briefd summary`.
 func composer(a *app) (*notify.Notifier, error) {
 	cfg := a.cfg
 	return notify.New(notify.Options{
 		Office: notify.Office{Name: cfg.Office.Name, Address: cfg.Office.Address, Contact: cfg.Office.Contact,
 			Location: cfg.Location()},
-		PerSenderPerHour: cfg.Replies.PerSenderPerHour, TemplateDir: cfg.Replies.Templates,
-		ReasonText: pdfcheck.ReasonText, Marker: replyMarker, Now: a.now, MaxMessage: cfg.Limits.MessageBytes(),
-	}, a.st, a.R(), nil, a.log)
+		TemplateDir: cfg.Replies.Templates, ReasonText: pdfcheck.ReasonText, Marker: replyMarker, Now: a.now,
+		MaxMessage: cfg.Limits.MessageBytes(),
+	}, a.R())
 }
 
 // cmdSummary implements `briefd summary`: print this week's summary; -send queues it now.

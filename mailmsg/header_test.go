@@ -1,21 +1,16 @@
-package intake
+package mailmsg
 
 import (
 	"encoding/base64"
 	"strings"
 	"testing"
 
-	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/encoding/traditionalchinese"
+
+	"briefd/internal/mailtest"
 )
 
-func gbk(s string) string {
-	b, err := simplifiedchinese.GBK.NewEncoder().String(s)
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
+var gbk = mailtest.GBK
 
 func pct(s string) string {
 	var b strings.Builder
@@ -116,8 +111,8 @@ func TestDecodeHeaderText(t *testing.T) {
 		{"a =?utf-8?b?566A5oql?=b", "a 简报b"},
 	}
 	for _, tc := range tests {
-		if got := decodeHeaderText(tc.in); got != tc.want {
-			t.Errorf("decodeHeaderText(%q) = %q, want %q", tc.in, got, tc.want)
+		if got := DecodeHeader(tc.in); got != tc.want {
+			t.Errorf("DecodeHeader(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package notify
+package outbox
 
 import (
 	"bytes"
@@ -9,13 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"briefd/internal/mailtest"
 	"briefd/store"
 )
-
-func accepted(from string) *store.Receipt {
-	return &store.Receipt{From: from, Unit: "xinfu", Match: "address", Verdict: store.VerdictAccepted,
-		Attachments: []store.Attachment{pdf("a.pdf", 1)}}
-}
 
 // TestSuppress: each rule on its own; a suppressed reply is recorded with its reason and nothing is sent.
 func TestSuppress(t *testing.T) {
@@ -43,7 +39,7 @@ func TestSuppress(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			e := newEnv(t, nil)
-			if why := e.n.Suppress(c.r); !strings.Contains(why, c.why) {
+			if why := e.b.Suppress(c.r); !strings.Contains(why, c.why) {
 				t.Errorf("Suppress = %q; want it to contain %q", why, c.why)
 			}
 			num := e.record(t, c.r)
@@ -61,7 +57,7 @@ func TestSuppress(t *testing.T) {
 		})
 	}
 	e := newEnv(t, nil)
-	if why := e.n.Suppress(accepted("xinfu-jky@example.cn")); why != "" {
+	if why := e.b.Suppress(accepted("xinfu-jky@example.cn")); why != "" {
 		t.Errorf("a normal sender is suppressed: %s", why)
 	}
 }
@@ -274,7 +270,7 @@ func TestGiveUp(t *testing.T) {
 // reply shows in the resend, under a new Message-ID.
 func TestResendUsesCurrentData(t *testing.T) {
 	e := newEnv(t, nil)
-	num := e.record(t, &store.Receipt{From: "dxjy@163.com", Match: "none", Verdict: store.VerdictAccepted, Attachments: []store.Attachment{pdf("a.pdf", 1)}})
+	num := e.record(t, &store.Receipt{From: "dxjy@163.com", Match: "none", Verdict: store.VerdictAccepted, Attachments: accepted("").Attachments})
 	e.flush(t)
 	if err := e.st.UpdateReceipt(num, func(r *store.Receipt) error { r.Unit, r.Match = "dingxiang", "manual"; return nil }); err != nil {
 		t.Fatal(err)
@@ -287,7 +283,7 @@ func TestResendUsesCurrentData(t *testing.T) {
 	if len(msgs) != 2 {
 		t.Fatalf("%d messages", len(msgs))
 	}
-	a, b := render(t, msgs[0].Data), render(t, msgs[1].Data)
+	a, b := mailtest.Render(t, msgs[0].Data), mailtest.Render(t, msgs[1].Data)
 	if !strings.Contains(a, "尚未登记") || !strings.Contains(b, "定襄县教育局：") || strings.Contains(b, "尚未登记") {
 		t.Errorf("resend does not reflect the assignment:\n%s", b)
 	}
@@ -336,7 +332,7 @@ func TestRun(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	wake := make(chan struct{}, 1)
 	done := make(chan error, 1)
-	go func() { done <- e.n.Run(ctx, wake) }()
+	go func() { done <- e.b.Run(ctx, wake) }()
 	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer wcancel()
 	if _, err := e.sink.Wait(wctx, 1); err != nil {
@@ -379,7 +375,7 @@ func (f *fakeSender) Send(_ context.Context, _ string, _ []string, _ []byte) err
 func TestConnectionErrorStopsPass(t *testing.T) {
 	e := newEnv(t, nil)
 	f := &fakeSender{errs: []error{&SendError{Stage: "auth", Code: 535, Err: errors.New("535 auth failed")}}}
-	e.n.snd = f
+	e.b.snd = f
 	for i := 0; i < 3; i++ {
 		e.record(t, accepted("xinfu-jky@example.cn"))
 	}
@@ -405,7 +401,7 @@ func TestUnreachableServerKeepsMailDue(t *testing.T) {
 	e := newEnv(t, nil)
 	down := &SendError{Stage: "connect", Err: errors.New("dial tcp: connection refused")}
 	f := &fakeSender{errs: []error{down, down, down}}
-	e.n.snd = f
+	e.b.snd = f
 	for range 3 {
 		e.record(t, accepted("xinfu-jky@example.cn"))
 	}
@@ -448,7 +444,7 @@ func TestFailureNotice(t *testing.T) {
 	if len(msgs) != 1 || msgs[0].To[0] != "head@example.cn" {
 		t.Fatalf("sink: %+v", msgs)
 	}
-	text := render(t, msgs[0].Data)
+	text := mailtest.Render(t, msgs[0].Data)
 	for _, want := range []string{"Subject: briefd：一封来信无法处理（回执 " + num + "）", "Auto-Submitted: auto-generated",
 		"panic while handling uid 9", "briefd recheck " + num, "xinfu-jky@example.cn"} {
 		if !strings.Contains(text, want) {
@@ -457,5 +453,73 @@ func TestFailureNotice(t *testing.T) {
 	}
 	if again, _ := e.flush(t); again != 0 {
 		t.Errorf("sent again")
+	}
+}
+
+// TestBadRecipient: an address with a quote, a newline, a space, two addresses: suppressed with a reason,
+// nothing sent.
+func TestBadRecipient(t *testing.T) {
+	for _, addr := range []string{
+		`"a\"b"@example.cn`, "a\"b@example.cn", "a@example.cn\r\nBcc: x@evil.example", "a b@example.cn",
+		"a@example.cn, b@example.cn", "<a@example.cn>", "a@", "@example.cn", "张三@example.cn", "a@exa mple.cn", "a..b@example.cn",
+	} {
+		t.Run(strings.NewReplacer("\r", `\r`, "\n", `\n`).Replace(addr), func(t *testing.T) {
+			e := newEnv(t, nil)
+			num := e.record(t, &store.Receipt{From: addr, Match: "none", Verdict: store.VerdictNoAttachment})
+			if sent, _ := e.flush(t); sent != 0 {
+				t.Fatal("sent")
+			}
+			r := e.receipt(t, num)
+			if r.Reply != store.ReplySuppressed || !strings.Contains(r.ReplyNote, "not one valid address") {
+				t.Errorf("reply %q note %q; want suppressed, not one valid address", r.Reply, r.ReplyNote)
+			}
+			if strings.ContainsAny(r.ReplyNote, "\r\n") {
+				t.Errorf("note has a line break: %q", r.ReplyNote)
+			}
+			if e.sink.Attempts() != 0 {
+				t.Error("sink was contacted")
+			}
+		})
+	}
+}
+
+// TestReplySent: a reply goes from the office to the sender alone, and what goes out is exactly what
+// notify composes for its outbox item (notify's TestReplyGolden checks those bytes); the receipt says
+// sent, and SaveSent gets a copy identical to what was sent.
+func TestReplySent(t *testing.T) {
+	e := newEnv(t, nil)
+	rs := []*store.Receipt{
+		accepted("xinfu-jky@example.cn"),
+		{MessageID: "<n1@example.cn>", From: "dx@example.cn", Subject: "定襄县简报", Unit: "dingxiang", Match: "address",
+			Verdict: store.VerdictNoAttachment},
+		{MessageID: "no-angle-brackets and spaces", From: "weird@example.cn", FromName: "王\r\nBcc: evil@attacker.example\x00\u202e",
+			Subject: strings.Repeat("长\r\nX-Evil: 1 ", 100), Match: "none", Verdict: store.VerdictMalformed},
+	}
+	for _, r := range rs {
+		e.record(t, r)
+	}
+	if sent, failed := e.flush(t); sent != len(rs) || failed != 0 {
+		t.Fatalf("flush: sent %d, failed %d; want %d, 0; items %+v", sent, failed, len(rs), e.items(t))
+	}
+	msgs := e.sink.Messages()
+	items := e.items(t)
+	if len(msgs) != len(rs) || len(items) != len(rs) {
+		t.Fatalf("sink got %d messages for %d items, want %d", len(msgs), len(items), len(rs))
+	}
+	for i, it := range items {
+		m, r := msgs[i], e.receipt(t, it.Receipt)
+		if m.From != officeAddr || len(m.To) != 1 || m.To[0] != r.From {
+			t.Errorf("%s: envelope %s -> %v; want %s -> [%s]", r.Number, m.From, m.To, officeAddr, r.From)
+		}
+		if r.Reply != store.ReplySent || r.ReplyNote != "" {
+			t.Errorf("%s: receipt reply %q %q; want sent", r.Number, r.Reply, r.ReplyNote)
+		}
+		want, err := e.n.Reply(r, it.ID, false)
+		if err != nil || !bytes.Equal(m.Data, want) {
+			t.Errorf("%s: sent a message other than notify's reply for item %d (%v)", r.Number, it.ID, err)
+		}
+	}
+	if len(e.saved) != len(rs) || !bytes.Equal(e.saved[0], msgs[0].Data) {
+		t.Errorf("SaveSent got %d copies, want %d identical to what was sent", len(e.saved), len(rs))
 	}
 }

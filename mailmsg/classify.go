@@ -1,4 +1,4 @@
-package intake
+package mailmsg
 
 import (
 	"strings"

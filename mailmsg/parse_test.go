@@ -1,4 +1,4 @@
-package intake
+package mailmsg
 
 import (
 	"bytes"
@@ -376,6 +376,30 @@ func TestParseEnvelope(t *testing.T) {
 	}
 	if m.Header.Get("Authentication-Results") != "mx.example.cn; dkim=pass header.d=example.cn; spf=fail; dmarc=pass" {
 		t.Errorf("Header.Get returns %q, want the topmost field", m.Header.Get("Authentication-Results"))
+	}
+}
+
+// TestParseHeader: the header alone gives the same fields as the whole message, with nothing of the
+// body; no header at all is malformed.
+func TestParseHeader(t *testing.T) {
+	raw := "From: =?GBK?B?1cXI/Q==?= <ZS@Example.CN>\r\nSubject: =?gbk?B?vPKxqA==?=\r\nMessage-ID: <h1@example.cn>\r\n" +
+		"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/pdf; name=a.pdf\r\n\r\n%PDF-1.4\r\n--b--\r\n"
+	whole := mustParse(t, raw, ParseOptions{})
+	for _, in := range []string{raw, raw[:strings.Index(raw, "\r\n\r\n")+2]} {
+		m, err := ParseHeader(strings.NewReader(in), ParseOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.From != whole.From || m.FromName != "张三" || m.Subject != whole.Subject || m.MessageID != whole.MessageID {
+			t.Errorf("header %q %q %q %q; whole message %q %q %q %q", m.From, m.FromName, m.Subject, m.MessageID,
+				whole.From, whole.FromName, whole.Subject, whole.MessageID)
+		}
+		if len(m.Attachments) != 0 || m.ContentType != "" || m.Text != "" {
+			t.Errorf("body read: %d attachments, %q, %q", len(m.Attachments), m.ContentType, m.Text)
+		}
+	}
+	if _, err := ParseHeader(strings.NewReader("no header here\r\n\r\nbody\r\n"), ParseOptions{}); !errors.Is(err, ErrMalformed) {
+		t.Errorf("no header: %v, want ErrMalformed", err)
 	}
 }
 

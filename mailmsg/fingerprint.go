@@ -1,4 +1,4 @@
-package intake
+package mailmsg
 
 import (
 	"bytes"
@@ -11,12 +11,12 @@ import (
 	"strings"
 )
 
-// A fingerprinter tells the same mail from a different one that reuses its Message-ID (broken mailers,
+// A Fingerprinter tells the same mail from a different one that reuses its Message-ID (broken mailers,
 // scripts and OA systems do). The fingerprint is the SHA-256 of the raw message as its sender wrote it:
-// without the trace fields servers add on the way (traceField), CR bytes dropped (line ends as LF).
+// without the trace fields servers add on the way (TraceField), CR bytes dropped (line ends as LF).
 // The same mail read again — after a UIDVALIDITY change, or found twice in the mailbox — has the same
 // fingerprint; a different mail has another.
-type fingerprinter struct {
+type Fingerprinter struct {
 	h        hash.Hash
 	body     bool   // past the blank line that ends the header
 	lineBeg  bool   // at the start of a header line
@@ -29,13 +29,14 @@ type fingerprinter struct {
 // maxFieldName bounds how much of a line is looked at for its field name.
 const maxFieldName = 128
 
-func newFingerprinter() *fingerprinter {
-	return &fingerprinter{h: sha256.New(), lineBeg: true}
+// NewFingerprinter returns a Fingerprinter to write a raw message to, in chunks of any size.
+func NewFingerprinter() *Fingerprinter {
+	return &Fingerprinter{h: sha256.New(), lineBeg: true}
 }
 
-// traceField reports whether a header field is one that servers add on the way (RFC 5321 trace
+// TraceField reports whether a header field is one that servers add on the way (RFC 5321 trace
 // fields, delivery and filtering notes, X- fields), not part of the mail its sender wrote.
-func traceField(name string) bool {
+func TraceField(name string) bool {
 	n := strings.ToLower(strings.TrimSpace(name))
 	switch n {
 	case "received", "return-path", "delivered-to", "authentication-results", "received-spf",
@@ -46,7 +47,7 @@ func traceField(name string) bool {
 }
 
 // Write hashes p. It never fails.
-func (f *fingerprinter) Write(p []byte) (int, error) {
+func (f *Fingerprinter) Write(p []byte) (int, error) {
 	n := len(p)
 	if bytes.IndexByte(p, '\r') >= 0 {
 		f.lf = f.lf[:0]
@@ -70,7 +71,7 @@ func (f *fingerprinter) Write(p []byte) (int, error) {
 
 // header consumes header bytes of p up to the end of the current line (or of p) and returns the rest:
 // all of it once the blank line that ends the header is reached.
-func (f *fingerprinter) header(p []byte) []byte {
+func (f *Fingerprinter) header(p []byte) []byte {
 	if f.lineBeg {
 		f.lineBeg = false
 		switch p[0] {
@@ -93,7 +94,7 @@ func (f *fingerprinter) header(p []byte) []byte {
 		switch {
 		case i >= 0 && len(f.name)+i <= maxFieldName:
 			f.name = append(f.name, line[:i]...)
-			f.skip = traceField(string(f.name))
+			f.skip = TraceField(string(f.name))
 			line = line[i:]
 		case end < 0 && len(f.name)+len(line) <= maxFieldName: // the name goes on in the next chunk
 			f.name = append(f.name, line...)
@@ -113,7 +114,7 @@ func (f *fingerprinter) header(p []byte) []byte {
 }
 
 // Sum returns the fingerprint, hex.
-func (f *fingerprinter) Sum() string {
+func (f *Fingerprinter) Sum() string {
 	if f.deciding {
 		f.h.Write(f.name)
 		f.deciding = false
@@ -121,16 +122,16 @@ func (f *fingerprinter) Sum() string {
 	return hex.EncodeToString(f.h.Sum(nil))
 }
 
-// fingerprintFile returns the fingerprint of the raw message at path.
-func fingerprintFile(path string) (string, error) {
+// FingerprintFile returns the fingerprint of the raw message at path.
+func FingerprintFile(path string) (string, error) {
 	fh, err := os.Open(path)
 	if err != nil {
-		return "", fmt.Errorf("intake: fingerprint: %w", err)
+		return "", fmt.Errorf("mailmsg: fingerprint: %w", err)
 	}
 	defer fh.Close()
-	f := newFingerprinter()
+	f := NewFingerprinter()
 	if _, err := io.Copy(f, fh); err != nil {
-		return "", fmt.Errorf("intake: fingerprint: %w", err)
+		return "", fmt.Errorf("mailmsg: fingerprint: %w", err)
 	}
 	return f.Sum(), nil
 }

@@ -1,4 +1,4 @@
-package intake
+package mailmsg
 
 import (
 	"bytes"
@@ -40,7 +40,7 @@ func FuzzParse(f *testing.F) {
 				t.Errorf("invalid UTF-8 %q", s)
 			}
 		}
-		if len(m.Problems) > maxProblems+1 || len(m.Links) > maxLinks || len(m.References) > maxIDs {
+		if len(m.Problems) > MaxProblems+1 || len(m.Links) > maxLinks || len(m.References) > maxIDs {
 			t.Errorf("unbounded lists: %d problems, %d links, %d references", len(m.Problems), len(m.Links), len(m.References))
 		}
 		for _, a := range m.Attachments {

@@ -1,4 +1,4 @@
-package notify
+package outbox
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+
+	"briefd/internal/mailnet"
 )
 
 // Sender delivers one message to an SMTP server. SMTPSender is the real one; tests use others.
@@ -72,7 +74,7 @@ func (s *SMTPSender) Check() error {
 	switch s.o.Security {
 	case "tls", "starttls":
 	case "plain":
-		if !isLoopback(host) {
+		if !mailnet.IsLoopback(host) {
 			return fmt.Errorf("smtp server %s: security plain is allowed only to a loopback address (use tls or starttls)", s.o.Server)
 		}
 	default:
@@ -81,17 +83,9 @@ func (s *SMTPSender) Check() error {
 	return nil
 }
 
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 // SendError is an error of one delivery: the step it happened at and, when the server answered, its code.
 type SendError struct {
-	Stage string // connect, hello, starttls, auth, mail, rcpt, data
+	Stage string // connect, tls, starttls, hello, auth, mail, rcpt, data
 	Code  int    // the server's reply code, 0 when it did not answer (network, TLS, timeout)
 	Err   error
 }
@@ -179,66 +173,19 @@ func (s *SMTPSender) Send(ctx context.Context, from string, to []string, msg []b
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*s.o.Timeout)
 	defer cancel()
-
-	tlsConf := &tls.Config{ServerName: s.host, RootCAs: s.o.RootCAs, MinVersion: tls.VersionTLS12}
-	dialer := &net.Dialer{Timeout: s.o.Timeout, KeepAlive: 30 * time.Second}
-	var conn net.Conn
-	var err error
-	if s.o.Security == "tls" {
-		conn, err = (&tls.Dialer{NetDialer: dialer, Config: tlsConf}).DialContext(ctx, "tcp", s.o.Server)
-	} else {
-		conn, err = dialer.DialContext(ctx, "tcp", s.o.Server)
-	}
+	ss, err := s.open(ctx)
 	if err != nil {
-		return stageErr("connect", err)
+		return err
 	}
-	// Cancelling ctx (or the whole-delivery bound) closes the connection, which ends any step at once.
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	quitting := false // after the 250, a goroutine says QUIT and closes the connection
 	defer func() {
 		if !quitting {
-			stop()
-			conn.Close()
+			ss.close()
 		}
 	}()
-
-	// go-smtp allows 5 minutes per command by default and none while the message is written: cap every
-	// deadline it sets (and every "no deadline") at one Timeout from now.
-	bc := &boundedConn{Conn: conn, timeout: s.o.Timeout}
-	bc.SetDeadline(time.Time{})
-	var c *smtp.Client
-	if s.o.Security == "starttls" {
-		// Greeting, EHLO, STARTTLS, TLS handshake; then EHLO again with our name below.
-		c, err = smtp.NewClientStartTLS(bc, tlsConf)
-		if err != nil {
-			return stageErr("starttls", err)
-		}
-	} else {
-		c = smtp.NewClient(bc)
-	}
-	c.CommandTimeout = s.o.Timeout
-	c.SubmissionTimeout = s.o.Timeout
-	defer func() {
-		if !quitting {
-			c.Close()
-		}
-	}()
-	if err := c.Hello(s.o.HelloName); err != nil {
-		return stageErr("hello", err)
-	}
-	if s.o.Username != "" {
-		var a sasl.Client
-		switch {
-		case c.SupportsAuth(sasl.Plain):
-			a = sasl.NewPlainClient("", s.o.Username, s.o.Password)
-		case c.SupportsAuth(sasl.Login):
-			a = sasl.NewLoginClient(s.o.Username, s.o.Password)
-		default:
-			return &SendError{Stage: "auth", Err: fmt.Errorf("server %s offers neither AUTH PLAIN nor LOGIN", s.o.Server)}
-		}
-		if err := c.Auth(a); err != nil {
-			return stageErr("auth", err)
-		}
+	c := ss.c
+	if err := s.auth(c); err != nil {
+		return err
 	}
 	var mo *smtp.MailOptions
 	if !isASCII(from) || !isASCII(strings.Join(to, "")) {
@@ -267,13 +214,157 @@ func (s *SMTPSender) Send(ctx context.Context, from string, to []string, msg []b
 	// is said in the background (bounded by CommandTimeout) so that the caller records the delivery at
 	// once: a crash between the 250 and that record sends the message again, and waiting for the
 	// server's goodbye would only widen that window.
-	stop()
+	ss.stop()
 	quitting = true
 	go func() {
-		defer conn.Close()
+		defer ss.conn.Close()
 		c.Quit() //nolint:errcheck // the message is delivered
 	}()
 	return nil
+}
+
+// session is one connection to the server, greeted, encrypted as configured and past EHLO.
+type session struct {
+	conn net.Conn
+	c    *smtp.Client
+	stop func() bool // undoes the closing of conn when the context is done
+}
+
+// close ends the session at once, without QUIT.
+func (ss *session) close() {
+	ss.stop()
+	ss.c.Close()
+	ss.conn.Close()
+}
+
+// open connects as every delivery does: TCP, then the TLS handshake (security tls) or STARTTLS
+// (starttls), then EHLO, each step bounded by Timeout; when ctx is done the connection is closed, which
+// ends any step at once. Its error is a *SendError naming the step: connect, tls, starttls or hello.
+func (s *SMTPSender) open(ctx context.Context) (*session, error) {
+	tlsConf := mailnet.TLSConfig(s.host, s.o.RootCAs)
+	dialer := &net.Dialer{Timeout: s.o.Timeout, KeepAlive: 30 * time.Second}
+	conn, err := dialer.DialContext(ctx, "tcp", s.o.Server)
+	if err != nil {
+		return nil, stageErr("connect", err)
+	}
+	if s.o.Security == "tls" {
+		tc := tls.Client(conn, tlsConf)
+		hctx, cancel := context.WithTimeout(ctx, s.o.Timeout)
+		err := tc.HandshakeContext(hctx)
+		cancel()
+		if err != nil {
+			conn.Close()
+			return nil, stageErr("tls", err)
+		}
+		conn = tc
+	}
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	// go-smtp allows 5 minutes per command by default and none while the message is written: cap every
+	// deadline it sets (and every "no deadline") at one Timeout from now.
+	bc := &boundedConn{Conn: conn, timeout: s.o.Timeout}
+	bc.SetDeadline(time.Time{})
+	var c *smtp.Client
+	if s.o.Security == "starttls" {
+		// Greeting, EHLO, STARTTLS, TLS handshake; then EHLO again with our name below.
+		c, err = smtp.NewClientStartTLS(bc, tlsConf)
+		if err != nil {
+			stop()
+			conn.Close()
+			return nil, stageErr("starttls", err)
+		}
+	} else {
+		c = smtp.NewClient(bc)
+	}
+	c.CommandTimeout = s.o.Timeout
+	c.SubmissionTimeout = s.o.Timeout
+	ss := &session{conn: conn, c: c, stop: stop}
+	if err := c.Hello(s.o.HelloName); err != nil {
+		ss.close()
+		return nil, stageErr("hello", err)
+	}
+	return ss, nil
+}
+
+// auth logs in as Username with AUTH PLAIN, or LOGIN when the server offers only that; without a
+// Username it does nothing (a local relay).
+func (s *SMTPSender) auth(c *smtp.Client) error {
+	if s.o.Username == "" {
+		return nil
+	}
+	var a sasl.Client
+	switch {
+	case c.SupportsAuth(sasl.Plain):
+		a = sasl.NewPlainClient("", s.o.Username, s.o.Password)
+	case c.SupportsAuth(sasl.Login):
+		a = sasl.NewLoginClient(s.o.Username, s.o.Password)
+	default:
+		return &SendError{Stage: "auth", Err: fmt.Errorf("server %s offers neither AUTH PLAIN nor LOGIN", s.o.Server)}
+	}
+	return stageErr("auth", c.Auth(a))
+}
+
+// CheckSMTP tries the server of o as every delivery does (connect, TLS or STARTTLS, EHLO, AUTH) and
+// says in the office's words what works and what to fix, then quits: nothing is sent. It stops at the
+// first step that fails. `briefd doctor` prints it.
+func CheckSMTP(ctx context.Context, o SMTPOptions) []mailnet.Check {
+	return NewSMTPSender(o).diagnose(ctx)
+}
+
+func (s *SMTPSender) diagnose(ctx context.Context) []mailnet.Check {
+	var out []mailnet.Check
+	add := func(c mailnet.Check) bool { out = append(out, c); return c.OK }
+	if err := s.Check(); err != nil {
+		add(mailnet.Check{Step: "SMTP 配置", Detail: err.Error(), Fix: "修改 config.yaml 的 smtp 部分"})
+		return out
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*s.o.Timeout)
+	defer cancel()
+	host, port, _ := net.SplitHostPort(s.o.Server)
+	ss, err := s.open(ctx)
+	// failed is the error of the step stage, nil when open got past it.
+	failed := func(stage string) error {
+		if se, ok := err.(*SendError); ok && se.Stage == stage {
+			return se.Err
+		}
+		return nil
+	}
+	if !add(mailnet.ExplainConnect("SMTP 连接 "+s.o.Server, host, port, failed("connect"))) {
+		return out
+	}
+	switch s.o.Security {
+	case "tls":
+		if !add(mailnet.ExplainTLS("SMTP 加密连接 (TLS)", host, failed("tls"))) {
+			return out
+		}
+	case "starttls":
+		if !add(mailnet.ExplainTLS("SMTP 加密连接 (STARTTLS)", host, failed("starttls"))) {
+			return out
+		}
+	}
+	if err := failed("hello"); err != nil {
+		add(mailnet.Check{Step: "SMTP 问候", Detail: err.Error(), Fix: "服务器没有按 SMTP 协议应答：检查端口（TLS 用 465，STARTTLS 用 587）"})
+		return out
+	}
+	defer ss.close()
+	if s.o.Username == "" {
+		add(mailnet.Check{Step: "SMTP 登录", OK: true, Warn: true, Detail: "没有配置用户名：不登录（只适合本机或内网中继）"})
+	} else if err := s.auth(ss.c); err != nil {
+		ck := mailnet.Check{Step: "SMTP 登录 " + s.o.Username, Detail: errors.Unwrap(err).Error(),
+			Fix: "发信登录失败：授权码不对或网页邮箱没有开启 SMTP 服务（163/QQ 用同一个授权码）"}
+		var se *smtp.SMTPError
+		if errors.As(err, &se) && se.Code == 535 {
+			ck.Detail = fmt.Sprintf("服务器答复 535（认证失败）：%s", se.Message)
+		}
+		add(ck)
+		return out
+	} else {
+		add(mailnet.Check{Step: "SMTP 登录 " + s.o.Username, OK: true, Detail: "用户名和授权码正确"})
+	}
+	if err := ss.c.Quit(); err != nil && !strings.Contains(err.Error(), "closed") {
+		add(mailnet.Check{Step: "SMTP 退出", OK: true, Warn: true, Detail: err.Error()})
+	}
+	add(mailnet.Check{Step: "SMTP", OK: true, Detail: "可以发信（没有发送任何邮件）"})
+	return out
 }
 
 // boundedConn caps every deadline at timeout from the moment it is set, so no step can wait longer.

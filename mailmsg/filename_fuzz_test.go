@@ -1,4 +1,4 @@
-package intake
+package mailmsg
 
 import (
 	"strings"
@@ -42,8 +42,8 @@ func FuzzFilename(f *testing.F) {
 			t.Errorf("filename of %d bytes from %d bytes of header", len(name), len(disp)+len(ctype))
 		}
 		for _, s := range []string{disp, ctype} {
-			if d := decodeHeaderText(s); !utf8.ValidString(d) {
-				t.Errorf("decodeHeaderText(%q) = %q, not valid UTF-8", s, d)
+			if d := DecodeHeader(s); !utf8.ValidString(d) {
+				t.Errorf("DecodeHeader(%q) = %q, not valid UTF-8", s, d)
 			}
 		}
 	})

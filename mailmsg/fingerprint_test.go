@@ -1,4 +1,4 @@
-package intake
+package mailmsg
 
 import (
 	"math/rand"
@@ -9,7 +9,7 @@ import (
 )
 
 func fingerprintOf(data string, chunk int) string {
-	f := newFingerprinter()
+	f := NewFingerprinter()
 	for len(data) > 0 {
 		n := min(chunk, len(data))
 		f.Write([]byte(data[:n]))
@@ -70,7 +70,7 @@ func TestFingerprintChunking(t *testing.T) {
 		}
 		want := fingerprintOf(string(b), len(b)+1)
 		for range 5 {
-			f := newFingerprinter()
+			f := NewFingerprinter()
 			for d := b; len(d) > 0; {
 				n := min(1+rnd.Intn(200), len(d))
 				f.Write(d[:n])

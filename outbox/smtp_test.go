@@ -1,4 +1,4 @@
-package notify
+package outbox
 
 import (
 	"context"
@@ -39,6 +39,7 @@ func TestSMTPSender(t *testing.T) {
 		{name: "plain, no auth", security: "plain"},
 		{name: "plain with AUTH PLAIN", sink: mailtest.SinkOptions{Username: "office", Password: "授权码123"}, security: "plain", user: "office", pass: "授权码123", wantUser: "office"},
 		{name: "auth required but no username", sink: mailtest.SinkOptions{Username: "office", Password: "x"}, security: "plain", wantErr: "smtp mail"},
+		{name: "plain with AUTH LOGIN only", sink: mailtest.SinkOptions{Username: "office", Password: "授权码123", LoginOnly: true}, security: "plain", user: "office", pass: "授权码123", wantUser: "office"},
 		{name: "wrong password", sink: mailtest.SinkOptions{Username: "office", Password: "x"}, security: "plain", user: "office", pass: "y", wantErr: "smtp auth"},
 		{name: "starttls trusted via RootCAs", sink: mailtest.SinkOptions{TLS: srvTLS, Username: "u", Password: "p"}, security: "starttls", user: "u", pass: "p", roots: pool, wantUser: "u", wantTLS: true},
 		{name: "starttls with an untrusted certificate", sink: mailtest.SinkOptions{TLS: srvTLS}, security: "starttls", roots: otherPool, wantErr: "certificate"},
@@ -158,5 +159,68 @@ func TestSMTPTimeout(t *testing.T) {
 	}
 	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("took %s", d)
+	}
+}
+
+// TestCheckSMTP: the doctor's SMTP checks go as far as a delivery would, log in as it would (AUTH LOGIN
+// where the server offers only that), send nothing, and say what to fix at the step that fails.
+func TestCheckSMTP(t *testing.T) {
+	srvTLS, pool, err := mailtest.NewLoopbackCert()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name     string
+		sink     mailtest.SinkOptions
+		security string
+		user     string
+		pass     string
+		roots    *x509.CertPool
+		down     bool     // nothing listening
+		want     []string // the checks' steps, with ✗ on the one that fails
+		wantText string   // in the failing check's detail or fix
+	}{
+		{name: "AUTH PLAIN", sink: mailtest.SinkOptions{Username: "u", Password: "p"}, security: "plain", user: "u", pass: "p",
+			want: []string{"SMTP 连接", "SMTP 登录 u", "SMTP"}},
+		{name: "AUTH LOGIN only", sink: mailtest.SinkOptions{Username: "u", Password: "p", LoginOnly: true}, security: "plain", user: "u", pass: "p",
+			want: []string{"SMTP 连接", "SMTP 登录 u", "SMTP"}},
+		{name: "no username", security: "plain", want: []string{"SMTP 连接", "SMTP 登录", "SMTP"}},
+		{name: "wrong password", sink: mailtest.SinkOptions{Username: "u", Password: "p"}, security: "plain", user: "u", pass: "x",
+			want: []string{"SMTP 连接", "✗SMTP 登录 u"}, wantText: "535"},
+		{name: "starttls", sink: mailtest.SinkOptions{TLS: srvTLS, Username: "u", Password: "p"}, security: "starttls", user: "u", pass: "p", roots: pool,
+			want: []string{"SMTP 连接", "SMTP 加密连接 (STARTTLS)", "SMTP 登录 u", "SMTP"}},
+		{name: "implicit tls untrusted", sink: mailtest.SinkOptions{TLS: srvTLS, ImplicitTLS: true}, security: "tls",
+			want: []string{"SMTP 连接", "✗SMTP 加密连接 (TLS)"}, wantText: "不是受信任的机构签发的"},
+		{name: "nothing listening", security: "plain", down: true, want: []string{"✗SMTP 连接"}, wantText: "检查端口号"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			sink, err := mailtest.NewSMTPSink(c.sink)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sink.Close()
+			addr := sink.Addr()
+			if c.down {
+				sink.Close()
+			}
+			checks := CheckSMTP(context.Background(), SMTPOptions{Server: addr, Security: c.security, Username: c.user, Password: c.pass,
+				RootCAs: c.roots, Timeout: 5 * time.Second})
+			var steps []string
+			text := ""
+			for _, ck := range checks {
+				step := strings.TrimSuffix(ck.Step, " "+addr)
+				if !ck.OK {
+					step = "✗" + step
+					text = ck.Detail + " " + ck.Fix
+				}
+				steps = append(steps, step)
+			}
+			if strings.Join(steps, "|") != strings.Join(c.want, "|") || !strings.Contains(text, c.wantText) {
+				t.Errorf("checks %q (%s); want %q with %q", steps, text, c.want, c.wantText)
+			}
+			if len(sink.Messages()) != 0 {
+				t.Error("the check sent mail")
+			}
+		})
 	}
 }
