@@ -74,7 +74,6 @@ type base64Reader struct {
 	out   []byte
 	obuf  []byte
 	err   error
-	trail bool
 
 	slowOnly bool // tests: decode byte by byte only
 }

@@ -52,7 +52,7 @@ func TestFilenameForms(t *testing.T) {
 		{"RFC 2231 gb18030 quoted", "", `attachment; filename*="GB18030''` + pct(g) + `"`, name},
 		{"RFC 2231 with language", "", `attachment; filename*=utf-8'zh-cn'` + pct(name), name},
 		{"RFC 2231 continuations", "", `attachment; filename*0*=utf-8''` + pct(name)[:27] + `; filename*1*=` + pct(name)[27:], name},
-		{"RFC 2231 continuations out of order", "", `attachment; filename*1*=` + pct(name)[27:] + `; filename*0*=utf-8''` + pct(name)[27-27:27], name},
+		{"RFC 2231 continuations out of order", "", `attachment; filename*1*=` + pct(name)[27:] + `; filename*0*=utf-8''` + pct(name)[:27], name},
 		{"RFC 2231 continuation, escape split", "", `attachment; filename*0*=utf-8''` + pct(name)[:26] + `; filename*1*=` + pct(name)[26:], name},
 		{"RFC 2231 mixed plain continuation", "", `attachment; filename*0*=utf-8''` + pct("简报") + `; filename*1="_100%.pdf"`, "简报_100%.pdf"},
 		{"RFC 2231 plain continuations with encoded word", "", `attachment; filename*0="=?UTF-8?B?5b+75bqc"; filename*1="5Yy6566A5oqlLnBkZg==?="`, name},

@@ -23,8 +23,8 @@ import (
 	"sync"
 	"time"
 
-	"briefd/office"
 	"briefd/internal/mailnet"
+	"briefd/office"
 	"briefd/roster"
 	"briefd/store"
 )
