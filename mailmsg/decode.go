@@ -67,13 +67,13 @@ func (r *problemReader) Read(b []byte) (int, error) {
 // base64Reader decodes base64 leniently: whitespace and stray characters (including '=' padding in
 // the middle of concatenated chunks) are skipped.
 type base64Reader struct {
-	r     io.Reader
-	in    []byte
-	quad  [4]byte
-	nq    int
-	out   []byte
-	obuf  []byte
-	err   error
+	r    io.Reader
+	in   []byte
+	quad [4]byte
+	nq   int
+	out  []byte
+	obuf []byte
+	err  error
 
 	slowOnly bool // tests: decode byte by byte only
 }
