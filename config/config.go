@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"briefd/internal/mailnet"
 	"briefd/notify"
 	"briefd/roster"
 
@@ -430,7 +431,7 @@ func (c *Config) validate(getenv func(string) string, needSecrets bool) []string
 		switch security {
 		case "tls", "starttls":
 		case "plain":
-			if err == nil && !isLoopback(host) {
+			if err == nil && !mailnet.IsLoopback(host) {
 				add(key+".security", "plain (no encryption) is only allowed to a server on this machine, not %s: use tls or starttls", host)
 			}
 		default:
@@ -522,7 +523,7 @@ func (c *Config) validate(getenv func(string) string, needSecrets bool) []string
 	webPublic := false
 	if host, _, err := net.SplitHostPort(c.Web.Listen); err != nil {
 		add("web.listen", "%q must be host:port, e.g. 127.0.0.1:8080", c.Web.Listen)
-	} else if webPublic = !isLoopback(host); webPublic && c.Web.PasswordEnv == "" && c.Web.PasswordFile == "" {
+	} else if webPublic = !mailnet.IsLoopback(host); webPublic && c.Web.PasswordEnv == "" && c.Web.PasswordFile == "" {
 		add("web.listen", "%s is reachable from other machines: set web.password_env or web.password_file", c.Web.Listen)
 	}
 	switch c.Log.Level {
@@ -714,14 +715,6 @@ func providerDomain(host string) string {
 		n = 3
 	}
 	return strings.Join(labels[max(0, len(labels)-n):], ".")
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // Dump prints the effective config as YAML. Secrets are never part of it: only where they come from,

@@ -304,10 +304,10 @@ func isPrintableASCII(s string) bool {
 	return true
 }
 
-// formatAddress formats "name <addr>" safely: addr must be a plain address (see ValidAddress); the
+// formatAddress formats "name <addr>" safely: addr must be a plain address (see roster.AddressProblem); the
 // name is cleaned and encoded, or quoted when it is ASCII.
 func formatAddress(name, addr string) (string, error) {
-	if why := ValidAddress(addr); why != "" {
+	if why := roster.AddressProblem(addr); why != "" {
 		return "", fmt.Errorf("notify: address %q: %s", addr, why)
 	}
 	name = Clean(name, 60)
@@ -319,53 +319,6 @@ func formatAddress(name, addr string) (string, error) {
 		return `"` + q + `" <` + addr + ">", nil
 	}
 	return mime.BEncoding.Encode("UTF-8", name) + " <" + addr + ">", nil
-}
-
-// ValidAddress says why addr is not one plain address we are willing to write to ("" when it is): a
-// dot-atom local part (no quotes, spaces or controls), an ASCII domain of letters, digits, hyphens and
-// dots.
-func ValidAddress(addr string) string {
-	if addr == "" {
-		return "empty address"
-	}
-	if len(addr) > 254 {
-		return "address longer than 254 characters"
-	}
-	at := strings.LastIndexByte(addr, '@')
-	if at <= 0 || at == len(addr)-1 {
-		return "not of the form local@domain"
-	}
-	local, domain := addr[:at], addr[at+1:]
-	if len(local) > 64 {
-		return "local part longer than 64 characters"
-	}
-	for _, atom := range strings.Split(local, ".") {
-		if atom == "" {
-			return "empty atom in local part"
-		}
-		for i := 0; i < len(atom); i++ {
-			if !isAtext(atom[i]) {
-				return fmt.Sprintf("character %q not allowed in local part", atom[i])
-			}
-		}
-	}
-	for _, label := range strings.Split(domain, ".") {
-		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
-			return "malformed domain"
-		}
-		for i := 0; i < len(label); i++ {
-			c := label[i]
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
-				return fmt.Sprintf("character %q not allowed in domain", c)
-			}
-		}
-	}
-	return ""
-}
-
-func isAtext(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-		strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0
 }
 
 // normalizeMsgID returns the Message-ID as <left@right> when it is well-formed: printable ASCII, no

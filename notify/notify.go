@@ -84,7 +84,7 @@ func New(o Options, ros *roster.Roster) (*Notifier, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if why := ValidAddress(o.Office.Address); why != "" {
+	if why := roster.AddressProblem(o.Office.Address); why != "" {
 		return nil, fmt.Errorf("notify: office address %q: %s", o.Office.Address, why)
 	}
 	for _, c := range o.Marker {
@@ -169,12 +169,7 @@ func (n *Notifier) Reply(r *store.Receipt, item uint64, correction bool) ([]byte
 // that item, different for a resend, and recognisable by OwnMessageID.
 func (n *Notifier) MessageID(r *store.Receipt, item uint64) string {
 	sum := sha256.Sum256([]byte(n.o.Marker + "\x00" + r.Number + "\x00" + strconv.FormatUint(item, 10) + "\x00" + r.MessageID))
-	num := strings.Map(func(c rune) rune {
-		if c < 0x80 && isAtext(byte(c)) && c != '.' {
-			return c
-		}
-		return -1
-	}, r.Number)
+	num := idPart(r.Number)
 	if num == "" {
 		num = "receipt"
 	}

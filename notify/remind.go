@@ -140,7 +140,7 @@ func (s *Scheduler) tickReminders(now time.Time) (int, error) {
 		subject += "（截止" + r.Data.Due + "）"
 		var items []*store.OutboxItem
 		for _, to := range r.Emails {
-			if why := ValidAddress(to); why != "" {
+			if why := roster.AddressProblem(to); why != "" {
 				s.log.Warn("notify: reminder not sent to an invalid address", "unit", r.Unit, "to", to, "why", why)
 				continue
 			}

@@ -112,7 +112,7 @@ func NewScheduler(o SchedulerOptions, st *store.Store, n *Notifier, log *slog.Lo
 		errs = append(errs, fmt.Errorf("notify: reminder time %q is not like 09:00", o.RemindAt))
 	}
 	for _, to := range o.SummaryTo {
-		if why := ValidAddress(to); why != "" {
+		if why := roster.AddressProblem(to); why != "" {
 			errs = append(errs, fmt.Errorf("notify: summary recipient %q: %s", to, why))
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	texttemplate "text/template"
 	"time"
 
+	"briefd/roster"
 	"briefd/store"
 )
 
@@ -39,15 +40,7 @@ type mailAttachment struct {
 // unique; OwnMessageID recognises it.
 func (n *Notifier) generatedID(kind, key, to string) string {
 	sum := sha256.Sum256([]byte(n.o.Marker + "\x00" + kind + "\x00" + key + "\x00" + strings.ToLower(to)))
-	k := strings.Map(func(c rune) rune {
-		if c < 0x80 && isAtext(byte(c)) && c != '.' {
-			return c
-		}
-		if c == ':' {
-			return '-'
-		}
-		return -1
-	}, key)
+	k := idPart(strings.ReplaceAll(key, ":", "-"))
 	if len(k) > 60 {
 		k = k[:60]
 	}
@@ -187,4 +180,15 @@ func (n *Notifier) FailureNotice(r *store.Receipt, to string, item uint64) ([]by
 	}
 	return n.composeGenerated(&generatedMail{To: to, Subject: "briefd：一封来信无法处理（回执 " + r.Number + "）", Text: text.Bytes(),
 		ID: n.generatedID("failure", r.Number+"-"+strconv.FormatUint(item, 10), to), Date: n.now(), Priority: true})
+}
+
+// idPart keeps of s what may stand between the dots of a Message-ID's left part: the atext of RFC 5322
+// but the dot.
+func idPart(s string) string {
+	return strings.Map(func(c rune) rune {
+		if c < 0x80 && c != '.' && roster.IsAtext(byte(c)) {
+			return c
+		}
+		return -1
+	}, s)
 }

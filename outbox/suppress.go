@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"briefd/notify"
+	"briefd/roster"
 	"briefd/store"
 )
 
@@ -66,7 +67,7 @@ func (b *Outbox) suppressAddress(addr string) string {
 	if strings.TrimSpace(addr) == "" || addr == "<>" {
 		return "no recipient: empty sender address"
 	}
-	if why := notify.ValidAddress(addr); why != "" {
+	if why := roster.AddressProblem(addr); why != "" {
 		return "recipient " + strconv.QuoteToASCII(notify.Clean(addr, 100)) + " is not one valid address: " + why
 	}
 	if strings.EqualFold(addr, b.office.Address) {
@@ -160,7 +161,7 @@ func (b *Outbox) suppressAddressOther(addr string) string {
 	if strings.TrimSpace(addr) == "" {
 		return "no recipient"
 	}
-	if why := notify.ValidAddress(addr); why != "" {
+	if why := roster.AddressProblem(addr); why != "" {
 		return "recipient " + strconv.QuoteToASCII(notify.Clean(addr, 100)) + " is not one valid address: " + why
 	}
 	return ""

@@ -122,7 +122,7 @@ func AddressProblem(addr string) string {
 			return "empty atom in local part"
 		}
 		for i := 0; i < len(atom); i++ {
-			if !isAtext(atom[i]) {
+			if !IsAtext(atom[i]) {
 				return fmt.Sprintf("character %q not allowed in local part", atom[i])
 			}
 		}
@@ -141,7 +141,8 @@ func AddressProblem(addr string) string {
 	return ""
 }
 
-func isAtext(c byte) bool {
+// IsAtext reports whether c may stand in the local part of an address (RFC 5322 atext).
+func IsAtext(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
 		strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0
 }
