@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"briefd/internal/mailnet"
-	"briefd/notify"
 	"briefd/roster"
 
 	"go.yaml.in/yaml/v3"
@@ -504,13 +503,13 @@ func (c *Config) validate(getenv func(string) string, needSecrets bool) []string
 			add("replies.templates", "%q is not a folder", c.Replies.Templates)
 		}
 	}
-	if _, ok := notify.ParseWeekday(c.Summary.Weekday); !ok {
+	if _, ok := roster.ParseWeekday(c.Summary.Weekday); !ok {
 		add("summary.weekday", "%q is not a day of the week (monday … sunday)", c.Summary.Weekday)
 	}
-	if _, _, ok := notify.ParseClock(c.Summary.At); !ok {
+	if _, _, ok := roster.ParseClock(c.Summary.At); !ok {
 		add("summary.at", "%q is not a time like 08:30", c.Summary.At)
 	}
-	if _, _, ok := notify.ParseClock(c.Reminders.At); !ok {
+	if _, _, ok := roster.ParseClock(c.Reminders.At); !ok {
 		add("reminders.at", "%q is not a time like 09:00", c.Reminders.At)
 	}
 	for i, d := range c.Reminders.DaysBeforeDue {

@@ -102,13 +102,13 @@ func NewScheduler(o SchedulerOptions, st *store.Store, n *Notifier, log *slog.Lo
 	s := &Scheduler{o: o, n: n, st: st, log: log}
 	var ok bool
 	var errs []error
-	if s.weekday, ok = ParseWeekday(o.SummaryWeekday); !ok {
+	if s.weekday, ok = roster.ParseWeekday(o.SummaryWeekday); !ok {
 		errs = append(errs, fmt.Errorf("notify: summary weekday %q is not a day of the week", o.SummaryWeekday))
 	}
-	if s.sumH, s.sumM, ok = ParseClock(o.SummaryAt); !ok {
+	if s.sumH, s.sumM, ok = roster.ParseClock(o.SummaryAt); !ok {
 		errs = append(errs, fmt.Errorf("notify: summary time %q is not like 08:30", o.SummaryAt))
 	}
-	if s.remH, s.remM, ok = ParseClock(o.RemindAt); !ok {
+	if s.remH, s.remM, ok = roster.ParseClock(o.RemindAt); !ok {
 		errs = append(errs, fmt.Errorf("notify: reminder time %q is not like 09:00", o.RemindAt))
 	}
 	for _, to := range o.SummaryTo {
@@ -270,25 +270,6 @@ func (s *Scheduler) summaryItems(now time.Time) ([]*store.OutboxItem, error) {
 }
 
 const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-// ParseWeekday reads a day of the week as the config writes it: monday, Mon, …
-func ParseWeekday(s string) (time.Weekday, bool) {
-	for d := time.Sunday; d <= time.Saturday; d++ {
-		if strings.EqualFold(s, d.String()) || strings.EqualFold(s, d.String()[:3]) {
-			return d, true
-		}
-	}
-	return 0, false
-}
-
-// ParseClock reads a time of day like 08:30.
-func ParseClock(s string) (h, m int, ok bool) {
-	t, err := time.Parse("15:04", strings.TrimSpace(s))
-	if err != nil {
-		return 0, 0, false
-	}
-	return t.Hour(), t.Minute(), true
-}
 
 // AlertData is what templates/alert.txt.tmpl sees.
 type AlertData struct {

@@ -160,3 +160,22 @@ func similarity(a, b string) int {
 	}
 	return n
 }
+
+// ParseWeekday reads a day of the week as the config writes it: monday, Mon, …
+func ParseWeekday(s string) (time.Weekday, bool) {
+	for d := time.Sunday; d <= time.Saturday; d++ {
+		if strings.EqualFold(s, d.String()) || strings.EqualFold(s, d.String()[:3]) {
+			return d, true
+		}
+	}
+	return 0, false
+}
+
+// ParseClock reads a time of day like 08:30.
+func ParseClock(s string) (h, m int, ok bool) {
+	t, err := time.Parse("15:04", strings.TrimSpace(s))
+	if err != nil {
+		return 0, 0, false
+	}
+	return t.Hour(), t.Minute(), true
+}
