@@ -35,6 +35,9 @@ type Options struct {
 	RetryFor time.Duration
 	// PollInterval is how often Run looks at the outbox when nothing wakes it. Default 30s.
 	PollInterval time.Duration
+	// MinGap is the least time between two passes of Run that a wake starts: each pass reads the whole
+	// outbox, and a backlog wakes it once a mail. Default 1s.
+	MinGap time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 }
@@ -64,6 +67,9 @@ func New(o Options, st *store.Store, n *notify.Notifier, snd Sender, log *slog.L
 	}
 	if o.RetryFor <= 0 {
 		o.RetryFor = 5 * 24 * time.Hour
+	}
+	if o.MinGap <= 0 {
+		o.MinGap = time.Second
 	}
 	if o.PollInterval <= 0 {
 		o.PollInterval = 30 * time.Second
@@ -309,12 +315,24 @@ func (b *Outbox) Run(ctx context.Context, wake <-chan struct{}) error {
 		} else {
 			wait = b.untilNext(wait)
 		}
+		earliest := time.Now().Add(b.o.MinGap)
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return nil
 		case <-wake:
+			// A wake during the gap waits out the gap; the wakes meanwhile make one pass.
+			if d := time.Until(earliest); d > 0 {
+				gap := time.NewTimer(d)
+				select {
+				case <-ctx.Done():
+					gap.Stop()
+					t.Stop()
+					return nil
+				case <-gap.C:
+				}
+			}
 		case <-t.C:
 		}
 		t.Stop()

@@ -22,11 +22,11 @@ func cmdDoctor(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	imapCAs, err := loadCAs(cfg.IMAP.CAFile)
+	imapCAs, err := mailnet.Roots(cfg.IMAP.CAFile)
 	if err != nil {
 		return err
 	}
-	smtpCAs, err := loadCAs(cfg.SMTP.CAFile)
+	smtpCAs, err := mailnet.Roots(cfg.SMTP.CAFile)
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"briefd/config"
 	"context"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"briefd/intake"
+	"briefd/internal/mailnet"
 	"briefd/notify"
 	"briefd/outbox"
 	"briefd/pdfcheck"
@@ -40,11 +40,11 @@ type services struct {
 // buildServices wires checker, watcher, pipeline and notifier by hand.
 func buildServices(a *app, progress io.Writer) (*services, error) {
 	cfg := a.cfg
-	imapCAs, err := loadCAs(cfg.IMAP.CAFile)
+	imapCAs, err := mailnet.Roots(cfg.IMAP.CAFile)
 	if err != nil {
 		return nil, &config.Error{Path: cfg.File(), Problems: []string{"imap.ca_file: " + err.Error()}}
 	}
-	smtpCAs, err := loadCAs(cfg.SMTP.CAFile)
+	smtpCAs, err := mailnet.Roots(cfg.SMTP.CAFile)
 	if err != nil {
 		return nil, &config.Error{Path: cfg.File(), Problems: []string{"smtp.ca_file: " + err.Error()}}
 	}
@@ -133,35 +133,18 @@ func (s *services) pollOnce(ctx context.Context) (int, error) {
 	s.recover()
 	// Replies go out while the next mails are fetched and checked, as in the daemon, rather than all
 	// after the last one: on a backlog the sending otherwise adds its whole time to the pass.
-	wake, stop, sending := make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
+	sendCtx, stopSending := context.WithCancel(ctx)
+	sending := make(chan struct{})
 	go func() {
 		defer close(sending)
-		for {
-			select {
-			case <-stop:
-				return
-			case <-wake:
-			}
-			if _, _, err := s.outbox.Flush(ctx); err != nil {
-				s.a.log.Warn("sending replies during the pass", "err", err)
-			}
-			// At most one outbox pass a second: each one reads the whole outbox.
-			select {
-			case <-stop:
-				return
-			case <-time.After(time.Second):
-			}
-		}
+		s.outbox.Run(sendCtx, s.wake)
 	}()
 	n, perr := s.watcher.Poll(ctx, func(ctx context.Context, f *intake.Fetched) error {
 		err := s.pipeline.Handle(ctx, f)
-		select {
-		case wake <- struct{}{}:
-		default:
-		}
+		s.poke()
 		return err
 	})
-	close(stop)
+	stopSending()
 	<-sending
 	// Whatever is left (and what could not be sent during the pass) gets one more try now.
 	_, failed, serr := s.outbox.Flush(ctx)
@@ -175,24 +158,6 @@ func (s *services) pollOnce(ctx context.Context) (int, error) {
 		s.a.log.Warn("some mail could not be sent; it stays in the outbox", "failed", failed)
 	}
 	return n, errors.Join(perr, serr, serr2)
-}
-
-func loadCAs(path string) (*x509.CertPool, error) {
-	if path == "" {
-		return nil, nil
-	}
-	pem, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	pool, err := x509.SystemCertPool()
-	if err != nil {
-		pool = x509.NewCertPool()
-	}
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("%s holds no PEM certificate", path)
-	}
-	return pool, nil
 }
 
 // cmdPoll implements `briefd poll`.

@@ -8,7 +8,9 @@ package mailnet
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"net"
+	"os"
 	"strings"
 )
 
@@ -27,4 +29,24 @@ func IsLoopback(host string) bool {
 	}
 	ip := net.ParseIP(strings.Trim(host, "[]"))
 	return ip != nil && ip.IsLoopback()
+}
+
+// Roots are the certificates a server's may be signed by: the system's, and those of the PEM file at
+// caFile (a self-signed server, `ca_file` in the config). "" gives nil: the system's alone.
+func Roots(caFile string) (*x509.CertPool, error) {
+	if caFile == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", caFile)
+	}
+	return pool, nil
 }
