@@ -1,9 +1,10 @@
 package main
 
 import (
-	"briefd/control"
 	"context"
 	"fmt"
+
+	"briefd/control"
 )
 
 // cmdBackup implements `briefd backup FILE`: a consistent copy of the database, written atomically. While

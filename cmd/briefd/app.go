@@ -1,14 +1,15 @@
 package main
 
 import (
-	"briefd/config"
-	"briefd/control"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"time"
+
+	"briefd/config"
+	"briefd/control"
 
 	"briefd/office"
 	"briefd/roster"

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"briefd/config"
 	"encoding/json"
 	"path/filepath"
 	"slices"
@@ -9,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"briefd/config"
 
 	"briefd/roster"
 	"briefd/store"

@@ -1,13 +1,14 @@
 package main
 
 import (
-	"briefd/config"
 	"bytes"
 	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"briefd/config"
 )
 
 // Secret values the tests put in the environment; no output may contain them.

@@ -1,9 +1,10 @@
 package main
 
 import (
-	"briefd/config"
 	"context"
 	"fmt"
+
+	"briefd/config"
 )
 
 // cmdConfig implements `briefd config check`.

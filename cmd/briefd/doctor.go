@@ -1,10 +1,11 @@
 package main
 
 import (
-	"briefd/config"
 	"context"
 	"fmt"
 	"io"
+
+	"briefd/config"
 
 	"briefd/intake"
 	"briefd/internal/mailnet"

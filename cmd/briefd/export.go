@@ -1,12 +1,13 @@
 package main
 
 import (
-	"briefd/control"
 	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
+
+	"briefd/control"
 
 	"briefd/report"
 )

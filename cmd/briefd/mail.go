@@ -1,7 +1,6 @@
 package main
 
 import (
-	"briefd/config"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"briefd/config"
 
 	"briefd/intake"
 	"briefd/internal/mailnet"

@@ -4,8 +4,6 @@
 package main
 
 import (
-	"briefd/config"
-	"briefd/control"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +13,9 @@ import (
 	"runtime/debug"
 	"slices"
 	"syscall"
+
+	"briefd/config"
+	"briefd/control"
 
 	_ "time/tzdata" // the office time zone must load on machines without zoneinfo
 

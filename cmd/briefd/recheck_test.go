@@ -1,13 +1,14 @@
 package main
 
 import (
-	"briefd/config"
-	"briefd/demo"
 	"bytes"
 	"context"
 	"strings"
 	"testing"
 	"time"
+
+	"briefd/config"
+	"briefd/demo"
 
 	"briefd/internal/mailtest"
 	"briefd/pdfcheck"

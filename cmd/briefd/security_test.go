@@ -1,7 +1,6 @@
 package main
 
 import (
-	"briefd/demo"
 	"bytes"
 	"encoding/base64"
 	"encoding/pem"
@@ -14,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"briefd/demo"
 
 	"briefd/internal/mailtest"
 	"briefd/store"

@@ -1,10 +1,11 @@
 package main
 
 import (
-	"briefd/control"
 	"context"
 	"fmt"
 	"strings"
+
+	"briefd/control"
 
 	"briefd/intake"
 	"briefd/notify"

@@ -1,8 +1,9 @@
 package main
 
 import (
-	"briefd/demo"
 	"time"
+
+	"briefd/demo"
 
 	"briefd/pdfcheck"
 	"briefd/report"

@@ -1,7 +1,6 @@
 package mailtest
 
 import (
-	"briefd/demo"
 	"errors"
 	"fmt"
 	"net"
@@ -12,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"briefd/demo"
 )
 
 // Dovecot is a real Dovecot IMAP server (Debian dovecot-imapd) on a loopback port, with its own
