@@ -38,6 +38,7 @@ type Office struct {
 	ros atomic.Pointer[roster.Roster]
 
 	rechecker Rechecker // set by SetRechecker
+	composer  Composer  // set by SetComposer
 }
 
 // New returns an Office on st; the roster it serves has the addresses learned in st.

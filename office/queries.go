@@ -1,8 +1,10 @@
 package office
 
 import (
+	"io"
 	"time"
 
+	"briefd/mailmsg"
 	"briefd/report"
 	"briefd/roster"
 	"briefd/store"
@@ -62,4 +64,31 @@ func (o *Office) Status(campaign string) (status []roster.PeriodStatus, unassign
 		status = []roster.PeriodStatus{}
 	}
 	return status, unassigned, nil
+}
+
+// Export writes receipts and status as format (xlsx or csv) for a campaign ("" for all) and returns the
+// file name to offer.
+func (o *Office) Export(w io.Writer, format, campaign string) (string, error) {
+	return report.Export(w, o.st, o.Roster(), o.o.Now(), format, campaign, "")
+}
+
+// Composer writes the reply a receipt's sender gets (*notify.Notifier).
+type Composer interface {
+	ComposeReply(r *store.Receipt) ([]byte, error)
+}
+
+// SetComposer gives the office what writes replies, for ReplyText.
+func (o *Office) SetComposer(c Composer) { o.composer = c }
+
+// ReplyText is the plain text of the reply r's sender gets (or got), as a mail program shows it; ""
+// when nothing composes replies here.
+func (o *Office) ReplyText(r *store.Receipt) (string, error) {
+	if o.composer == nil {
+		return "", nil // nothing composes replies here (a command without the daemon's wiring)
+	}
+	msg, err := o.composer.ComposeReply(r)
+	if err != nil {
+		return "", err
+	}
+	return mailmsg.Readable(msg), nil
 }

@@ -45,15 +45,3 @@ func Export(w io.Writer, st *store.Store, ros *roster.Roster, now time.Time, for
 		return name + ".csv", WriteCSV(w, StatusTable(status, loc))
 	}
 }
-
-// Exporter returns the dashboard's export function (web.Options.Export) over a store and the current
-// roster (ros is called at every export, since `assign -learn` replaces the roster). now is the clock;
-// nil means time.Now.
-func Exporter(st *store.Store, ros func() *roster.Roster, now func() time.Time) func(w io.Writer, format, campaign string) (string, error) {
-	if now == nil {
-		now = time.Now
-	}
-	return func(w io.Writer, format, campaign string) (string, error) {
-		return Export(w, st, ros(), now(), format, campaign, "")
-	}
-}

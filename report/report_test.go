@@ -138,7 +138,7 @@ func TestExportXLSX(t *testing.T) {
 	st, ros := fixture(t)
 	now := time.Date(2026, 2, 10, 12, 0, 0, 0, cst)
 	var buf bytes.Buffer
-	name, err := Exporter(st, func() *roster.Roster { return ros }, func() time.Time { return now })(&buf, "xlsx", "study")
+	name, err := Export(&buf, st, ros, now, "xlsx", "study", "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 // booklet streams a campaign period's 简报汇编: /booklet/{campaign}/{period}.pdf (the booklet, with page
 // numbers) or .zip (every file and 清单.csv), built on request; nothing is written to disk.
 func (s *Server) booklet(w http.ResponseWriter, r *http.Request) {
-	if s.o.Office == nil {
+	if s.o.ReadOnly {
 		s.fail(w, r, http.StatusNotFound, "汇编功能未启用。")
 		return
 	}

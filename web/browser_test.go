@@ -153,7 +153,7 @@ func TestBrowser(t *testing.T) {
 	f.seed()
 	o := f.options()
 	o.Password = "忻州2022"
-	o.ReplyText = func(r *store.Receipt) (string, error) { // what notify composes, in short
+	o.Office.(*countingOffice).replyText = func(r *store.Receipt) (string, error) { // what notify composes, in short
 		return fmt.Sprintf("%s：\n\n您于 %s 发来的邮件《%s》已收到，回执编号 %s。\n附件 %d 个，检查结果见下。\n\n"+
 			"——%s（本邮件由系统自动发送，请勿回复）", r.FromName, r.Received.In(beijing).Format("2006年1月2日 15:04"),
 			r.Subject, r.Number, len(r.Attachments), "忻州市教育局职业教育科"), nil

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"briefd/office"
+	"briefd/pdfcheck"
 	"briefd/roster"
 	"briefd/store"
 )
@@ -284,15 +285,15 @@ func (f *fixture) seed() {
 		verdict: store.VerdictAccepted, files: []store.Attachment{pdfFile("原平市简报.pdf", 3)}, reply: store.ReplySent, archive: true})
 	f.add(mail{name: "dingxiang-docx", at: bj(1, 20, 16, 5), from: "dingxiang-jky@example.cn", subject: "定襄县学习贯彻情况",
 		unit: "dingxiang", campaign: study, period: "2022-01", verdict: store.VerdictRejected,
-		files: []store.Attachment{badFile("定襄县学习贯彻情况.docx", "docx", "不是 PDF：这是 Word 文档，请另存为 PDF 后再发")},
+		files: []store.Attachment{badFile("定襄县学习贯彻情况.docx", "docx", pdfcheck.ReasonNotPDFWord)},
 		reply: store.ReplySent})
 	f.add(mail{name: "wutai-partial", at: bj(1, 25, 11, 0), from: "wutai-jky@example.cn", subject: "五台县职教大会精神学习简报及照片",
 		unit: "wutai", campaign: study, period: "2022-01", verdict: store.VerdictPartial,
-		files: []store.Attachment{pdfFile("五台县简报.pdf", 2), badFile("现场照片.jpg", "image", "图片不是简报，已忽略")},
+		files: []store.Attachment{pdfFile("五台县简报.pdf", 2), badFile("现场照片.jpg", "image", pdfcheck.ReasonImage)},
 		reply: store.ReplySent, archive: true})
 	f.add(mail{name: "daixian-encrypted", at: bj(1, 18, 8, 40), from: "daixian-jky@example.cn", subject: "代县简报", unit: "daixian", campaign: study,
 		period: "2022-01", verdict: store.VerdictRejected,
-		files: []store.Attachment{{Filename: "代县简报.pdf", Size: 90_000, Kind: "pdf", Verdict: "reject", Encrypted: true, Reason: "PDF 设置了打开密码，无法打开"}},
+		files: []store.Attachment{{Filename: "代县简报.pdf", Size: 90_000, Kind: "pdf", Verdict: "reject", Encrypted: true, Reason: pdfcheck.ReasonPassword}},
 		reply: store.ReplySent})
 	f.add(mail{name: "daixian-ok", at: bj(1, 19, 9, 5), from: "daixian-jky@example.cn", subject: "代县简报（去掉密码）", unit: "daixian",
 		campaign: study, period: "2022-01", verdict: store.VerdictAccepted, files: []store.Attachment{pdfFile("代县简报.pdf", 5)},
@@ -320,7 +321,7 @@ func (f *fixture) seed() {
 		files: []store.Attachment{pdfFile("情况汇报.pdf", 3)}, reply: store.ReplySent, archive: true})
 	f.add(mail{name: "script", at: bj(2, 14, 3, 3), from: "attacker@evil.example", fromName: `"><img src=x onerror=alert(3)>`,
 		subject: "<script>alert(1)</script>", verdict: store.VerdictRejected,
-		files: []store.Attachment{badFile("<b>bold</b>.exe", "other", "不是 PDF")}, reply: store.ReplySuppressed})
+		files: []store.Attachment{badFile("<b>bold</b>.exe", "other", pdfcheck.ReasonNotPDF)}, reply: store.ReplySuppressed})
 	f.add(mail{name: "malformed", at: bj(3, 1, 12, 0), from: "li.si@163.com", subject: "=?GB2312?B?broken", verdict: store.VerdictMalformed,
 		note: "missing closing boundary", reply: store.ReplySent, archive: true})
 	f.add(mail{name: "ignored", at: bj(2, 1, 6, 0), from: "MAILER-DAEMON@example.cn", subject: "Undelivered Mail Returned to Sender",
@@ -332,61 +333,74 @@ func (f *fixture) seed() {
 		note: "not a submission: stranger", category: store.CategoryStranger, reply: store.ReplySuppressed})
 }
 
-// countingOffice is the real office (as cmd/briefd wires it), counting the calls the dashboard makes.
-type countingOffice struct{ f *fixture }
+// countingOffice is the real office (as cmd/briefd wires it), counting the calls the dashboard makes; a
+// test may give it the reply text of its own (notify composes it in the daemon).
+type countingOffice struct {
+	f         *fixture
+	replyText func(r *store.Receipt) (string, error)
+}
 
-func (c countingOffice) Assign(number, unit string, learn bool) (*store.Receipt, error) {
+func (c *countingOffice) Roster() *roster.Roster { return c.f.off.Roster() }
+
+func (c *countingOffice) ReplyText(r *store.Receipt) (string, error) {
+	if c.replyText != nil {
+		return c.replyText(r)
+	}
+	return c.f.off.ReplyText(r)
+}
+
+func (c *countingOffice) Export(w io.Writer, format, campaign string) (string, error) {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"回执编号", "单位", "主题"})
+	err := c.f.st.EachReceipt(func(r *store.Receipt) bool {
+		if campaign == "" || r.Campaign == campaign {
+			cw.Write([]string{r.Number, r.Unit, r.Subject})
+		}
+		return true
+	})
+	cw.Flush()
+	return "简报收取情况_" + strings.ReplaceAll(c.f.now.Format("2006-01-02"), "-", "") + "." + format, err
+}
+
+func (c *countingOffice) Assign(number, unit string, learn bool) (*store.Receipt, error) {
 	c.f.mu.Lock()
 	c.f.assigns++
 	c.f.mu.Unlock()
 	return c.f.off.Assign(number, unit, learn)
 }
 
-func (c countingOffice) Answer(number string) (*store.Receipt, error) {
+func (c *countingOffice) Answer(number string) (*store.Receipt, error) {
 	c.f.mu.Lock()
 	c.f.answers++
 	c.f.mu.Unlock()
 	return c.f.off.Answer(number)
 }
 
-func (c countingOffice) RecheckReceipt(ctx context.Context, number string) (string, error) {
+func (c *countingOffice) RecheckReceipt(ctx context.Context, number string) (string, error) {
 	c.f.mu.Lock()
 	c.f.rechecks++
 	c.f.mu.Unlock()
 	return c.f.off.RecheckReceipt(ctx, number)
 }
 
-func (c countingOffice) Booklet(campaign, period string) (*office.Booklet, error) {
+func (c *countingOffice) Booklet(campaign, period string) (*office.Booklet, error) {
 	return c.f.off.Booklet(campaign, period)
 }
 
-func (c countingOffice) Resend(number string) (*store.OutboxItem, error) {
+func (c *countingOffice) Resend(number string) (*store.OutboxItem, error) {
 	c.f.mu.Lock()
 	c.f.resends++
 	c.f.mu.Unlock()
 	return c.f.off.Resend(number)
 }
 
-// options is the Options part cmd/briefd would wire: the office (assign, resend), export.
+// options is the Options part cmd/briefd would wire: the office.
 func (f *fixture) options() Options {
 	return Options{
 		Location:   beijing,
 		OfficeName: "忻州市教育局职业教育科",
-		Roster:     f.roster,
 		Now:        func() time.Time { return f.now },
-		Office:     countingOffice{f},
-		Export: func(w io.Writer, format, campaign string) (string, error) {
-			cw := csv.NewWriter(w)
-			cw.Write([]string{"回执编号", "单位", "主题"})
-			err := f.st.EachReceipt(func(r *store.Receipt) bool {
-				if campaign == "" || r.Campaign == campaign {
-					cw.Write([]string{r.Number, r.Unit, r.Subject})
-				}
-				return true
-			})
-			cw.Flush()
-			return "简报收取情况_" + strings.ReplaceAll(f.now.Format("2006-01-02"), "-", "") + "." + format, err
-		},
+		Office:     &countingOffice{f: f},
 		Health: func() Health {
 			return Health{LastMailboxOK: f.now.Add(-90 * time.Second), MailboxErrors: 3, Reconnects: 1, OutboxDepth: 2}
 		},

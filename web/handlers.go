@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"briefd/pdfcheck"
 	"briefd/report"
 	"briefd/roster"
 	"briefd/store"
@@ -146,8 +147,8 @@ type base struct {
 
 func (s *Server) base(w http.ResponseWriter, r *http.Request, title, nav string) base {
 	b := base{Title: title, Nav: nav, Office: s.o.OfficeName, CSRF: s.csrfToken(s.csrfBase(w, r)),
-		Login: s.o.Password != "", CanAssign: s.o.Office != nil, CanResend: s.o.Office != nil,
-		CanExport: s.o.Export != nil, CanCompile: s.o.Office != nil, Now: s.fmtTime(s.o.Now())}
+		Login: s.o.Password != "", CanAssign: !s.o.ReadOnly, CanResend: !s.o.ReadOnly,
+		CanExport: !s.o.ReadOnly, CanCompile: !s.o.ReadOnly, Now: s.fmtTime(s.o.Now())}
 	if n, err := s.questionCount(); err == nil {
 		b.Questions = n
 	} else {
@@ -339,7 +340,7 @@ func campaignTitle(ros *roster.Roster, id string) string {
 
 // roster returns the current roster.
 func (s *Server) roster() (*roster.Roster, error) {
-	ros := s.o.Roster()
+	ros := s.o.Office.Roster()
 	if ros == nil {
 		return nil, errors.New("web: no roster")
 	}
@@ -459,8 +460,8 @@ func (s *Server) receiptDetail(w http.ResponseWriter, r *http.Request) {
 	if u, ok := ros.UnitByAddress(rec.From); ok {
 		p.Registered = ros.UnitName(u)
 	}
-	if s.o.ReplyText != nil && rec.Reply != "" && rec.Reply != store.ReplySuppressed {
-		text, err := s.o.ReplyText(rec)
+	if rec.Reply != "" && rec.Reply != store.ReplySuppressed {
+		text, err := s.o.Office.ReplyText(rec)
 		if err != nil {
 			s.log.Warn("web: composing the reply's text", "receipt", rec.Number, "err", err)
 			p.ReplyError = true
@@ -469,8 +470,8 @@ func (s *Server) receiptDetail(w http.ResponseWriter, r *http.Request) {
 	}
 	for i, a := range rec.Attachments {
 		why := a.Reason
-		if s.o.ReasonText != nil && a.Reason != "" {
-			if zh := s.o.ReasonText(a.Reason); zh != "" {
+		if a.Reason != "" {
+			if zh, _ := pdfcheck.ReasonText(a.Reason); zh != "" {
 				why = zh
 			}
 		}
@@ -581,7 +582,7 @@ func rfc5987(s string) string {
 // ---- actions ----
 
 func (s *Server) assign(w http.ResponseWriter, r *http.Request) {
-	if s.o.Office == nil {
+	if s.o.ReadOnly {
 		s.fail(w, r, http.StatusNotFound, "分配功能未启用。")
 		return
 	}
@@ -590,7 +591,7 @@ func (s *Server) assign(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	unit := r.PostFormValue("unit")
-	ros := s.o.Roster()
+	ros := s.o.Office.Roster()
 	if _, ok := ros.Unit(unit); !ok {
 		s.fail(w, r, http.StatusBadRequest, "请选择一个单位。")
 		return
@@ -611,7 +612,7 @@ func (s *Server) assign(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) resend(w http.ResponseWriter, r *http.Request) {
-	if s.o.Office == nil {
+	if s.o.ReadOnly {
 		s.fail(w, r, http.StatusNotFound, "重发功能未启用。")
 		return
 	}
@@ -630,7 +631,7 @@ func (s *Server) resend(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) recheck(w http.ResponseWriter, r *http.Request) {
-	if s.o.Office == nil {
+	if s.o.ReadOnly {
 		s.fail(w, r, http.StatusNotFound, "重新检查功能未启用。")
 		return
 	}
@@ -649,7 +650,7 @@ func (s *Server) recheck(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) export(w http.ResponseWriter, r *http.Request) {
-	if s.o.Export == nil {
+	if s.o.ReadOnly {
 		s.fail(w, r, http.StatusNotFound, "导出功能未启用。")
 		return
 	}
@@ -659,12 +660,12 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	campaign := r.URL.Query().Get("campaign")
-	if _, ok := s.o.Roster().Campaign(campaign); campaign != "" && !ok {
+	if _, ok := s.o.Office.Roster().Campaign(campaign); campaign != "" && !ok {
 		s.fail(w, r, http.StatusBadRequest, "没有这个报送任务。")
 		return
 	}
 	var buf bytes.Buffer
-	name, err := s.o.Export(&buf, format, campaign)
+	name, err := s.o.Office.Export(&buf, format, campaign)
 	if err != nil {
 		s.internal(w, r, err)
 		return

@@ -127,7 +127,7 @@ func (s *Server) otherList(w http.ResponseWriter, r *http.Request) {
 
 // answer marks a question as dealt with.
 func (s *Server) answer(w http.ResponseWriter, r *http.Request) {
-	if s.o.Office == nil {
+	if s.o.ReadOnly {
 		s.fail(w, r, http.StatusNotFound, "标记功能未启用。")
 		return
 	}

@@ -42,16 +42,12 @@ type Options struct {
 	Location *time.Location
 	// OfficeName is shown in the header.
 	OfficeName string
-	// Roster returns the current roster (it may be rebuilt after an assign with learn). Required.
-	Roster func() *roster.Roster
-	// Office does what the office asks from the dashboard: assign a receipt, send a reply again
-	// (*office.Office). nil hides the forms and buttons.
+	// Office is what the dashboard reads and asks for: the roster, receipts' replies, exports, and the
+	// office's actions (*office.Office). Required.
 	Office Office
-	// Export writes receipts and status as format (xlsx or csv) for a campaign ("" for all) and returns
-	// the file name to offer. nil hides the export buttons.
-	Export func(w io.Writer, format, campaign string) (filename string, err error)
-	// ReasonText turns an attachment's reason code into a sentence for office staff. nil shows the code.
-	ReasonText func(code string) string
+	// ReadOnly hides the forms and buttons that change anything or export (assign, resend, recheck, mark as
+	// dealt with, exports and booklets).
+	ReadOnly bool
 	// Health reports the mailbox watcher and outbox for /readyz and /metrics. nil: only the store is checked.
 	Health func() Health
 	// Now is the clock. Default time.Now.
@@ -62,13 +58,17 @@ type Options struct {
 	SessionTTL time.Duration
 	// PageSize is the number of receipts per page in 收件记录. Default 50.
 	PageSize int
-	// ReplyText returns the plain-text body of the reply the sender of r gets (or got), shown on 回执详情
-	// when r has a reply (not for suppressed ones). nil hides it.
-	ReplyText func(r *store.Receipt) (string, error)
 }
 
-// Office is what the dashboard asks the office to do; *office.Office is it.
+// Office is what the dashboard asks the office; *office.Office is it.
 type Office interface {
+	// Roster is the current roster (it changes when an address is learned).
+	Roster() *roster.Roster
+	// Export writes receipts and status as format (xlsx or csv) for a campaign ("" for all) and returns
+	// the file name to offer.
+	Export(w io.Writer, format, campaign string) (filename string, err error)
+	// ReplyText is the plain text of the reply r's sender gets (or got).
+	ReplyText(r *store.Receipt) (string, error)
 	// Assign gives a receipt to a unit and, with learn, registers the sender's address.
 	Assign(receipt, unit string, learn bool) (*store.Receipt, error)
 	// Resend queues a receipt's reply again.
@@ -146,14 +146,14 @@ func New(o Options, st *store.Store, arch store.Archive, log *slog.Logger) (*Ser
 	if st == nil {
 		return nil, errors.New("web: no store")
 	}
-	if o.Roster == nil {
-		return nil, errors.New("web: no roster")
+	if o.Office == nil {
+		return nil, errors.New("web: no office")
 	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
 	if o.Location == nil {
-		if r := o.Roster(); r != nil {
+		if r := o.Office.Roster(); r != nil {
 			o.Location = r.Location()
 		} else {
 			o.Location = time.Local

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"briefd/pdfcheck"
 	"archive/zip"
 	"context"
 	"errors"
@@ -127,7 +128,7 @@ func TestPages(t *testing.T) {
 		{"回执详情", "/receipts/" + f.named["xinfu-study"], []string{"回执 " + f.named["xinfu-study"], "xinfu-jky@example.cn",
 			"忻府区学习贯彻全省职教大会精神情况简报.pdf", "可以打开", "/receipts/" + f.named["xinfu-study"] + "/files/1", "/receipts/" + f.named["xinfu-study"] + "/raw",
 			"已发送", "重新发送回执", "2022-01-10 14:32"}},
-		{"回执详情 with rejected file", "/receipts/" + f.named["dingxiang-docx"], []string{"不可用", "Word 文档", "请另存为 PDF"}},
+		{"回执详情 with rejected file", "/receipts/" + f.named["dingxiang-docx"], []string{"不可用", "Word 文档", "另存为”→“PDF”"}},
 		{"回执详情 with a cloud link", "/receipts/" + f.named["fanshi-link"], []string{`href="https://mail.qq.com/cgi-bin/ftnExs_download?k=abc123&amp;t=exs_ftn_download"`, "发送失败", "550 5.1.1"}},
 		{"待确认", "/pending", []string{"<h1>待确认</h1>", f.named["pending"], "zhangsan1987@qq.com", "同时登记该邮箱", f.named["malformed"]}},
 		{"单位", "/units", []string{"<h1>单位</h1>", "忻州市职业技术学校", "xinfu-jky@example.cn", "学校", "期逾期未报"}},
@@ -532,7 +533,7 @@ func TestAssign(t *testing.T) {
 }
 
 func TestActionsHiddenWhenNil(t *testing.T) {
-	f, _, c := setup(t, func(o *Options) { o.Office, o.Export, o.Password = nil, nil, "pw" })
+	f, _, c := setup(t, func(o *Options) { o.ReadOnly, o.Password = true, "pw" })
 	n := f.named["pending"]
 	c.login("pw")
 	for _, p := range []string{"/pending", "/receipts/" + n, "/"} {
@@ -838,10 +839,10 @@ func TestReplyText(t *testing.T) {
 		{"suppressed", compose, "script", nil, []string{"回执正文"}},
 		{"no reply", compose, "ignored", nil, []string{"回执正文"}},
 		{"failed", fail, "xinfu-study", []string{"回执正文生成失败"}, []string{"<pre", "template broken"}},
-		{"not wired", nil, "xinfu-study", nil, []string{"回执正文"}},
+		{"no composer", nil, "xinfu-study", nil, []string{"回执正文"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f, _, c := setup(t, func(o *Options) { o.ReplyText = tc.fn })
+			f, _, c := setup(t, func(o *Options) { o.Office.(*countingOffice).replyText = tc.fn })
 			n := f.named[tc.receipt]
 			resp, body := c.get("/receipts/" + n)
 			wantStatus(t, "GET", resp, 200)
@@ -861,11 +862,10 @@ func TestReplyText(t *testing.T) {
 }
 
 func TestReasonText(t *testing.T) {
-	words := func(code string) string { return "〔" + code + "〕的说明" }
-	f, _, c := setup(t, func(o *Options) { o.ReasonText = words })
+	f, _, c := setup(t, nil)
 	_, body := c.get("/receipts/" + f.named["daixian-encrypted"])
-	if !strings.Contains(body, "〔PDF 设置了打开密码，无法打开〕的说明") {
-		t.Errorf("the attachment's reason is not given in words:\n%s", body)
+	if zh, _ := pdfcheck.ReasonText(pdfcheck.ReasonPassword); !strings.Contains(body, zh) {
+		t.Errorf("the attachment's reason is not given in words (%s):\n%s", zh, body)
 	}
 }
 

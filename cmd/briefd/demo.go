@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"briefd/mailmsg"
+
 	"briefd/config"
 	"briefd/demo"
 )
@@ -100,7 +102,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "== %d receipt replies were sent. One of them, as the school reads it:\n\n", len(replies))
 	for _, m := range replies {
 		if slices.Contains(m.To, "yuanping-jky@example.cn") {
-			fmt.Fprintln(e.stdout, indent(demo.Readable(m.Data), "  | "))
+			fmt.Fprintln(e.stdout, indent(mailmsg.Readable(m.Data), "  | "))
 			break
 		}
 	}
@@ -108,7 +110,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 		if slices.Contains(m.To, "head@example.cn") { // office.summary_to of the demo config
 			fmt.Fprintln(e.stdout, "== The weekly summary the office receives (with an Excel attachment):")
 			fmt.Fprintln(e.stdout)
-			fmt.Fprintln(e.stdout, indent(demo.Readable(m.Data), "  | "))
+			fmt.Fprintln(e.stdout, indent(mailmsg.Readable(m.Data), "  | "))
 			break
 		}
 	}

@@ -96,6 +96,7 @@ func buildServices(a *app, progress io.Writer) (*services, error) {
 	}
 	s.notifier, err = composer(a)
 	if err == nil {
+		a.off.SetComposer(s.notifier)
 		s.outbox = outbox.New(outbox.Options{PerSenderPerHour: cfg.Replies.PerSenderPerHour, SaveSent: saveSent, Now: a.now},
 			a.st, s.notifier, sender, a.log)
 		s.schedule, err = newScheduler(a, s.notifier, func() (string, bool) {

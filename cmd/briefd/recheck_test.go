@@ -7,8 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"briefd/mailmsg"
+
 	"briefd/config"
-	"briefd/demo"
 
 	"briefd/internal/mailtest"
 	"briefd/pdfcheck"
@@ -84,8 +85,8 @@ func TestRecheckCommand(t *testing.T) {
 		t.Fatalf("poll: %s", errs)
 	}
 	msgs := autoReplies(sink.Messages())
-	if len(msgs) != 1 || msgs[0].To[0] != "xinfu-jky@example.cn" || !strings.Contains(demo.Readable(msgs[0].Data), "更正回执") ||
-		!strings.Contains(demo.Readable(msgs[0].Data), "结果：已接收") {
+	if len(msgs) != 1 || msgs[0].To[0] != "xinfu-jky@example.cn" || !strings.Contains(mailmsg.Readable(msgs[0].Data), "更正回执") ||
+		!strings.Contains(mailmsg.Readable(msgs[0].Data), "结果：已接收") {
 		t.Errorf("%d replies after the recheck: %v", len(msgs), msgs)
 	}
 	if code, out, _ := run("recheck", "-reply"); code != 0 || strings.Contains(out, "JB") {

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"briefd/demo"
+	"briefd/mailmsg"
 
 	"briefd/internal/mailtest"
 	"briefd/store"
@@ -172,7 +172,7 @@ func TestSecuritySecretsAndSpoofing(t *testing.T) {
 	// No reply: it would go to the unit whose address the mail claims (backscatter).
 	for _, m := range sink.Messages() {
 		if bytes.Contains(m.Data, []byte("<spoof-1@attacker.example>")) {
-			t.Errorf("the spoofed mail got a reply:\n%s", demo.Readable(m.Data))
+			t.Errorf("the spoofed mail got a reply:\n%s", mailmsg.Readable(m.Data))
 		}
 	}
 	if spoof.Reply != store.ReplySuppressed {

@@ -3,10 +3,6 @@ package main
 import (
 	"time"
 
-	"briefd/demo"
-
-	"briefd/pdfcheck"
-	"briefd/report"
 	"briefd/store"
 	"briefd/web"
 )
@@ -15,24 +11,11 @@ import (
 func (s *services) buildWeb() (*web.Server, error) {
 	a := s.a
 	return web.New(web.Options{
-		Listen:     a.cfg.Web.Listen,
-		Password:   a.cfg.Web.Value(),
-		Location:   a.cfg.Location(),
-		OfficeName: a.cfg.Office.Name,
-		Roster:     a.R,
-		Office:     a.off,
-		Export:     report.Exporter(a.st, a.R, a.now),
-		ReplyText: func(r *store.Receipt) (string, error) {
-			msg, err := s.notifier.ComposeReply(r)
-			if err != nil {
-				return "", err
-			}
-			return demo.Readable(msg), nil
-		},
-		ReasonText: func(code string) string {
-			zh, _ := pdfcheck.ReasonText(code)
-			return zh
-		},
+		Listen:        a.cfg.Web.Listen,
+		Password:      a.cfg.Web.Value(),
+		Location:      a.cfg.Location(),
+		OfficeName:    a.cfg.Office.Name,
+		Office:        a.off,
 		Health:        s.health,
 		Now:           a.now,
 		MailboxMaxAge: max(15*time.Minute, 3*a.cfg.IMAP.Every()),

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"briefd/office"
 	"briefd/roster"
 	"briefd/store"
 	"briefd/web"
@@ -270,8 +271,13 @@ func (b *bench) webOverview(dbPath string, ros *roster.Roster, loc *time.Locatio
 		return err
 	}
 	defer st.Close()
-	srv, err := web.New(web.Options{Listen: "127.0.0.1:8080", Roster: func() *roster.Roster { return ros },
-		Location: loc, OfficeName: "忻州市教育局职业教育科"}, st, store.Archive{Root: filepath.Join(filepath.Dir(dbPath), "archive")}, nil)
+	arch := store.Archive{Root: filepath.Join(filepath.Dir(dbPath), "archive")}
+	off, err := office.New(office.Options{Roster: ros, Archive: arch, Location: loc}, st, nil)
+	if err != nil {
+		return err
+	}
+	srv, err := web.New(web.Options{Listen: "127.0.0.1:8080", Office: off, ReadOnly: true,
+		Location: loc, OfficeName: "忻州市教育局职业教育科"}, st, arch, nil)
 	if err != nil {
 		sr.webNote = "not measured: " + err.Error()
 		return nil
