@@ -1,8 +1,8 @@
 package web
 
 import (
-	"briefd/pdfcheck"
 	"archive/zip"
+	"briefd/pdfcheck"
 	"context"
 	"errors"
 	"io"
