@@ -16,7 +16,7 @@ import (
 // This file decides which mail is not sent: replies to automated senders, to our own address, to what
 // is not one plain address, and over the hourly cap per sender.
 
-// roleLocals are local parts that belong to programs, never to be answered (RFC 3834 §2, DESIGN.md).
+// roleLocals are local parts that belong to programs, never to be answered (RFC 3834 §2).
 var roleLocals = map[string]bool{
 	"mailer-daemon": true, "postmaster": true, "listserv": true, "majordomo": true,
 	"noreply": true, "no-reply": true, "no_reply": true, "donotreply": true, "do-not-reply": true,

@@ -3,8 +3,8 @@
 // sent it (待确认) and the units (单位), and lets the office assign, resend and export. It also serves
 // /healthz, /readyz and /metrics for monitoring.
 //
-// It reads the store directly; every change goes through the callbacks in Options, which cmd/briefd wires
-// to the same code the command line uses.
+// It reads the store directly; every change goes through Options.Office (package office in briefd), the
+// same code the command line and the control socket use.
 package web
 
 import (

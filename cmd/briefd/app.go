@@ -10,7 +10,6 @@ import (
 
 	"briefd/config"
 	"briefd/control"
-
 	"briefd/office"
 	"briefd/roster"
 	"briefd/store"

@@ -13,7 +13,7 @@ import (
 	"briefd/pdfcheck"
 )
 
-// checkResult is one line of `briefd check -json`; the field set is a contract (see DESIGN.md).
+// checkResult is one line of `briefd check -json`; the field set is a contract: scripts read it.
 type checkResult struct {
 	File      string `json:"file"`
 	Kind      string `json:"kind"`

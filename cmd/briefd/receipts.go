@@ -17,7 +17,7 @@ import (
 // cmdReceipts implements `briefd receipts`.
 func cmdReceipts(ctx context.Context, e *env, args []string) error {
 	fs, cfgFlag := newFlags(e, "receipts", "receipts [-json] [-campaign ID] [-unit ID] [-since YYYY-MM-DD] [-verdict V]")
-	asJSON := fs.Bool("json", false, "print a JSON array (the contract in DESIGN.md)")
+	asJSON := fs.Bool("json", false, "print a JSON array of receipts as stored (field names are stable)")
 	campaign := fs.String("campaign", "", "only this campaign")
 	unit := fs.String("unit", "", "only this unit (use none for unmatched senders)")
 	since := fs.String("since", "", "only receipts received on or after this date (office time zone)")

@@ -11,7 +11,7 @@ import (
 // cmdStatus implements `briefd status`.
 func cmdStatus(ctx context.Context, e *env, args []string) error {
 	fs, cfgFlag := newFlags(e, "status", "status [-json] [-campaign ID]")
-	asJSON := fs.Bool("json", false, "print JSON (the contract in DESIGN.md)")
+	asJSON := fs.Bool("json", false, "print JSON for scripts (field names are stable)")
 	campaign := fs.String("campaign", "", "only this campaign")
 	if err := parseFlags(fs, args); err != nil {
 		return err
