@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"reflect"
 	"regexp"
@@ -17,10 +18,11 @@ import (
 	"strings"
 	"time"
 
-	"briefd/internal/mailnet"
-	"briefd/roster"
-
 	"go.yaml.in/yaml/v3"
+
+	"briefd/internal/mailnet"
+	"briefd/robot"
+	"briefd/roster"
 )
 
 // Config is config.yaml. Durations and sizes are kept as written and parsed by validate, so that every
@@ -36,6 +38,7 @@ type Config struct {
 	Reminders RemindersConfig  `yaml:"reminders"`
 	Health    HealthConfig     `yaml:"health"`
 	Web       WebConfig        `yaml:"web"`
+	Robots    []robot.Config   `yaml:"robots,omitempty"`
 	Log       LogConfig        `yaml:"log"`
 	UnitsFile string           `yaml:"units_file,omitempty"`
 	Units     []roster.Unit    `yaml:"units"`
@@ -44,6 +47,7 @@ type Config struct {
 	path     string
 	location *time.Location
 	roster   *roster.Roster
+	robots   []*robot.Robot // resolved when the secrets are read
 }
 
 // OfficeConfig describes the office that owns the mailbox.
@@ -151,6 +155,9 @@ type HealthConfig struct {
 type WebConfig struct {
 	Listen string `yaml:"listen"`
 	Secret `yaml:",inline"`
+	// PublicURL is the dashboard's address as the office opens it (https://briefd.example.cn/), for
+	// links in group-robot posts. "" leaves the links out.
+	PublicURL string `yaml:"public_url,omitempty"`
 }
 
 // LogConfig sets logging.
@@ -557,7 +564,40 @@ func (c *Config) validate(getenv func(string) string, needSecrets bool) []string
 		}
 		s.sec.value = v
 	}
+	if u := c.Web.PublicURL; u != "" {
+		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "https" && pu.Scheme != "http") || pu.Host == "" {
+			add("web.public_url", "%q must be the dashboard's address as people open it, e.g. https://briefd.example.cn/", u)
+		}
+	}
+	p = append(p, c.resolveRobots(getenv, needSecrets)...)
 	p = append(p, c.buildRoster(loc)...)
+	return p
+}
+
+// resolveRobots checks robots:, and with needSecrets reads each robot's webhook URL and secret.
+func (c *Config) resolveRobots(getenv func(string) string, needSecrets bool) []string {
+	var p []string
+	for _, q := range robot.ValidateAll(c.Robots) {
+		p = append(p, q.String())
+	}
+	if len(p) > 0 || !needSecrets {
+		return p
+	}
+	c.robots = nil
+	for i, rc := range c.Robots {
+		r, err := rc.Resolve(getenv, robot.Options{})
+		var ce *robot.ConfigError
+		if errors.As(err, &ce) {
+			for _, q := range ce.Problems {
+				p = append(p, fmt.Sprintf("robots[%d].%s", i, q))
+			}
+			continue
+		} else if err != nil {
+			p = append(p, fmt.Sprintf("robots[%d]: %v", i, err))
+			continue
+		}
+		c.robots = append(c.robots, r)
+	}
 	return p
 }
 
@@ -739,6 +779,10 @@ func (c *Config) Dump() string {
 }
 
 // The values Load parsed and checked, for the wiring.
+
+// ResolvedRobots are the group robots of robots:, with their webhook URLs and secrets read; nil when the
+// config was loaded without its secrets.
+func (c *Config) ResolvedRobots() []*robot.Robot { return c.robots }
 
 // File is the path the config was read from.
 func (c *Config) File() string { return c.path }

@@ -50,6 +50,9 @@ type PipelineOptions struct {
 	Now func() time.Time
 	// AuthServIDs are the receiving provider's authserv-ids (mailmsg.ParseOptions.AuthServIDs).
 	AuthServIDs []string
+	// Notices, when set, returns further outbox items about a new receipt, recorded in its transaction:
+	// the group robots' posts about a receipt that needs a person (notify.Notifier.ProblemItems).
+	Notices func(*store.Receipt) []*store.OutboxItem
 }
 
 // Pipeline processes fetched messages into receipts. Handle is its watcher Handler.
@@ -172,6 +175,9 @@ func (p *Pipeline) handle(ctx context.Context, f *Fetched) error {
 	var out []*store.OutboxItem
 	if ev.reply {
 		out = append(out, &store.OutboxItem{Kind: store.KindReply, To: rec.From, Created: time.Now(), NextTry: time.Now()})
+	}
+	if p.opts.Notices != nil {
+		out = append(out, p.opts.Notices(rec)...)
 	}
 	key, cur := f.Key, f.Cursor()
 	year := rec.Received.Year()
@@ -384,6 +390,9 @@ func (p *Pipeline) recordFailed(f *Fetched, why string) error {
 	var out []*store.OutboxItem
 	for _, to := range p.opts.OfficeTo {
 		out = append(out, &store.OutboxItem{Kind: store.KindFailure, To: to, Created: time.Now(), NextTry: time.Now()})
+	}
+	if p.opts.Notices != nil {
+		out = append(out, p.opts.Notices(rec)...)
 	}
 	key, cur := f.Key, f.Cursor()
 	year := rec.Received.Year()

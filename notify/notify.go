@@ -54,6 +54,12 @@ type Options struct {
 	Marker string
 	// MaxMessage is the size limit of incoming mail, quoted in too-large replies; 0 leaves it out.
 	MaxMessage int64
+	// Robots are the group robots (config robots:) and what each posts; the summary, reminders, alerts
+	// and problem receipts are queued for them too (robots.go).
+	Robots []Robot
+	// DashboardURL is the dashboard's address as the office opens it (web.public_url), for links in
+	// robot posts; "" leaves links out.
+	DashboardURL string
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 }

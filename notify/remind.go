@@ -35,8 +35,9 @@ type Reminder struct {
 
 // DueReminders lists the reminders due at now: for every period whose due date is one of RemindDays
 // days after today (office time zone), from RemindAt on, the units owing it that have not reported
-// (missing, or only rejected mail). Units without an email address are left out (the summary names
-// them). Whether a reminder was already sent is not checked here.
+// (missing, or only rejected mail). A unit without an email address is listed with no Emails: no mail
+// reaches it, but the group robots' reminder and the summary name it. Whether a reminder was already
+// sent is not checked here.
 func (s *Scheduler) DueReminders(now time.Time) ([]Reminder, error) {
 	if len(s.o.RemindDays) == 0 {
 		return nil, nil
@@ -86,7 +87,7 @@ func (s *Scheduler) DueReminders(now time.Time) ([]Reminder, error) {
 					continue
 				}
 				unit, ok := ros.Unit(u.Unit)
-				if !ok || len(unit.Emails) == 0 {
+				if !ok {
 					continue
 				}
 				data := &ReminderData{UnitName: Clean(unit.Name, 80), Title: Clean(d.c.Title, 120), Due: cnDate(d.p.Due),
@@ -153,6 +154,9 @@ func (s *Scheduler) tickReminders(now time.Time) (int, error) {
 				Created: now, NextTry: now})
 		}
 		if len(items) == 0 {
+			if len(r.Emails) == 0 {
+				s.log.Info("notify: no reminder mail: the unit has no address", "campaign", r.Campaign, "period", r.Period, "unit", r.Unit)
+			}
 			continue
 		}
 		queued, err := s.st.EnqueueOnce(r.Mark, now, items...)
@@ -164,5 +168,14 @@ func (s *Scheduler) tickReminders(now time.Time) (int, error) {
 			s.log.Info("notify: reminder queued", "campaign", r.Campaign, "period", r.Period, "unit", r.Unit)
 		}
 	}
-	return total, nil
+	// One post a reminder day for the group: every unit still missing.
+	posts, err := s.reminderRobotItems(rs, now)
+	if err != nil || len(posts) == 0 {
+		return total, err
+	}
+	queued, err := s.st.EnqueueOnce("remind-robot:"+roster.DateOf(now.In(s.loc())).String(), now, posts...)
+	if queued {
+		total += len(posts)
+	}
+	return total, err
 }

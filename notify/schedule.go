@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"briefd/robot"
 	"briefd/roster"
 	"briefd/store"
 )
@@ -52,6 +53,10 @@ type SchedulerOptions struct {
 //   - remind:<campaign>:<period>:<unit>:<date>: one reminder per unit, period and reminder day, sent
 //     from RemindAt on that day only (a day missed is not made up the next day).
 //   - alert:down:<last ok> and alert:up:<last ok>: one alert per outage and one when it ends.
+//   - remind-robot:<date>: the group robots' post of a reminder day.
+//
+// The group robots that post an event (Options.Robots) get their posts in the same transaction as the
+// event's mail.
 type Scheduler struct {
 	o       SchedulerOptions
 	n       *Notifier
@@ -203,7 +208,7 @@ func (s *Scheduler) SummaryDue(now time.Time) (time.Time, string) {
 }
 
 func (s *Scheduler) tickSummary(now time.Time) (int, error) {
-	if len(s.o.SummaryTo) == 0 {
+	if len(s.o.SummaryTo) == 0 && len(s.n.robotsFor(robot.EventSummary)) == 0 {
 		return 0, nil
 	}
 	due, week := s.SummaryDue(now)
@@ -230,8 +235,8 @@ func (s *Scheduler) tickSummary(now time.Time) (int, error) {
 // -send`), and marks the week as done so that the scheduled one does not follow it. It returns the
 // number of mails queued (one per recipient).
 func (s *Scheduler) QueueSummary(now time.Time) (int, error) {
-	if len(s.o.SummaryTo) == 0 {
-		return 0, errors.New("notify: no summary recipients (office.summary_to)")
+	if len(s.o.SummaryTo) == 0 && len(s.n.robotsFor(robot.EventSummary)) == 0 {
+		return 0, errors.New("notify: no summary recipients (office.summary_to) and no robot that posts the summary")
 	}
 	items, err := s.summaryItems(now)
 	if err != nil {
@@ -266,7 +271,8 @@ func (s *Scheduler) summaryItems(now time.Time) ([]*store.OutboxItem, error) {
 		items = append(items, &store.OutboxItem{Kind: store.KindSummary, To: to, Subject: sum.Subject, Message: msg,
 			Created: now, NextTry: now})
 	}
-	return items, nil
+	posts, err := s.summaryRobotItems(sum, now)
+	return append(items, posts...), err
 }
 
 const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -286,7 +292,7 @@ type AlertData struct {
 // tickHealth mails SummaryTo once when no mailbox check has succeeded for AlertAfter, and once more
 // when checks succeed again. An outage is named by the last good check before it.
 func (s *Scheduler) tickHealth(now time.Time) (int, error) {
-	if s.o.AlertAfter < 0 || len(s.o.SummaryTo) == 0 {
+	if s.o.AlertAfter < 0 || len(s.o.SummaryTo) == 0 && len(s.n.robotsFor(robot.EventAlert)) == 0 {
 		return 0, nil
 	}
 	last, ok, err := s.st.Mark(s.o.HealthMark)
@@ -314,7 +320,7 @@ func (s *Scheduler) tickHealth(now time.Time) (int, error) {
 			if open.Year() < 2000 { // the outage began before any check succeeded
 				d.Since, d.Hours = "启动时", int(last.Sub(s.started).Hours())
 			}
-			return s.queueAlert(key, "邮箱检查已恢复正常", d, now)
+			return s.queueAlert(key, "邮箱检查已恢复正常", d, open, now)
 		}
 	}
 	if now.Sub(ref) < s.o.AlertAfter {
@@ -338,7 +344,7 @@ func (s *Scheduler) tickHealth(now time.Time) (int, error) {
 	if d.Local {
 		subject = fmt.Sprintf("告警：已 %d 小时无法处理新邮件（本机故障）", hours)
 	}
-	n, err := s.queueAlert(key, subject, d, now)
+	n, err := s.queueAlert(key, subject, d, ref, now)
 	if err != nil || n == 0 {
 		return n, err
 	}
@@ -351,7 +357,9 @@ func (s *Scheduler) tickHealth(now time.Time) (int, error) {
 	return n, s.st.SetMark("alert:open", mark)
 }
 
-func (s *Scheduler) queueAlert(key, subject string, d *AlertData, now time.Time) (int, error) {
+// queueAlert queues the alert (or recovery) mail to SummaryTo and the robots' posts; since is when the
+// outage began (the last good check).
+func (s *Scheduler) queueAlert(key, subject string, d *AlertData, since, now time.Time) (int, error) {
 	tmpl, err := s.n.loadText("alert.txt.tmpl")
 	if err != nil {
 		return 0, err
@@ -370,6 +378,14 @@ func (s *Scheduler) queueAlert(key, subject string, d *AlertData, now time.Time)
 		items = append(items, &store.OutboxItem{Kind: store.KindAlert, To: to, Subject: subject, Message: msg,
 			Created: now, NextTry: now})
 	}
+	if since.Year() < 2000 { // no check ever succeeded: the outage began when this daemon started
+		since = s.started
+	}
+	posts, err := s.alertRobotItems(d.Down, since, d.LastError, now)
+	if err != nil {
+		return 0, err
+	}
+	items = append(items, posts...)
 	queued, err := s.st.EnqueueOnce(key, now, items...)
 	if err != nil || !queued {
 		return 0, err

@@ -269,24 +269,10 @@ func (s *Scheduler) health(now time.Time) (HealthLine, error) {
 		}
 		h.Failed++
 		if len(h.Failures) < 10 {
-			h.Failures = append(h.Failures, Clean(fmt.Sprintf("%s → %s：%s", kindZH(it.Kind), it.To, it.LastError), 200))
+			h.Failures = append(h.Failures, Clean(fmt.Sprintf("%s → %s：%s", report.KindZH(it.Kind), it.To, it.LastError), 200))
 		}
 	}
 	return h, nil
-}
-
-func kindZH(k string) string {
-	switch k {
-	case store.KindReply:
-		return "回执"
-	case store.KindSummary:
-		return "周报"
-	case store.KindReminder:
-		return "催报"
-	case store.KindAlert:
-		return "告警"
-	}
-	return k
 }
 
 // agoZH says a duration the way the office reads it: 15分钟, 3小时, 2天.

@@ -19,6 +19,7 @@ import (
 
 	"briefd/internal/mailnet"
 	"briefd/notify"
+	"briefd/robot"
 	"briefd/store"
 )
 
@@ -38,6 +39,8 @@ type Options struct {
 	// MinGap is the least time between two passes of Run that a wake starts: each pass reads the whole
 	// outbox, and a backlog wakes it once a mail. Default 1s.
 	MinGap time.Duration
+	// Robots are the group robots by name, for the items of kind robot (robot.go).
+	Robots map[string]*robot.Robot
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 }
@@ -115,11 +118,20 @@ func (b *Outbox) flush(ctx context.Context) (sent, failed int, stopped bool, err
 	}
 	b.recent = b.recentReplies()
 	defer func() { b.recent = nil }()
+	posts, err := b.robotQueues()
+	if err != nil {
+		return 0, 0, false, err
+	}
 	for i := 0; i < len(items); i++ {
 		if ctx.Err() != nil {
 			break
 		}
-		res, err := b.deliver(ctx, items[i])
+		var res result
+		if items[i].Kind == store.KindRobot {
+			res, err = b.deliverPost(ctx, items[i], posts)
+		} else {
+			res, err = b.deliver(ctx, items[i])
+		}
 		if err != nil {
 			return sent, failed, false, err
 		}
@@ -162,6 +174,7 @@ const (
 	resFailed            // failed for good, or will be retried
 	resSuppressed        // not sent, on purpose
 	resStop              // failed at the connection: stop the pass
+	resHeld              // not tried: it waits for an earlier post to its robot, or the robot's rate
 )
 
 // deliver tries one item and records the outcome in the store; err is a store error.
@@ -339,7 +352,8 @@ func (b *Outbox) Run(ctx context.Context, wake <-chan struct{}) error {
 	}
 }
 
-// untilNext is the time until the earliest queued item is due, at most max and at least a second.
+// untilNext is the time until the earliest queued item is due, at most max and at least a second. A
+// post behind an earlier one to the same robot waits for that one, not for its own NextTry.
 func (b *Outbox) untilNext(max time.Duration) time.Duration {
 	items, err := b.st.Outbox(func(it *store.OutboxItem) bool { return it.State == store.OutQueued })
 	if err != nil {
@@ -347,7 +361,14 @@ func (b *Outbox) untilNext(max time.Duration) time.Duration {
 	}
 	wait := max
 	now := b.now()
+	head := map[string]bool{}
 	for _, it := range items {
+		if it.Kind == store.KindRobot {
+			if head[it.To] {
+				continue
+			}
+			head[it.To] = true
+		}
 		if d := it.NextTry.Sub(now); d < wait {
 			wait = d
 		}

@@ -88,6 +88,25 @@ func StateZH(s string) string {
 	return s
 }
 
+// KindZH is the Chinese word for what an outbox item is (回执, 周报, 群机器人 …).
+func KindZH(kind string) string {
+	switch kind {
+	case store.KindReply:
+		return "回执"
+	case store.KindSummary:
+		return "周报"
+	case store.KindReminder:
+		return "催报"
+	case store.KindAlert:
+		return "告警"
+	case store.KindRobot:
+		return "群机器人消息"
+	case store.KindFailure:
+		return "处理失败通知"
+	}
+	return kind
+}
+
 // VerdictZH is the Chinese word for a receipt verdict, the same everywhere a person reads it.
 func VerdictZH(v string) string {
 	switch v {

@@ -128,7 +128,7 @@ func AlertMessage(down bool, since time.Time, errText string) Message {
 const (
 	ProblemUnmatched = "发件地址未登记，无法确定报送单位，请在控制台指定单位"
 	ProblemRejected  = "附件不合格，已回执要求重报"
-	ProblemFailed    = "附件未能检查（本机故障），请人工查看"
+	ProblemFailed    = "邮件多次处理未成功，没有检查结果，请人工查看"
 	ProblemSpoofed   = "发件人验证未通过，疑似冒用单位地址，请核实"
 )
 

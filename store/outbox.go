@@ -16,6 +16,10 @@ const (
 	KindReminder = "reminder"
 	KindAlert    = "alert"
 	KindFailure  = "failure" // to the office: a mail could not be handled (its receipt has verdict failed)
+	// KindRobot is a post to a group robot: To is the robot's name, Subject the event (summary,
+	// reminder, alert, problems), Message a robot.Message as JSON; a problems post has no Message and
+	// is composed from its Receipt when sent.
+	KindRobot = "robot"
 )
 
 // Outbox item states.

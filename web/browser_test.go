@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"briefd/store"
-
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
+
+	"briefd/store"
 )
 
 // chromium returns the browser to drive: $BRIEFD_CHROMIUM, else Debian's /usr/bin/chromium. Without one

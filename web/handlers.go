@@ -227,6 +227,30 @@ type overviewPage struct {
 	Rows      []row
 	Totals    map[string]int
 	States    []string
+	Undelivered
+}
+
+// Undelivered are the office's messages (replies, summaries, robot posts …) that failed for good in the
+// last 7 days: the overview shows them so that a wrong password or an invalid robot key is seen.
+type Undelivered struct {
+	Failed    []failedLine // the latest few
+	FailedAll int
+}
+
+type failedLine struct{ At, Kind, To, Error string }
+
+func (s *Server) undelivered() (Undelivered, error) {
+	since := s.o.Now().Add(-7 * 24 * time.Hour)
+	items, err := s.st.Outbox(func(it *store.OutboxItem) bool { return it.State == store.OutFailed && it.Created.After(since) })
+	if err != nil {
+		return Undelivered{}, err
+	}
+	u := Undelivered{FailedAll: len(items)}
+	for i := len(items) - 1; i >= 0 && len(u.Failed) < 5; i-- {
+		it := items[i]
+		u.Failed = append(u.Failed, failedLine{At: s.fmtTime(it.Created), Kind: report.KindZH(it.Kind), To: it.To, Error: it.LastError})
+	}
+	return u, nil
 }
 
 var states = []string{roster.StateReported, roster.StateLate, roster.StateRejected, roster.StateMissing}
@@ -245,6 +269,10 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 	p := overviewPage{base: s.base(w, r, "总览", "overview"), Campaigns: ros.Campaigns(),
 		Campaign: r.FormValue("campaign"), Totals: map[string]int{}, States: states}
 	p.Pending = pending
+	if p.Undelivered, err = s.undelivered(); err != nil {
+		s.internal(w, r, err)
+		return
+	}
 	units := ros.Units()
 	idx := map[string]int{}
 	for i, u := range units {

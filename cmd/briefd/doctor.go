@@ -6,14 +6,13 @@ import (
 	"io"
 
 	"briefd/config"
-
 	"briefd/intake"
 	"briefd/internal/mailnet"
 	"briefd/outbox"
 )
 
-// cmdDoctor implements `briefd doctor`: it tries the configured IMAP and SMTP servers without sending or
-// changing anything, and says what works and what to fix.
+// cmdDoctor implements `briefd doctor`: it tries the configured IMAP and SMTP servers and the group
+// robots' hosts without sending or changing anything, and says what works and what to fix.
 func cmdDoctor(ctx context.Context, e *env, args []string) error {
 	fs, cfgFlag := newFlags(e, "doctor", "doctor [-config PATH]")
 	if err := parseFlags(fs, args); err != nil {
@@ -38,6 +37,11 @@ func cmdDoctor(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "\n检查发信服务器 %s（%s）…\n", cfg.SMTP.Server, cfg.SMTP.Security)
 	failed += printChecks(e.stdout, outbox.CheckSMTP(ctx, outbox.SMTPOptions{Server: cfg.SMTP.Server, Security: cfg.SMTP.Security,
 		Username: cfg.SMTP.Username, Password: cfg.SMTP.Value(), RootCAs: smtpCAs}))
+	if len(cfg.Robots) > 0 {
+		fmt.Fprintf(e.stdout, "\n检查群机器人…\n")
+		failed += printChecks(e.stdout, robotChecks(ctx, cfg))
+		fmt.Fprintln(e.stdout, "  最近的发送结果：briefd robot list")
+	}
 	if failed > 0 {
 		return fmt.Errorf("%d check(s) failed; see the advice above", failed)
 	}

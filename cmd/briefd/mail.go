@@ -18,6 +18,7 @@ import (
 	"briefd/notify"
 	"briefd/outbox"
 	"briefd/pdfcheck"
+	"briefd/robot"
 	"briefd/roster"
 	"briefd/store"
 	"briefd/supervise"
@@ -56,6 +57,10 @@ func buildServices(a *app, progress io.Writer) (*services, error) {
 	}
 	s := &services{a: a, wake: make(chan struct{}, 1)}
 	a.off.SetQueued(s.poke)
+	if s.notifier, err = composer(a); err != nil {
+		return nil, err
+	}
+	a.off.SetComposer(s.notifier)
 	s.checker = pdfcheck.New(pdfcheck.Options{Timeout: cfg.Limits.PDFTime(), MaxSize: cfg.Limits.AttachmentBytes(),
 		MaxMemory: cfg.Limits.PDFMemoryBytes(), Workers: 2}, a.log)
 	var debug io.Writer
@@ -73,7 +78,7 @@ func buildServices(a *app, progress io.Writer) (*services, error) {
 	s.pipeline = intake.NewPipeline(intake.PipelineOptions{Ours: []string{cfg.Office.Address, cfg.IMAP.Username},
 		Marker: replyMarker, Replies: cfg.Replies.Enabled, MaxAttachment: cfg.Limits.AttachmentBytes(),
 		SpoolDir: cfg.Store.Spool, Location: cfg.Location(), OfficeTo: cfg.Office.SummaryTo,
-		AuthServIDs: cfg.IMAP.Trusted(), MaxAge: cfg.Replies.Age(), Now: a.now}, a.st, func() *roster.Roster { return a.R() }, s.checker, a.archive, a.log)
+		AuthServIDs: cfg.IMAP.Trusted(), MaxAge: cfg.Replies.Age(), Now: a.now, Notices: s.notifier.ProblemItems}, a.st, func() *roster.Roster { return a.R() }, s.checker, a.archive, a.log)
 	a.off.SetRechecker(s.pipeline)
 	if progress != nil {
 		s.pipeline.Recorded = func(f *intake.Fetched, r *store.Receipt, dup bool) {
@@ -94,16 +99,16 @@ func buildServices(a *app, progress io.Writer) (*services, error) {
 	if folder := cfg.SMTP.SaveSent; folder != "" {
 		saveSent = func(ctx context.Context, msg []byte) error { return intake.SaveCopy(ctx, iopts, a.log, folder, msg) }
 	}
-	s.notifier, err = composer(a)
-	if err == nil {
-		a.off.SetComposer(s.notifier)
-		s.outbox = outbox.New(outbox.Options{PerSenderPerHour: cfg.Replies.PerSenderPerHour, SaveSent: saveSent, Now: a.now},
-			a.st, s.notifier, sender, a.log)
-		s.schedule, err = newScheduler(a, s.notifier, func() (string, bool) {
-			st := s.watcher.Stats()
-			return st.LastError, st.LastFault
-		})
+	robots := map[string]*robot.Robot{}
+	for _, r := range cfg.ResolvedRobots() {
+		robots[r.Name()] = r
 	}
+	s.outbox = outbox.New(outbox.Options{PerSenderPerHour: cfg.Replies.PerSenderPerHour, SaveSent: saveSent, Robots: robots,
+		Now: a.now}, a.st, s.notifier, sender, a.log)
+	s.schedule, err = newScheduler(a, s.notifier, func() (string, bool) {
+		st := s.watcher.Stats()
+		return st.LastError, st.LastFault
+	})
 	if err != nil {
 		s.checker.Close()
 		return nil, err

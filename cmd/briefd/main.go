@@ -60,6 +60,7 @@ func commands() []command {
 		{"assign", "assign RECEIPT UNIT: give an unmatched receipt to a unit (-learn registers the address)", cmdAssign},
 		{"resend", "resend RECEIPT: queue the receipt reply again", cmdResend},
 		{"recheck", "recheck [RECEIPT...]: run today's checks again over stored mail (-dry-run, -reply, -since, -campaign)", cmdRecheck},
+		{"robot", "robot test [NAME...]: post a test message to the group robots; robot list: their recent posts", cmdRobot},
 		{"doctor", "try the configured IMAP and SMTP servers (nothing is sent or changed) and say what to fix", cmdDoctor},
 		{"backup", "backup FILE: a consistent copy of the database while the daemon runs", cmdBackup},
 	}

@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/text/encoding/simplifiedchinese"
+
 	"briefd/internal/mailtest"
 	"briefd/store"
-
-	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
 // TestPollAnswersSubmissionsOnly is a public mailbox as an office has it, on Dovecot: 300 mails from

@@ -10,6 +10,7 @@ import (
 	"briefd/intake"
 	"briefd/notify"
 	"briefd/pdfcheck"
+	"briefd/robot"
 )
 
 // newScheduler wires the weekly summary, reminders and the health alert from the config.
@@ -32,8 +33,17 @@ func composer(a *app) (*notify.Notifier, error) {
 		Office: notify.Office{Name: cfg.Office.Name, Address: cfg.Office.Address, Contact: cfg.Office.Contact,
 			Location: cfg.Location()},
 		TemplateDir: cfg.Replies.Templates, ReasonText: pdfcheck.ReasonText, Marker: replyMarker, Now: a.now,
-		MaxMessage: cfg.Limits.MessageBytes(),
+		MaxMessage: cfg.Limits.MessageBytes(), Robots: robotTargets(cfg.Robots), DashboardURL: cfg.Web.PublicURL,
 	}, a.R())
+}
+
+// robotTargets are the configured group robots as notify sees them.
+func robotTargets(rs []robot.Config) []notify.Robot {
+	var out []notify.Robot
+	for _, r := range rs {
+		out = append(out, notify.Robot{Name: r.Name, Events: r.Events})
+	}
+	return out
 }
 
 // cmdSummary implements `briefd summary`: print this week's summary; -send queues it now.

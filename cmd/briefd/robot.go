@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"time"
+
+	"briefd/config"
+	"briefd/internal/mailnet"
+	"briefd/robot"
+	"briefd/store"
+)
+
+// cmdRobot implements `briefd robot test [NAME...]` (post a test message now and print the service's
+// answer) and `briefd robot list` (the robots and what became of their posts).
+func cmdRobot(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 {
+		return usagef("robot test [NAME...] | robot list")
+	}
+	switch args[0] {
+	case "test":
+		return robotTest(ctx, e, args[1:])
+	case "list":
+		return robotList(e, args[1:])
+	}
+	return usagef("unknown robot command %q: robot test [NAME...] | robot list", args[0])
+}
+
+func robotTest(ctx context.Context, e *env, args []string) error {
+	fs, cfgFlag := newFlags(e, "robot test", "robot test [NAME...] [-config PATH]")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	// The robots' secrets only: testing a robot needs no mailbox password.
+	cfg, err := config.Load(config.Path(*cfgFlag, e.getenv), e.getenv, false)
+	if err != nil {
+		return err
+	}
+	if len(cfg.Robots) == 0 {
+		return usagef("the config has no robots: (see config.example.yaml)")
+	}
+	names := fs.Args()
+	for _, n := range names {
+		if !slices.ContainsFunc(cfg.Robots, func(r robot.Config) bool { return r.Name == n }) {
+			return usagef("no robot named %q in the config", n)
+		}
+	}
+	failed := 0
+	for _, rc := range cfg.Robots {
+		if len(names) > 0 && !slices.Contains(names, rc.Name) {
+			continue
+		}
+		r, err := rc.Resolve(e.getenv, robot.Options{})
+		if err != nil {
+			fmt.Fprintf(e.stdout, "✗ %v\n", err)
+			failed++
+			continue
+		}
+		text, err := robot.Test(ctx, r)
+		mark := "✓"
+		if err != nil {
+			mark = "✗"
+			failed++
+		}
+		fmt.Fprintf(e.stdout, "%s %s", mark, text)
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d robot(s) could not post", failed)
+	}
+	return nil
+}
+
+// robotList prints each configured robot and its posts of the last 30 days: sent, waiting, failed
+// for good with the service's answer.
+func robotList(e *env, args []string) error {
+	fs, cfgFlag := newFlags(e, "robot list", "robot list [-config PATH]")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	a, err := openApp(e, *cfgFlag, false)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	since := a.now().Add(-30 * 24 * time.Hour)
+	posts, err := a.st.Outbox(func(it *store.OutboxItem) bool {
+		return it.Kind == store.KindRobot && (it.Created.After(since) || it.State == store.OutQueued)
+	})
+	if err != nil {
+		return err
+	}
+	if len(a.cfg.Robots) == 0 {
+		fmt.Fprintln(e.stdout, "no robots configured (robots: in the config)")
+	}
+	loc := a.cfg.Location()
+	for _, rc := range a.cfg.Robots {
+		counts := map[string]int{}
+		var last *store.OutboxItem
+		for _, it := range posts {
+			if it.To != rc.Name {
+				continue
+			}
+			counts[it.State]++
+			if it.LastError != "" {
+				last = it
+			}
+		}
+		fmt.Fprintf(e.stdout, "%s (%s; %v): last 30 days %d sent, %d waiting, %d failed, %d not needed\n", rc.Name, rc.Kind, rc.Events,
+			counts[store.OutSent], counts[store.OutQueued], counts[store.OutFailed], counts[store.OutSuppressed])
+		if last != nil {
+			fmt.Fprintf(e.stdout, "  last problem (%s, %s, %s): %s\n", last.Created.In(loc).Format("2006-01-02 15:04"), last.Subject, last.State, last.LastError)
+		}
+	}
+	for _, it := range posts {
+		if !slices.ContainsFunc(a.cfg.Robots, func(r robot.Config) bool { return r.Name == it.To }) && it.State == store.OutQueued {
+			fmt.Fprintf(e.stdout, "post %d to %q, which is no longer configured, waits: it fails at its next try\n", it.ID, it.To)
+		}
+	}
+	return nil
+}
+
+// robotChecks are doctor's checks of the group robots: the config and the network path to each
+// service (a TLS handshake with its host). Nothing is posted: `briefd robot test` does that.
+func robotChecks(ctx context.Context, cfg *config.Config) []mailnet.Check {
+	var cs []mailnet.Check
+	for _, r := range cfg.ResolvedRobots() {
+		step := "群机器人 " + r.Name()
+		u, err := url.Parse(r.MaskedURL())
+		if err != nil {
+			cs = append(cs, mailnet.Check{Step: step, Detail: err.Error()})
+			continue
+		}
+		port := u.Port()
+		if port == "" {
+			port = map[string]string{"https": "443", "http": "80"}[u.Scheme]
+		}
+		d := net.Dialer{Timeout: 10 * time.Second}
+		conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(u.Hostname(), port))
+		if err != nil {
+			c := mailnet.ExplainConnect(step+" 连接", u.Hostname(), port, err)
+			c.Fix = fmt.Sprintf("本机连不上 %s：政务网或单位防火墙常常不放行外网地址，请让网络管理员放行 %s 的 %s 端口", u.Hostname(), u.Hostname(), port)
+			cs = append(cs, c)
+			continue
+		}
+		if u.Scheme == "https" {
+			tc := tls.Client(conn, mailnet.TLSConfig(u.Hostname(), nil))
+			tc.SetDeadline(time.Now().Add(10 * time.Second))
+			err = tc.HandshakeContext(ctx)
+			conn = tc
+			if err != nil {
+				cs = append(cs, mailnet.ExplainTLS(step+" 加密连接", u.Hostname(), err))
+				conn.Close()
+				continue
+			}
+		}
+		conn.Close()
+		cs = append(cs, mailnet.Check{Step: step, OK: true,
+			Detail: fmt.Sprintf("%s 可以连通（未发送消息；briefd robot test 会发送一条测试消息）", r.MaskedURL())})
+	}
+	return cs
+}
