@@ -107,15 +107,7 @@ func listenControl(dbPath string) (net.Listener, error) {
 		return nil, fmt.Errorf("%s: another briefd answers there", path)
 	}
 	os.Remove(path) // left by a daemon that died
-	ln, err := net.Listen("unix", path)
-	if err != nil {
-		return nil, err
-	}
-	if err := os.Chmod(path, 0o600); err != nil {
-		ln.Close()
-		return nil, err
-	}
-	return ln, nil
+	return controlListen(path)
 }
 
 // serveControl runs forwarded commands that arrive on ln until ctx is done; it closes ln and removes
@@ -181,7 +173,7 @@ func serveControlConn(ctx context.Context, a *app, c net.Conn) {
 // daemonAnswers reports whether a daemon accepts connections on the socket (a socket file left by a
 // daemon that died does not).
 func daemonAnswers(socket string) bool {
-	c, err := net.DialTimeout("unix", socket, 200*time.Millisecond)
+	c, err := controlDial(socket, 200*time.Millisecond)
 	if err != nil {
 		return false
 	}
@@ -191,7 +183,7 @@ func daemonAnswers(socket string) bool {
 
 // forward runs the command in the daemon and returns its exit status.
 func forward(ctx context.Context, e *env, socket string, args []string) int {
-	c, err := net.DialTimeout("unix", socket, 5*time.Second)
+	c, err := controlDial(socket, 5*time.Second)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "briefd %s: the database is in use by another process and its control socket does not answer (%v)\n", args[0], err)
 		return 1
