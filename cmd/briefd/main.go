@@ -58,6 +58,7 @@ func commands() []command {
 		{"resend", "resend RECEIPT: queue the receipt reply again", cmdResend},
 		{"doctor", "try the configured IMAP and SMTP servers (nothing is sent or changed) and say what to fix", cmdDoctor},
 		{"backup", "backup FILE: a consistent copy of the database while the daemon runs", cmdBackup},
+		{"service", "install|uninstall|start|stop: briefd as a Windows service (service.go)", cmdService},
 	}
 }
 
