@@ -201,7 +201,11 @@ func startWorker(ctx context.Context, opts Options) (*worker, error) {
 			env = append(env, kv)
 		}
 	}
-	cmd.Dir = os.TempDir() // the worker opens absolute paths; it writes nothing anywhere
+	// The worker opens absolute paths and writes nothing anywhere: any folder will do, one that nobody
+	// deletes (a Windows service's account may have no temp folder: then this process's own).
+	if fi, err := os.Stat(os.TempDir()); err == nil && fi.IsDir() {
+		cmd.Dir = os.TempDir()
+	}
 	iso, err := prepareIsolation(cmd, pw, opts)
 	if err != nil {
 		pr.Close()
