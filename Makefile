@@ -1,7 +1,11 @@
 # Build, test and check briefd. `make check` is what CI runs besides the tests.
 GO ?= go
 
-.PHONY: build test check fuzz bench bench-go bench-compare
+.PHONY: build test check check-cross test-emulated release fuzz bench bench-go bench-compare
+
+# The release targets: the office's PCs (Windows), 信创 Linux (arm64: Kunpeng, Phytium; loong64: Loongson),
+# servers, and macOS for developers.
+TARGETS ?= linux/amd64 linux/arm64 linux/loong64 windows/amd64 darwin/arm64
 
 build:
 	$(GO) build -o briefd ./cmd/briefd
@@ -13,6 +17,22 @@ check:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
 	@command -v staticcheck >/dev/null && staticcheck ./... || true
+
+# go vet, and a build of briefd, for every release target (CI runs it).
+check-cross:
+	@set -e; for t in $(TARGETS); do \
+	  echo "== $$t"; \
+	  GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) vet ./...; \
+	  CGO_ENABLED=0 GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) build -o /dev/null ./cmd/briefd; \
+	done
+
+# pdfcheck, store and roster tests for linux/arm64 and linux/loong64 under qemu-user (see .ci/test-emulated).
+test-emulated:
+	GO=$(GO) .ci/test-emulated
+
+# One archive per target and SHA256SUMS in dist/ (deploy/release.sh).
+release:
+	GO=$(GO) TARGETS="$(TARGETS)" deploy/release.sh
 
 # Run each fuzz target for FUZZTIME (default 1m).
 FUZZTIME ?= 1m
