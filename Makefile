@@ -18,12 +18,13 @@ check:
 	$(GO) vet ./...
 	@command -v staticcheck >/dev/null && staticcheck ./... || true
 
-# go vet, and a build of briefd, for every release target (CI runs it).
+# go vet, and a build of briefd, for every release target (CI runs it), with the release's flags so that
+# `make release` afterwards finds every package compiled.
 check-cross:
 	@set -e; for t in $(TARGETS); do \
 	  echo "== $$t"; \
-	  GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) vet ./...; \
-	  CGO_ENABLED=0 GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) build -o /dev/null ./cmd/briefd; \
+	  CGO_ENABLED=0 GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) vet -trimpath ./...; \
+	  CGO_ENABLED=0 GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) build -trimpath -o /dev/null ./cmd/briefd; \
 	done
 
 # pdfcheck, store and roster tests for linux/arm64 and linux/loong64 under qemu-user (see .ci/test-emulated).
