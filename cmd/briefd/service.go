@@ -211,7 +211,11 @@ func runService(reqs <-chan serviceRequest, report func(serviceState), tick time
 			return code
 		case <-ticks:
 			report(state)
-		case r := <-reqs:
+		case r, ok := <-reqs:
+			if !ok { // the service manager's side is gone: wait for the daemon alone
+				reqs = nil
+				continue
+			}
 			switch r {
 			case askStop, askShutdown:
 				if state != serviceStopping {

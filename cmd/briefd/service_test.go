@@ -189,6 +189,15 @@ func TestRunService(t *testing.T) {
 			t.Errorf("exit %d, reports %v", c, m.seen())
 		}
 	})
+	t.Run("requests closed", func(t *testing.T) {
+		m := &serviceManager{}
+		reqs := make(chan serviceRequest)
+		close(reqs)
+		c := runService(reqs, m.report, time.Second, func(ctx context.Context) int { time.Sleep(50 * time.Millisecond); return 3 })
+		if got := m.seen(); c != 3 || len(got) != 2 {
+			t.Errorf("exit %d, reports %v; want 3 and starting, running", c, got)
+		}
+	})
 	t.Run("daemon fails", func(t *testing.T) {
 		m := &serviceManager{}
 		c := runService(make(chan serviceRequest), m.report, time.Second, func(ctx context.Context) int { return 1 })

@@ -255,8 +255,12 @@ func (w *windowsService) Execute(_ []string, r <-chan svc.ChangeRequest, s chan<
 	go func() {
 		for {
 			var c svc.ChangeRequest
+			var ok bool
 			select {
-			case c = <-r:
+			case c, ok = <-r:
+				if !ok {
+					return
+				}
 			case <-stop:
 				return
 			}
