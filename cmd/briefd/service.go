@@ -27,14 +27,6 @@ const serviceUsage = "service install|uninstall|start|stop [-name NAME] [-config
 // serviceDefaultName is the service's name unless -name gives another (two offices on one machine).
 const serviceDefaultName = "briefd"
 
-// serviceLogMax is the size at which the service's log file is renamed to briefd.log.1 and started anew.
-const serviceLogMax = 10 << 20
-
-// serviceRestartDelays are the service manager's recovery actions: restart after each delay in turn, the
-// last one repeated; the count starts again after a day without failure. A run that fails to start (a
-// port taken, a bad config) exits with status 1 or 2 and counts as a failure.
-var serviceRestartDelays = []time.Duration{10 * time.Second, 30 * time.Second, 60 * time.Second}
-
 // cmdService implements `briefd service ...`.
 func cmdService(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
@@ -187,9 +179,6 @@ const (
 	askShutdown
 	askInterrogate
 )
-
-// serviceStopTick is how often a stopping service tells the service manager it is still at it.
-const serviceStopTick = 5 * time.Second
 
 // runService runs the daemon for the service manager: it reports starting and then running, cancels the
 // daemon's context on a stop or shutdown request and reports stopping until the daemon has finished its

@@ -13,6 +13,17 @@ import (
 	"golang.org/x/sys/windows/svc/mgr"
 )
 
+// serviceLogMax is the size at which the service's log file is renamed to briefd.log.1 and started anew.
+const serviceLogMax = 10 << 20
+
+// serviceRestartDelays are the service manager's recovery actions: restart after each delay in turn, the
+// last one repeated; the count starts again after a day without failure. A run that fails to start (a
+// port taken, a bad config) exits with status 1 or 2 and counts as a failure.
+var serviceRestartDelays = []time.Duration{10 * time.Second, 30 * time.Second, 60 * time.Second}
+
+// serviceStopTick is how often a stopping service tells the service manager it is still at it.
+const serviceStopTick = 5 * time.Second
+
 // serviceCommand talks to the Windows service manager (see service.go for what it sets up and why).
 func serviceCommand(ctx context.Context, e *env, verb, name, cfgPath string) error {
 	if verb == "run" {
