@@ -9,9 +9,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"briefd/internal/rusage"
 )
 
 // The benchmark's period: 60 units, each with one 5-page PDF carrying an incompressible 100 KB "scan" per
@@ -144,7 +145,7 @@ func BenchmarkBooklet60x5(b *testing.B) {
 				b.Fatalf("child said %q: %v", out, err)
 			}
 			// VmHWM is the figure: rusage's maxrss of a child can include the parent's pages it was forked with.
-			maxrss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss // KiB on Linux
+			maxrss := rusage.PeakRSS(cmd.ProcessState) >> 10 // KiB; 0 where the OS does not say
 			b.ReportMetric(float64(hwm)/1024, "child-peakRSS-MB")
 			b.ReportMetric(secs, "child-s")
 			b.Logf("child process: %d pages, %.1f MB booklet from %.1f MB of input in %.3f s; peak RSS %.1f MB (VmHWM %.1f MB)",

@@ -620,7 +620,7 @@ func (s *Secret) resolve(getenv func(string) string) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("cannot read the password file: %v", err)
 		}
-		v := strings.TrimRight(string(b), "\r\n")
+		v := strings.TrimPrefix(strings.TrimRight(string(b), "\r\n"), "\ufeff") // Windows Notepad may start it with a BOM
 		if v == "" {
 			return "", fmt.Errorf("the password file %s is empty", s.PasswordFile)
 		}

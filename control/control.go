@@ -1,7 +1,8 @@
 // Package control is the daemon's control socket. bbolt lets one process open the database; while
 // `briefd run` holds it, the other commands (status, receipts, assign, resend, backup …) are forwarded
 // to the daemon over a Unix socket beside the database, mode 0600 in a 0700 folder, so that only the
-// account that runs briefd can use it. The daemon runs the command with its own config and store and
+// account that runs briefd can use it (where the system has no Unix sockets, a loopback port and a secret
+// in a file at the socket's path stand in: net.go). The daemon runs the command with its own config and store and
 // streams its output back; files the command writes (backup, export) are streamed too and written by
 // the calling process, where the user asked for them.
 //
@@ -59,7 +60,7 @@ func Socket(dbPath string) string { return dbPath + ".sock" }
 // Answers reports whether a daemon accepts connections on the socket (a socket file left by a daemon
 // that died does not).
 func Answers(socket string) bool {
-	c, err := net.DialTimeout("unix", socket, 200*time.Millisecond)
+	c, err := dial(socket, 200*time.Millisecond)
 	if err != nil {
 		return false
 	}
@@ -67,21 +68,14 @@ func Answers(socket string) bool {
 	return true
 }
 
-// Listen binds the socket, mode 0600; a socket file left by a daemon that died is replaced.
+// Listen binds the socket, mode 0600 (or its loopback stand-in where the system has no Unix sockets,
+// net.go); a socket file left by a daemon that died is replaced.
 func Listen(socket string) (net.Listener, error) {
 	if Answers(socket) {
 		return nil, fmt.Errorf("%s: another briefd answers there", socket)
 	}
 	os.Remove(socket)
-	ln, err := net.Listen("unix", socket)
-	if err != nil {
-		return nil, err
-	}
-	if err := os.Chmod(socket, 0o600); err != nil {
-		ln.Close()
-		return nil, err
-	}
-	return ln, nil
+	return listen(socket)
 }
 
 // Output is where a forwarded command writes: its standard output and error, and the files it creates
@@ -167,7 +161,7 @@ func serveConn(ctx context.Context, c net.Conn, version string, refuse func([]st
 // Forward runs the command line args in the daemon at socket and returns its exit status; its output
 // goes to stdout and stderr, the files it writes are created with CreateFile. version is this briefd's.
 func Forward(ctx context.Context, socket, version string, args []string, stdout, stderr io.Writer) int {
-	c, err := net.DialTimeout("unix", socket, 5*time.Second)
+	c, err := dial(socket, 5*time.Second)
 	if err != nil {
 		fmt.Fprintf(stderr, "briefd %s: the database is in use by another process and its control socket does not answer (%v)\n", args[0], err)
 		return 1

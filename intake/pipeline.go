@@ -668,17 +668,7 @@ func stageFile(stage, name, src string) error {
 	return store.Archive{Root: stage}.Save(name, src)
 }
 
-func syncFile(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
+// syncFile (syncfile_other.go, syncfile_windows.go) makes a file's data, or a folder's entries, durable.
 
 // syncStage makes the staging folder and its entries durable (when it exists), so that RecoverStaged
 // finds the files of a message recorded just before a crash.

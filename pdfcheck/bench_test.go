@@ -9,9 +9,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
+
+	"briefd/internal/rusage"
 )
 
 // benchFiles are the corpus files sniffed as PDF: what the worker parses.
@@ -151,9 +152,7 @@ func BenchmarkQPDFCheck50MB(b *testing.B) {
 		if err := cmd.Run(); err != nil {
 			b.Logf("qpdf --check: %v after %v", err, time.Since(start))
 		}
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			peak = max(peak, ru.Maxrss<<10)
-		}
+		peak = max(peak, rusage.PeakRSS(cmd.ProcessState))
 	}
 	b.ReportMetric(float64(peak)/(1<<20), "peak-RSS-MB")
 }

@@ -26,7 +26,7 @@ func FuzzCheck(f *testing.F) {
 	const timeout = 5 * time.Second
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fuzzOnce.Do(func() {
-			fuzzChecker = New(Options{Timeout: timeout, MaxMemory: 256 << 20}, nil)
+			fuzzChecker = New(Options{Timeout: timeout, MaxMemory: 256 << 20, Command: workerCommand()}, nil)
 		})
 		p := filepath.Join(t.TempDir(), "in.pdf")
 		if err := os.WriteFile(p, data, 0o600); err != nil {

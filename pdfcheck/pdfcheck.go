@@ -38,8 +38,10 @@ type Options struct {
 	// MaxSize is the largest file checked; larger files get Reason "too_large" without being read.
 	// Default 50 MiB.
 	MaxSize int64
-	// MaxMemory bounds the address space the worker may add to what it has at start-up (RLIMIT_AS), and
-	// sets its soft Go memory limit to half of it. Default 512 MiB. Negative: no bound.
+	// MaxMemory bounds the memory the worker may add to what it has at start-up, and sets its soft Go
+	// memory limit to half of it. Default 512 MiB. Negative: no bound. How it is enforced depends on the
+	// OS: the address space (RLIMIT_AS) on Linux, the committed memory of a Job Object on Windows
+	// (MaxMemory plus 64 MiB for the worker's start), only the soft limit on macOS.
 	MaxMemory int64
 	// Workers is the number of worker processes, so the number of PDFs checked at once. Default 1.
 	Workers int
@@ -277,6 +279,9 @@ func (c *Checker) parse(ctx context.Context, path string) (result, []string, err
 		if w, err = startWorker(ctx, c.opts); err != nil {
 			c.log.Error("pdfcheck: cannot start worker", "err", err)
 			return result{}, nil, err
+		}
+		if w.note != "" {
+			c.log.Warn("pdfcheck: worker runs without its hard memory bound", "pid", w.pid, "why", w.note)
 		}
 	}
 	r, warns, err := w.check(ctx, path, c.opts.Validate)

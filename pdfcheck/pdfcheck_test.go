@@ -4,14 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"briefd/internal/emulator"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden.json from the current verdicts")
@@ -32,9 +36,45 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// workerCommand starts the tests' workers: this test binary, through the emulator when the tests run
+// under one (see package emulator); nil (the default, os.Executable) when they run natively.
+func workerCommand() []string {
+	if emulator.Name() == "" {
+		return nil
+	}
+	return emulator.Command(os.Args[0])
+}
+
+// hardBoundFiles are the corpus files whose verdict depends on the worker's hard memory bound: without it
+// (macOS, qemu-user) the parse of this memory bomb runs to its end, about 2 GB later, and says
+// pdf_no_pages instead of being cut short (check_failed). They are left out where no bound is in force.
+var hardBoundFiles = []string{"hostile-bomb-objstm.pdf"}
+
+// hardMemoryBound reports whether a worker started as the tests start them runs with a hard memory bound
+// (see Options.MaxMemory), and if not, why.
+var hardMemoryBound = sync.OnceValues(func() (bool, string) {
+	c := New(Options{Workers: 1, Command: workerCommand()}, nil)
+	defer c.Close()
+	if v := c.CheckFile(context.Background(), "testdata/corpus/valid-cjk.pdf"); !v.OK() {
+		return false, fmt.Sprintf("the probe's check failed: %+v", v)
+	}
+	w := <-c.slots
+	defer func() { c.slots <- w }()
+	if w.limit > 0 {
+		return true, ""
+	}
+	if w.note != "" {
+		return false, w.note
+	}
+	return false, "none on " + runtime.GOOS
+})
+
 func newTestChecker(t testing.TB, opts Options) *Checker {
 	if opts.Workers == 0 {
 		opts.Workers = 2
+	}
+	if opts.Command == nil {
+		opts.Command = workerCommand()
 	}
 	c := New(opts, testLogger(t))
 	t.Cleanup(func() { c.Close() })
@@ -47,6 +87,15 @@ func corpusFiles(t testing.TB) []string {
 		t.Fatalf("no corpus in testdata/corpus (run go run ./pdfcheck/internal/gencorpus): %v", err)
 	}
 	slices.Sort(files)
+	if ok, why := hardMemoryBound(); !ok {
+		files = slices.DeleteFunc(files, func(f string) bool {
+			if slices.Contains(hardBoundFiles, filepath.Base(f)) {
+				t.Logf("left out %s: its verdict needs the worker's hard memory bound, not in force here (%s)", f, why)
+				return true
+			}
+			return false
+		})
+	}
 	return files
 }
 
@@ -120,7 +169,8 @@ func TestGolden(t *testing.T) {
 		})
 	}
 	for name := range want {
-		if _, ok := gotG[name]; !ok {
+		bound, _ := hardMemoryBound()
+		if _, ok := gotG[name]; !ok && (bound || !slices.Contains(hardBoundFiles, name)) {
 			t.Errorf("golden verdict for %s, which is not in the corpus", name)
 		}
 	}

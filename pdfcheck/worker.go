@@ -14,19 +14,25 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
 // The worker is this same executable, started with workerEnv set to workerMagic. It reads one JSON request
-// per line on stdin and writes JSON lines on file descriptor 3: a hello, then for every request a "parse"
-// result and, when asked, a "validate" result.
+// per line on stdin and writes JSON lines on the result pipe (file descriptor 3 on Unix, an inherited
+// handle on Windows; workerPipeEnv names it): a hello, then for every request a "parse" result and, when
+// asked, a "validate" result.
+//
+// How the worker is confined depends on the OS (isolate_linux.go, isolate_windows.go, isolate_other.go);
+// everywhere the parent kills it at the timeout, Go's soft memory limit is half of MaxMemory, and the
+// worker exits as soon as its input closes, even in the middle of a file: the parent has stopped it or
+// has died.
 const (
-	workerEnv    = "BRIEFD_PDFCHECK_WORKER"
-	workerMemEnv = "BRIEFD_PDFCHECK_MAXMEM"
-	workerMagic  = "pdfcheck-worker-v1"
-	startTimeout = 10 * time.Second
-	maxStack     = 64 << 20 // a stack overflow in the parser dies early, not after eating 1 GB
+	workerEnv     = "BRIEFD_PDFCHECK_WORKER"
+	workerMemEnv  = "BRIEFD_PDFCHECK_MAXMEM"
+	workerPipeEnv = "BRIEFD_PDFCHECK_RESULTS"
+	workerMagic   = "pdfcheck-worker-v1"
+	startTimeout  = 10 * time.Second
+	maxStack      = 64 << 20 // a stack overflow in the parser dies early, not after eating 1 GB
 )
 
 type request struct {
@@ -35,9 +41,10 @@ type request struct {
 }
 
 type hello struct {
-	Hello string `json:"hello"`
-	Pid   int    `json:"pid"`
-	Limit int64  `json:"limit"` // RLIMIT_AS set, bytes; 0 none
+	Hello    string `json:"hello"`
+	Pid      int    `json:"pid"`
+	Limit    int64  `json:"limit"`               // hard memory bound the worker set on itself, bytes; 0 none
+	LimitErr string `json:"limit_err,omitempty"` // why a bound asked for is not in force
 }
 
 // MaybeWorker makes this process the isolated PDF checker when it was started as one: it then does the
@@ -51,19 +58,17 @@ func MaybeWorker() {
 }
 
 func runWorker() int {
-	out := os.NewFile(3, "pdfcheck-results")
+	out := resultPipe()
 	if out == nil {
-		fmt.Fprintln(os.Stderr, "pdfcheck worker: no result pipe on fd 3")
+		fmt.Fprintln(os.Stderr, "pdfcheck worker: no result pipe ("+workerPipeEnv+" unset)")
 		return 2
 	}
 	debug.SetMaxStack(maxStack)
-	var limit int64
+	h := hello{Hello: workerMagic, Pid: os.Getpid()}
 	if mem, err := strconv.ParseInt(os.Getenv(workerMemEnv), 10, 64); err == nil && mem > 0 {
 		debug.SetMemoryLimit(mem / 2)
-		limit = vmSize() + mem
-		if err := syscall.Setrlimit(syscall.RLIMIT_AS, &syscall.Rlimit{Cur: uint64(limit), Max: uint64(limit)}); err != nil {
-			fmt.Fprintln(os.Stderr, "pdfcheck worker: setrlimit:", err)
-			limit = 0
+		if h.Limit, err = limitMemory(mem); err != nil {
+			h.Limit, h.LimitErr = 0, err.Error()
 		}
 	}
 	bw := bufio.NewWriter(out)
@@ -71,15 +76,15 @@ func runWorker() int {
 	send := func(v any) bool {
 		return enc.Encode(v) == nil && bw.Flush() == nil
 	}
-	if !send(hello{Hello: workerMagic, Pid: os.Getpid(), Limit: limit}) {
+	if !send(h) {
 		return 2
 	}
+	reqs := make(chan []byte)
+	go readRequests(os.Stdin, reqs)
 	in := newInspector()
-	sc := bufio.NewScanner(os.Stdin)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
+	for line := range reqs {
 		var req request
-		if err := json.Unmarshal(sc.Bytes(), &req); err != nil {
+		if err := json.Unmarshal(line, &req); err != nil {
 			fmt.Fprintln(os.Stderr, "pdfcheck worker: bad request:", err)
 			return 2
 		}
@@ -89,11 +94,33 @@ func runWorker() int {
 			return 2
 		}
 	}
-	return 0
+	return 2 // readRequests exits the process
 }
 
-// vmSize returns this process's current virtual memory size from /proc, or 0.
-func vmSize() int64 { return procStatusBytes("self", "VmSize:") }
+// readRequests passes the request lines of r to reqs. When r ends it ends the process at once, whatever
+// the worker is doing: the parent closed the pipe to stop it, or the parent is gone (killed, crashed) and
+// nobody will read the answer. This is the worker's own guard against outliving its parent, on every OS.
+func readRequests(r io.Reader, reqs chan<- []byte) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		reqs <- bytes.Clone(sc.Bytes())
+	}
+	if err := sc.Err(); err != nil {
+		fmt.Fprintln(os.Stderr, "pdfcheck worker: reading requests:", err)
+		os.Exit(2)
+	}
+	os.Exit(0)
+}
+
+// resultPipe is the worker's end of the result pipe, as the parent named it in workerPipeEnv.
+func resultPipe() *os.File {
+	n, err := strconv.ParseUint(os.Getenv(workerPipeEnv), 10, 64)
+	if err != nil {
+		return nil
+	}
+	return os.NewFile(uintptr(n), "pdfcheck-results")
+}
 
 // procStatusBytes reads a "kB" field of /proc/<pid>/status, in bytes; 0 if unknown.
 func procStatusBytes(pid, field string) int64 {
@@ -116,10 +143,36 @@ func procStatusBytes(pid, field string) int64 {
 type worker struct {
 	cmd     *exec.Cmd
 	pid     int
+	limit   int64  // the hard memory bound in force, bytes; 0 none
+	note    string // why a bound asked for is not in force
 	stdin   io.WriteCloser
 	results chan result   // closed when the result pipe ends
 	exited  chan struct{} // closed when the process has been waited for
 	stderr  *tailBuffer
+}
+
+// isolation is how one worker process is confined: prepareIsolation (one per OS) sets up the command before
+// it starts, started confines the running process, release runs once it has been waited for.
+type isolation struct {
+	pipe    string                           // the result pipe as the worker finds it (workerPipeEnv)
+	limit   int64                            // a hard memory bound the parent put in force, bytes; 0 none
+	onStart func(*os.Process) (int64, error) // returns the bound it put in force
+	onExit  func()
+}
+
+func (i *isolation) started(p *os.Process) error {
+	if i.onStart == nil {
+		return nil
+	}
+	limit, err := i.onStart(p)
+	i.limit = limit
+	return err
+}
+
+func (i *isolation) release() {
+	if i.onExit != nil {
+		i.onExit()
+	}
 }
 
 func startWorker(ctx context.Context, opts Options) (*worker, error) {
@@ -144,14 +197,21 @@ func startWorker(ctx context.Context, opts Options) (*worker, error) {
 	}
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, workerEnv+"=") && !strings.HasPrefix(kv, workerMemEnv+"=") &&
-			!strings.HasPrefix(kv, "GOMEMLIMIT=") {
+			!strings.HasPrefix(kv, workerPipeEnv+"=") && !strings.HasPrefix(kv, "GOMEMLIMIT=") {
 			env = append(env, kv)
 		}
 	}
-	cmd.Env = env
-	cmd.Dir = os.TempDir() // the worker opens absolute paths; it writes nothing anywhere
-	cmd.ExtraFiles = []*os.File{pw}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	// The worker opens absolute paths and writes nothing anywhere: any folder will do, one that nobody
+	// deletes (a Windows service's account may have no temp folder: then this process's own).
+	if fi, err := os.Stat(os.TempDir()); err == nil && fi.IsDir() {
+		cmd.Dir = os.TempDir()
+	}
+	iso, err := prepareIsolation(cmd, pw, opts)
+	if err != nil {
+		pr.Close()
+		return nil, fmt.Errorf("pdfcheck: start worker: %w", err)
+	}
+	cmd.Env = append(env, workerPipeEnv+"="+iso.pipe)
 	w := &worker{cmd: cmd, results: make(chan result, 4), exited: make(chan struct{}), stderr: &tailBuffer{max: 4096}}
 	cmd.Stderr = w.stderr
 	if w.stdin, err = cmd.StdinPipe(); err != nil {
@@ -163,6 +223,10 @@ func startWorker(ctx context.Context, opts Options) (*worker, error) {
 		return nil, fmt.Errorf("pdfcheck: start worker %s: %w", exe, err)
 	}
 	w.pid = cmd.Process.Pid
+	// The worker cannot have read a file yet: it reads none before its first request.
+	if err := iso.started(cmd.Process); err != nil {
+		w.note = err.Error()
+	}
 	helloc := make(chan hello, 1)
 	go func() {
 		defer pr.Close()
@@ -189,12 +253,21 @@ func startWorker(ctx context.Context, opts Options) (*worker, error) {
 	}()
 	go func() {
 		_ = cmd.Wait() // its status is reported through stderr and the closed pipe
+		iso.release()
 		close(w.exited)
 	}()
 	t := time.NewTimer(startTimeout)
 	defer t.Stop()
 	select {
-	case <-helloc:
+	case h := <-helloc:
+		if iso.limit > 0 { // set by the parent (a Windows job)
+			w.limit = iso.limit
+		} else {
+			w.limit = h.Limit
+			if h.LimitErr != "" {
+				w.note = h.LimitErr
+			}
+		}
 		return w, nil
 	case <-w.exited:
 		return nil, fmt.Errorf("pdfcheck: worker %s exited at start (does main call pdfcheck.MaybeWorker first?): %s",

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"unicode"
@@ -53,14 +54,21 @@ func SafeName(s string) string {
 	return out
 }
 
-// windowsDevice reports whether name is a device name Windows reserves in every folder.
+// windowsDevice reports whether name is a device name Windows reserves in every folder: CON, PRN, AUX, NUL,
+// CONIN$, CONOUT$, COM0-9 and LPT0-9, the digit also as ¹ ² ³ (Windows takes them for digits).
 func windowsDevice(name string) bool {
 	switch strings.ToUpper(name) {
-	case "CON", "PRN", "AUX", "NUL":
+	case "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$":
 		return true
 	}
-	return len(name) == 4 && (strings.EqualFold(name[:3], "COM") || strings.EqualFold(name[:3], "LPT")) &&
-		name[3] >= '0' && name[3] <= '9'
+	if len(name) < 4 || !(strings.EqualFold(name[:3], "COM") || strings.EqualFold(name[:3], "LPT")) {
+		return false
+	}
+	switch name[3:] {
+	case "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "¹", "²", "³":
+		return true
+	}
+	return false
 }
 
 // PDFPath is where an accepted PDF is kept, relative to the root.
@@ -72,12 +80,12 @@ func (a Archive) PDFPath(campaign, period, unitName, receipt string, n int) stri
 		period = "none"
 	}
 	name := fmt.Sprintf("%s_%s_%d.pdf", SafeName(unitName), SafeName(receipt), n)
-	return filepath.Join(SafeName(campaign), SafeName(period), name)
+	return path.Join(SafeName(campaign), SafeName(period), name) // "/" on every OS: a database moves between them
 }
 
 // RawPath is where a raw message is kept, relative to the root.
 func (a Archive) RawPath(year int, receipt string) string {
-	return filepath.Join("raw", fmt.Sprint(year), SafeName(receipt)+".eml")
+	return path.Join("raw", fmt.Sprint(year), SafeName(receipt)+".eml")
 }
 
 // Save copies the file src to rel under the root atomically.

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"briefd/internal/emulator"
 )
 
 var beijing = func() *time.Location {
@@ -316,7 +318,8 @@ func TestHelperHoldStore(t *testing.T) {
 func TestSecondOpenFailsFast(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "briefd.db")
 	t.Run("another process", func(t *testing.T) {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperHoldStore$")
+		argv := emulator.Command(os.Args[0], "-test.run=^TestHelperHoldStore$") // through qemu-user in make test-emulated
+		cmd := exec.Command(argv[0], argv[1:]...)
 		cmd.Env = append(os.Environ(), "BRIEFD_TEST_HOLD_STORE="+path)
 		stdin, err := cmd.StdinPipe()
 		if err != nil {

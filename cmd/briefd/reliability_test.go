@@ -188,17 +188,6 @@ func (d *daemon) start() {
 	go func(c *exec.Cmd, ch chan error) { ch <- c.Wait() }(cmd, d.exited)
 }
 
-// kill sends SIGKILL and waits for the process to be gone.
-func (d *daemon) kill() {
-	d.t.Helper()
-	if d.cmd == nil {
-		return
-	}
-	d.cmd.Process.Signal(syscall.SIGKILL)
-	<-d.exited
-	d.cmd = nil
-}
-
 // stop sends SIGTERM and waits (at most limit) for a clean exit.
 func (d *daemon) stop(limit time.Duration) error {
 	if d.cmd == nil {

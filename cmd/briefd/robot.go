@@ -18,16 +18,20 @@ import (
 // cmdRobot implements `briefd robot test [NAME...]` (post a test message now and print the service's
 // answer) and `briefd robot list` (the robots and what became of their posts).
 func cmdRobot(ctx context.Context, e *env, args []string) error {
+	const usage = "robot test [NAME...] | robot list  (-config PATH)"
 	if len(args) == 0 {
-		return usagef("robot test [NAME...] | robot list")
+		return usagef("usage: briefd %s", usage)
 	}
 	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintf(e.stderr, "usage: briefd %s\n  test: post a test message to the robots (all, or those named) and print each service's answer\n  list: the robots and what became of their posts in the last 30 days\n", usage)
+		return errHelp
 	case "test":
 		return robotTest(ctx, e, args[1:])
 	case "list":
 		return robotList(e, args[1:])
 	}
-	return usagef("unknown robot command %q: robot test [NAME...] | robot list", args[0])
+	return usagef("unknown robot command %q: %s", args[0], usage)
 }
 
 func robotTest(ctx context.Context, e *env, args []string) error {

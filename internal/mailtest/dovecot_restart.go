@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -19,7 +18,9 @@ func (d *Dovecot) Halt() error {
 		return nil
 	}
 	for _, pid := range childPIDs(d.cmd.Process.Pid) {
-		syscall.Kill(pid, syscall.SIGKILL)
+		if p, err := os.FindProcess(pid); err == nil {
+			p.Kill()
+		}
 	}
 	err := exec.Command(dovecotBin("doveadm"), "-c", d.conf, "stop").Run()
 	select {

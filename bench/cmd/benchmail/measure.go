@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -84,9 +83,7 @@ func measure(ctx context.Context, cmd *exec.Cmd) (usage, error) {
 	<-done
 	// wait4's ru_maxrss is not used: it includes the RSS of this process, whose memory the child
 	// shared between fork and exec.
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		u.CPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	}
+	u.CPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	u.MaxRSS = max(u.MaxRSS, u.MainHWM, u.ChildHWM)
 	u.Output = out.String()
 	if err != nil {
