@@ -5,7 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
 	"time"
 
 	"briefd/config"
@@ -27,6 +31,9 @@ type app struct {
 	borrowed bool      // the daemon's app, lent to a forwarded command: close leaves it open
 	svc      *services // the daemon's services, for a forwarded command that needs its pipeline
 }
+
+// createsDatabase are the commands that create the database when there is none.
+var createsDatabase = []string{"run", "poll", "demo"}
 
 // R returns the current roster; `assign -learn` replaces it while the daemon runs.
 func (a *app) R() *roster.Roster { return a.off.Roster() }
@@ -95,6 +102,17 @@ func openApp(e *env, configFlag string, needSecrets bool) (*app, error) {
 	// out the lock timeout.
 	if sock := control.Socket(cfg.Store.Path); control.Answers(sock) {
 		return nil, &daemonRunning{socket: sock, err: store.ErrInUse}
+	}
+	if _, err := os.Stat(cfg.Store.Path); errors.Is(err, fs.ErrNotExist) && !slices.Contains(createsDatabase, e.command) {
+		// Most likely run from another folder than the daemon: relative paths in the config start from
+		// the working directory. A new empty database here would answer "nobody has reported".
+		abs, _ := filepath.Abs(cfg.Store.Path)
+		if filepath.IsAbs(cfg.Store.Path) {
+			return nil, fmt.Errorf("there is no database at %s: briefd run or poll creates it (is store.path right?)", abs)
+		}
+		return nil, fmt.Errorf("there is no database at %s (store.path %q): relative paths in the config are relative to the "+
+			"working directory, so run briefd %s in the folder the daemon runs in (the systemd unit: /var/lib/briefd), or give store.path "+
+			"as an absolute path; briefd run or poll creates the database", abs, cfg.Store.Path, e.command)
 	}
 	st, err := store.Open(cfg.Store.Path, store.Options{Prefix: cfg.Replies.ReceiptPrefix, Location: cfg.Location()})
 	if errors.Is(err, store.ErrInUse) {

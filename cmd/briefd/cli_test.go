@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -19,6 +20,13 @@ import (
 func testStore(t *testing.T, recs ...*store.Receipt) string {
 	t.Helper()
 	p := writeConfig(t, baseConfig)
+	createStore(t, p, recs...)
+	return p
+}
+
+// createStore creates the database of the config at p, with recs recorded.
+func createStore(t *testing.T, p string, recs ...*store.Receipt) {
+	t.Helper()
 	cfg, err := config.Load(p, secretEnv, false)
 	if err != nil {
 		t.Fatal(err)
@@ -33,7 +41,26 @@ func testStore(t *testing.T, recs ...*store.Receipt) string {
 			t.Fatal(err)
 		}
 	}
-	return p
+}
+
+// TestNoDatabaseElsewhere: a command run where the config's relative store.path finds no database
+// says so, instead of creating an empty one that would answer "nobody has reported".
+func TestNoDatabaseElsewhere(t *testing.T) {
+	dir := t.TempDir()
+	text := strings.Replace(baseConfig, "path: STATE/briefd.db", "path: data/briefd.db", 1)
+	text = strings.ReplaceAll(text, "STATE", dir)
+	p := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir())
+	code, _, errOut := run(t, secretEnv, "status", "-config", p)
+	if code != 1 || !strings.Contains(errOut, "there is no database") || !strings.Contains(errOut, "working directory") {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+	if _, err := os.Stat("data"); !os.IsNotExist(err) {
+		t.Errorf("status created a database folder here: %v", err)
+	}
 }
 
 // readStore opens the config's store after a command ran and returns its receipts.

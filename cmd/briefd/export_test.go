@@ -23,7 +23,9 @@ func hostileConfig(t *testing.T) string {
 	text := strings.Replace(baseConfig, "  timezone: Asia/Shanghai", "  timezone: Asia/Shanghai\n  summary_to: [head@example.cn]", 1)
 	text = strings.Replace(text, "campaigns:", `  - {id: evil, name: '=HYPERLINK("http://x","y")', emails: [evil@example.cn], kind: school}
 campaigns:`, 1)
-	return writeConfig(t, text)
+	p := writeConfig(t, text)
+	createStore(t, p)
+	return p
 }
 
 func TestExportCommand(t *testing.T) {
@@ -125,7 +127,7 @@ func TestSummaryCommand(t *testing.T) {
 		t.Errorf("summary does not say this week's was queued: %s", errOut)
 	}
 	// Without recipients -send is a usage error.
-	if code, _, errOut := run(t, secretEnv, "summary", "-send", "-config", writeConfig(t, baseConfig)); code != 2 || !strings.Contains(errOut, "summary_to") {
+	if code, _, errOut := run(t, secretEnv, "summary", "-send", "-config", testStore(t)); code != 2 || !strings.Contains(errOut, "summary_to") {
 		t.Errorf("-send without summary_to: exit %d %s", code, errOut)
 	}
 }

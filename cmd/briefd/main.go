@@ -35,6 +35,7 @@ type env struct {
 	getenv         func(string) string
 	shared         *app                                      // set in the daemon for a forwarded command
 	create         func(path string) (io.WriteCloser, error) // output files of a forwarded command
+	command        string                                    // the command running, set by runMain
 }
 
 // usageError marks a failure that exits with status 2 (bad usage or bad config).
@@ -92,6 +93,7 @@ func runMain(ctx context.Context, e *env, args []string) int {
 		if c.name != args[0] {
 			continue
 		}
+		e.command = c.name
 		err := c.run(ctx, e, args[1:])
 		var ue *usageError
 		var ce *config.Error
