@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make release: briefd for every target, one archive per target (the binary, README.md,
-# config.example.yaml, LICENSE when the repository has one, and for Linux the systemd unit), and SHA256SUMS.
+# config.example.yaml, LICENSE, and for Linux the systemd unit), and SHA256SUMS.
 # Static (CGO_ENABLED=0), -trimpath, with the module version and commit Go stamps from the VCS (what
 # `briefd version` prints). Archives carry the commit's time and no owner, so the same commit and Go give
 # the same archives. TARGETS, OUT and GO may be set from outside.
@@ -12,12 +12,7 @@ OUT=${OUT:-dist}
 
 version=$(git describe --tags --always --dirty)
 epoch=$(git log -1 --format=%ct)
-docs=(README.md config.example.yaml)
-if [ -f LICENSE ]; then
-  docs+=(LICENSE)
-else
-  echo "release: note: the repository has no LICENSE file; the archives go without one" >&2
-fi
+docs=(README.md config.example.yaml LICENSE)
 
 rm -rf "$OUT"
 mkdir -p "$OUT"
