@@ -158,6 +158,11 @@ func TestBrowser(t *testing.T) {
 			"——%s（本邮件由系统自动发送，请勿回复）", r.FromName, r.Received.In(beijing).Format("2006年1月2日 15:04"),
 			r.Subject, r.Number, len(r.Attachments), "忻州市教育局职业教育科"), nil
 	}
+	// A robot whose key is wrong: the overview says so.
+	if err := f.st.Enqueue(&store.OutboxItem{Kind: store.KindRobot, To: "职教科群", Subject: "summary", State: store.OutFailed,
+		Created: f.now.Add(-time.Hour), LastError: "invalid webhook key: the robot was removed from the group or the key is wrong: code 93000"}); err != nil {
+		t.Fatal(err)
+	}
 	ts := httptest.NewServer(f.server(o).Handler())
 	t.Cleanup(ts.Close)
 	u := ts.URL
@@ -190,6 +195,9 @@ func TestBrowser(t *testing.T) {
 		if got := text(t, ctx, sel); got != want {
 			t.Errorf("matrix %s: %q, want %q", sel, got, want)
 		}
+	}
+	if got := text(t, ctx, ".undelivered b"); got != "最近 7 天有 1 条消息发送失败" {
+		t.Errorf("undelivered banner: %q", got)
 	}
 	shoot(t, ctx, dir, "1-overview")
 

@@ -964,3 +964,32 @@ func TestOverviewLatest(t *testing.T) {
 		t.Errorf("the overview does not show the first receipt and the correction %s", n)
 	}
 }
+
+// TestUndelivered: what failed for good in the last 7 days (a wrong SMTP password, an invalid robot key)
+// is on the overview, newest first, with the answer; older failures and what was sent are not.
+func TestUndelivered(t *testing.T) {
+	f, _, c := setup(t, nil)
+	now := f.now
+	for _, it := range []*store.OutboxItem{
+		{Kind: store.KindRobot, To: "职教科群", Subject: "summary", State: store.OutFailed, Created: now.Add(-time.Hour),
+			LastError: "invalid webhook key: the robot was removed from the group or the key is wrong: code 93000"},
+		{Kind: store.KindReply, To: "xinfu-jky@example.cn", State: store.OutFailed, Created: now.Add(-10 * 24 * time.Hour), LastError: "old failure"},
+		{Kind: store.KindSummary, To: "head@example.cn", State: store.OutSent, Created: now.Add(-time.Hour)},
+	} {
+		if err := f.st.Enqueue(it); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, body := c.get("/")
+	if res.StatusCode != 200 {
+		t.Fatalf("overview: %d", res.StatusCode)
+	}
+	for _, want := range []string{"最近 7 天有 1 条消息发送失败", "群机器人消息 → 职教科群", "code 93000"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("overview lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "old failure") {
+		t.Error("a failure older than 7 days is shown")
+	}
+}
