@@ -64,7 +64,7 @@ func commands() []command {
 		{"robot", "robot test [NAME...]: post a test message to the group robots; robot list: their recent posts", cmdRobot},
 		{"doctor", "try the configured IMAP and SMTP servers (nothing is sent or changed) and say what to fix", cmdDoctor},
 		{"backup", "backup FILE: a consistent copy of the database while the daemon runs", cmdBackup},
-		{"service", "install|uninstall|start|stop: briefd as a Windows service (service.go)", cmdService},
+		{"service", "install|uninstall|start|stop: briefd as a Windows service (-name, -config)", cmdService},
 	}
 }
 

@@ -1,13 +1,12 @@
-package main
+package winsvc
 
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
-
-	"briefd/config"
 
 	"golang.org/x/sys/windows"
 	"golang.org/x/sys/windows/svc"
@@ -26,42 +25,60 @@ var serviceRestartDelays = []time.Duration{10 * time.Second, 30 * time.Second, 6
 // serviceStopTick is how often a stopping service tells the service manager it is still at it.
 const serviceStopTick = 5 * time.Second
 
-// serviceCommand talks to the Windows service manager (see service.go for what it sets up and why).
-func serviceCommand(ctx context.Context, e *env, verb, name, cfgPath string) error {
-	if verb == "run" {
-		return serviceRun(name, cfgPath)
-	}
+// connect reaches the service manager, which only an administrator may change.
+func connect() (*mgr.Mgr, error) {
 	m, err := mgr.Connect()
 	if err != nil {
-		return fmt.Errorf("cannot reach the service manager (run this in a command prompt opened as administrator): %w", err)
+		return nil, fmt.Errorf("cannot reach the service manager (run this in a command prompt opened as administrator): %w", err)
 	}
-	defer m.Disconnect()
-	switch verb {
-	case "install":
-		return serviceInstall(e, m, name, cfgPath)
-	case "uninstall":
-		return serviceUninstall(e, m, name)
-	case "start":
-		return serviceStart(e, m, name)
-	default: // stop
-		return serviceStop(e, m, name)
-	}
+	return m, nil
 }
 
-func serviceInstall(e *env, m *mgr.Mgr, name, cfgPath string) error {
+// openService reaches the service manager and opens the service name; done closes both. hint follows
+// the name in the error when there is no such service.
+func openService(name, hint string) (s *mgr.Service, done func(), err error) {
+	m, err := connect()
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err = m.OpenService(name)
+	if err != nil {
+		m.Disconnect()
+		return nil, nil, fmt.Errorf("no service named %s%s: %w", name, hint, err)
+	}
+	return s, func() { s.Close(); m.Disconnect() }, nil
+}
+
+// loadPlan reads the config as the service will, from its folder (where relative paths start), and
+// works out the service.
+func loadPlan(name, cfgAbs string, load Loader) (servicePlan, error) {
+	if err := os.Chdir(filepath.Dir(cfgAbs)); err != nil {
+		return servicePlan{}, err
+	}
+	s, err := load(cfgAbs)
+	if err != nil {
+		return servicePlan{}, err
+	}
+	return planService(name, cfgAbs, s), nil
+}
+
+// Install registers the service name for the config at cfgPath: it gives the config's folder (and the
+// database, archive and spool folders elsewhere) a private access list, creates the service with its
+// restarts and its event log source, and writes what it did to out (notes to errOut).
+func Install(name, cfgPath string, load Loader, out, errOut io.Writer) error {
+	m, err := connect()
+	if err != nil {
+		return err
+	}
+	defer m.Disconnect()
 	cfgAbs, err := filepath.Abs(cfgPath)
 	if err != nil {
 		return err
 	}
-	// Read the config as the service will: from its folder, where relative paths start.
-	if err := os.Chdir(filepath.Dir(cfgAbs)); err != nil {
-		return err
-	}
-	cfg, err := config.Load(cfgAbs, e.getenv, false)
+	plan, err := loadPlan(name, cfgAbs, load)
 	if err != nil {
 		return err
 	}
-	plan := planService(name, cfgAbs, cfg)
 	exe, err := os.Executable()
 	if err != nil {
 		return err
@@ -112,27 +129,29 @@ func serviceInstall(e *env, m *mgr.Mgr, name, cfgPath string) error {
 		return fmt.Errorf("set the service's restarts: %w", err)
 	}
 	if err := eventlog.InstallAsEventCreate(name, eventlog.Error|eventlog.Warning|eventlog.Info); err != nil {
-		fmt.Fprintf(e.stderr, "note: event log source %s: %v\n", name, err) // there from an earlier install
+		fmt.Fprintf(errOut, "note: event log source %s: %v\n", name, err) // there from an earlier install
 	}
-	fmt.Fprintf(e.stdout, "installed the service %s: %s %v\n", name, exe, serviceCommandLine(name, cfgAbs))
-	fmt.Fprintf(e.stdout, "  runs as %s, starts with Windows, restarts after a failure\n", serviceAccount(name))
+	fmt.Fprintf(out, "installed the service %s: %s %v\n", name, exe, serviceCommandLine(name, cfgAbs))
+	fmt.Fprintf(out, "  runs as %s, starts with Windows, restarts after a failure\n", serviceAccount(name))
 	for _, f := range plan.folders {
-		fmt.Fprintf(e.stdout, "  %s: only SYSTEM, Administrators, %s and the service may open it\n", f, user.User.Sid.String())
+		fmt.Fprintf(out, "  %s: only SYSTEM, Administrators, %s and the service may open it\n", f, user.User.Sid.String())
 	}
-	fmt.Fprintf(e.stdout, "  log: %s (and the Windows event log, Application, source %s)\n", plan.logPath, name)
+	fmt.Fprintf(out, "  log: %s (and the Windows event log, Application, source %s)\n", plan.logPath, name)
 	for _, w := range plan.warnings {
-		fmt.Fprintln(e.stdout, "warning:", w)
+		fmt.Fprintln(out, "warning:", w)
 	}
-	fmt.Fprintf(e.stdout, "start it with: briefd service start -name %s\n", name)
+	fmt.Fprintf(out, "start it with: briefd service start -name %s\n", name)
 	return nil
 }
 
-func serviceUninstall(e *env, m *mgr.Mgr, name string) error {
-	s, err := m.OpenService(name)
+// Uninstall stops the service name if it runs and removes it and its event log source; the config,
+// database, archive and log stay.
+func Uninstall(name string, out io.Writer) error {
+	s, done, err := openService(name, "")
 	if err != nil {
-		return fmt.Errorf("no service named %s: %w", name, err)
+		return err
 	}
-	defer s.Close()
+	defer done()
 	if st, err := s.Query(); err == nil && st.State != svc.Stopped {
 		if err := stopAndWait(s); err != nil {
 			return err
@@ -142,16 +161,17 @@ func serviceUninstall(e *env, m *mgr.Mgr, name string) error {
 		return fmt.Errorf("remove the service: %w", err)
 	}
 	eventlog.Remove(name)
-	fmt.Fprintf(e.stdout, "removed the service %s; its config, database, archive and log are where they were\n", name)
+	fmt.Fprintf(out, "removed the service %s; its config, database, archive and log are where they were\n", name)
 	return nil
 }
 
-func serviceStart(e *env, m *mgr.Mgr, name string) error {
-	s, err := m.OpenService(name)
+// Start starts the service name and waits until it runs, or says that it stopped at once.
+func Start(name string, out io.Writer) error {
+	s, done, err := openService(name, " (briefd service install first)")
 	if err != nil {
-		return fmt.Errorf("no service named %s (briefd service install first): %w", name, err)
+		return err
 	}
-	defer s.Close()
+	defer done()
 	if err := s.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", name, err)
 	}
@@ -163,20 +183,21 @@ func serviceStart(e *env, m *mgr.Mgr, name string) error {
 		return fmt.Errorf("%s stopped at once (exit status %d): see briefd.log beside the database, and the event log (Application, source %s)",
 			name, st.ServiceSpecificExitCode, name)
 	}
-	fmt.Fprintf(e.stdout, "%s is running (pid %d)\n", name, st.ProcessId)
+	fmt.Fprintf(out, "%s is running (pid %d)\n", name, st.ProcessId)
 	return nil
 }
 
-func serviceStop(e *env, m *mgr.Mgr, name string) error {
-	s, err := m.OpenService(name)
+// Stop asks the service name to stop and waits while it finishes the work in hand.
+func Stop(name string, out io.Writer) error {
+	s, done, err := openService(name, "")
 	if err != nil {
-		return fmt.Errorf("no service named %s: %w", name, err)
+		return err
 	}
-	defer s.Close()
+	defer done()
 	if err := stopAndWait(s); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "%s stopped\n", name)
+	fmt.Fprintf(out, "%s stopped\n", name)
 	return nil
 }
 
@@ -209,10 +230,13 @@ func waitState(s *mgr.Service, limit time.Duration, states ...svc.State) (svc.St
 	}
 }
 
-// serviceRun is the service itself, as the service manager starts it.
-func serviceRun(name, cfgPath string) error {
+// Run is the service itself, as the service manager starts it: it reads the config at cfgPath (absolute)
+// from its folder, opens the log file and runs daemon with it until the service manager stops the service
+// (daemon's context is cancelled then). A start that fails, and a daemon that ends with a status other
+// than 0, are written to the event log too. Run returns ErrNotService in a console.
+func Run(name, cfgPath string, load Loader, daemon func(ctx context.Context, log io.Writer) int) error {
 	if ok, err := svc.IsWindowsService(); err != nil || !ok {
-		return usagef("service run is what the service manager starts: use `briefd service start`, or `briefd run` in a console")
+		return ErrNotService
 	}
 	elog, err := eventlog.Open(name)
 	if err != nil {
@@ -224,14 +248,10 @@ func serviceRun(name, cfgPath string) error {
 		}
 		return err
 	}
-	if err := os.Chdir(filepath.Dir(cfgPath)); err != nil {
-		return fail(err)
-	}
-	cfg, err := config.Load(cfgPath, os.Getenv, false)
+	plan, err := loadPlan(name, cfgPath, load)
 	if err != nil {
 		return fail(err)
 	}
-	plan := planService(name, cfgPath, cfg)
 	if err := os.MkdirAll(filepath.Dir(plan.logPath), 0o700); err != nil {
 		return fail(err)
 	}
@@ -243,9 +263,7 @@ func serviceRun(name, cfgPath string) error {
 	if elog != nil {
 		elog.Info(1, "briefd starting; its log is "+plan.logPath)
 	}
-	h := &windowsService{run: func(ctx context.Context) int {
-		return runMain(ctx, &env{stdout: logf, stderr: logf, getenv: os.Getenv}, []string{"run", "-config", cfgPath})
-	}}
+	h := &windowsService{run: func(ctx context.Context) int { return daemon(ctx, logf) }}
 	if err := svc.Run(name, h); err != nil {
 		return fail(err)
 	}
