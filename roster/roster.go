@@ -180,6 +180,9 @@ func New(units []Unit, campaigns []Campaign, loc *time.Location) (*Roster, error
 	seen := map[string]bool{}
 	for i, c := range campaigns {
 		where := fmt.Sprintf("campaigns[%d] (%s)", i, c.ID)
+		if c.ID == "" {
+			where = fmt.Sprintf("campaigns[%d]", i)
+		}
 		camp := func(field, en, zh string) {
 			key := where
 			if field != "" && field != "id" && field != "title" {
@@ -188,10 +191,8 @@ func New(units []Unit, campaigns []Campaign, loc *time.Location) (*Roster, error
 			add(Problem{Key: key, What: "campaign", ID: c.ID, Field: field, EN: en, ZH: zh})
 		}
 		if c.ID == "" {
-			add(Problem{Key: fmt.Sprintf("campaigns[%d]", i), What: "campaign", Field: "id", EN: "id is empty", ZH: "任务编号不能为空"})
-			continue
-		}
-		if seen[c.ID] {
+			camp("id", "id is empty", "任务编号不能为空") // and the other problems of the campaign
+		} else if seen[c.ID] {
 			camp("id", "id is used by two campaigns", fmt.Sprintf("任务编号 %s 已被另一个报送任务使用", c.ID))
 		}
 		seen[c.ID] = true

@@ -317,6 +317,9 @@ func (s *Store) recordWith(audit *AuditEntry, rec *Receipt, key *MessageKey, cur
 			return err
 		}
 		rec.Number = n
+		if audit != nil && audit.Target == "" {
+			audit.Target = n // an entry about a new receipt names it
+		}
 		if prepare != nil {
 			prepare(rec)
 		}

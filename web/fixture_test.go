@@ -362,36 +362,36 @@ func (c *countingOffice) Export(w io.Writer, format, campaign string) (string, e
 	return "简报收取情况_" + strings.ReplaceAll(c.f.now.Format("2006-01-02"), "-", "") + "." + format, err
 }
 
-func (c *countingOffice) Assign(number, unit string, learn bool) (*store.Receipt, error) {
+func (c *countingOffice) Assign(by office.Source, number, unit string, learn bool) (*store.Receipt, error) {
 	c.f.mu.Lock()
 	c.f.assigns++
 	c.f.mu.Unlock()
-	return c.f.off.Assign(number, unit, learn)
+	return c.f.off.Assign(by, number, unit, learn)
 }
 
-func (c *countingOffice) Answer(number string) (*store.Receipt, error) {
+func (c *countingOffice) Answer(by office.Source, number string) (*store.Receipt, error) {
 	c.f.mu.Lock()
 	c.f.answers++
 	c.f.mu.Unlock()
-	return c.f.off.Answer(number)
+	return c.f.off.Answer(by, number)
 }
 
-func (c *countingOffice) RecheckReceipt(ctx context.Context, number string) (string, error) {
+func (c *countingOffice) RecheckReceipt(ctx context.Context, by office.Source, number string) (string, error) {
 	c.f.mu.Lock()
 	c.f.rechecks++
 	c.f.mu.Unlock()
-	return c.f.off.RecheckReceipt(ctx, number)
+	return c.f.off.RecheckReceipt(ctx, by, number)
 }
 
 func (c *countingOffice) Booklet(campaign, period string) (*office.Booklet, error) {
 	return c.f.off.Booklet(campaign, period)
 }
 
-func (c *countingOffice) Resend(number string) (*store.OutboxItem, error) {
+func (c *countingOffice) Resend(by office.Source, number string) (*store.OutboxItem, error) {
 	c.f.mu.Lock()
 	c.f.resends++
 	c.f.mu.Unlock()
-	return c.f.off.Resend(number)
+	return c.f.off.Resend(by, number)
 }
 
 // options is the Options part cmd/briefd would wire: the office.

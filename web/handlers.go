@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"briefd/office"
 	"briefd/pdfcheck"
 	"briefd/report"
 	"briefd/roster"
@@ -597,7 +598,7 @@ func (s *Server) assign(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	learn := r.PostFormValue("learn") != ""
-	_, err := s.o.Office.Assign(rec.Number, unit, learn)
+	_, err := s.o.Office.Assign(office.FromWeb(clientIP(r)), rec.Number, unit, learn)
 	if err != nil {
 		s.log.Warn("web: assign failed", "receipt", rec.Number, "unit", unit, "err", err)
 		s.fail(w, r, http.StatusConflict, "分配未完成："+err.Error())
@@ -620,7 +621,7 @@ func (s *Server) resend(w http.ResponseWriter, r *http.Request) {
 	if rec == nil {
 		return
 	}
-	_, err := s.o.Office.Resend(rec.Number)
+	_, err := s.o.Office.Resend(office.FromWeb(clientIP(r)), rec.Number)
 	if err != nil {
 		s.log.Warn("web: resend failed", "receipt", rec.Number, "err", err)
 		s.fail(w, r, http.StatusConflict, "重发未完成："+err.Error())
@@ -639,7 +640,7 @@ func (s *Server) recheck(w http.ResponseWriter, r *http.Request) {
 	if rec == nil {
 		return
 	}
-	msg, err := s.o.Office.RecheckReceipt(r.Context(), rec.Number)
+	msg, err := s.o.Office.RecheckReceipt(r.Context(), office.FromWeb(clientIP(r)), rec.Number)
 	if err != nil {
 		s.log.Warn("web: recheck failed", "receipt", rec.Number, "err", err)
 		s.fail(w, r, http.StatusConflict, "重新检查未完成："+err.Error())

@@ -70,14 +70,14 @@ type Office interface {
 	// ReplyText is the plain text of the reply r's sender gets (or got).
 	ReplyText(r *store.Receipt) (string, error)
 	// Assign gives a receipt to a unit and, with learn, registers the sender's address.
-	Assign(receipt, unit string, learn bool) (*store.Receipt, error)
+	Assign(by office.Source, receipt, unit string, learn bool) (*store.Receipt, error)
 	// Resend queues a receipt's reply again.
-	Resend(receipt string) (*store.OutboxItem, error)
+	Resend(by office.Source, receipt string) (*store.OutboxItem, error)
 	// Answer marks a unit's question (a mail that is no submission) as dealt with.
-	Answer(receipt string) (*store.Receipt, error)
+	Answer(by office.Source, receipt string) (*store.Receipt, error)
 	// RecheckReceipt checks a receipt's mail again with today's checks, sends a corrected receipt when
 	// the verdict changed and says what changed ("" when nothing did).
-	RecheckReceipt(ctx context.Context, receipt string) (string, error)
+	RecheckReceipt(ctx context.Context, by office.Source, receipt string) (string, error)
 	// Booklet gathers a campaign period's briefings for the 简报汇编 downloads.
 	Booklet(campaign, period string) (*office.Booklet, error)
 }

@@ -112,6 +112,10 @@ func openApp(e *env, configFlag string, needSecrets bool) (*app, error) {
 	return &app{cfg: cfg, st: st, off: off, archive: arch, log: log, now: time.Now}, nil
 }
 
+// source is who runs the command, for the audit log: this process's user, through the control socket
+// when the command was forwarded to the daemon.
+func (e *env) source() office.Source { return office.FromCommand(e.shared != nil) }
+
 func (a *app) close() {
 	if a.borrowed {
 		return

@@ -75,6 +75,7 @@ func buildServices(a *app, progress io.Writer) (*services, error) {
 		SpoolDir: cfg.Store.Spool, Location: cfg.Location(), OfficeTo: cfg.Office.SummaryTo,
 		AuthServIDs: cfg.IMAP.Trusted(), MaxAge: cfg.Replies.Age(), Now: a.now}, a.st, func() *roster.Roster { return a.R() }, s.checker, a.archive, a.log)
 	a.off.SetRechecker(s.pipeline)
+	a.off.SetRecorder(s.pipeline)
 	if progress != nil {
 		s.pipeline.Recorded = func(f *intake.Fetched, r *store.Receipt, dup bool) {
 			who := a.R().UnitName(r.Unit)
@@ -103,6 +104,9 @@ func buildServices(a *app, progress io.Writer) (*services, error) {
 			st := s.watcher.Stats()
 			return st.LastError, st.LastFault
 		})
+		if err == nil {
+			a.off.SetReminder(s.schedule)
+		}
 	}
 	if err != nil {
 		s.checker.Close()

@@ -32,7 +32,7 @@ func composer(a *app) (*notify.Notifier, error) {
 		Office: notify.Office{Name: cfg.Office.Name, Address: cfg.Office.Address, Contact: cfg.Office.Contact,
 			Location: cfg.Location()},
 		TemplateDir: cfg.Replies.Templates, ReasonText: pdfcheck.ReasonText, Marker: replyMarker, Now: a.now,
-		MaxMessage: cfg.Limits.MessageBytes(),
+		MaxMessage: cfg.Limits.MessageBytes(), Roster: a.R,
 	}, a.R())
 }
 
