@@ -1,6 +1,7 @@
 package office
 
 import (
+	"fmt"
 	"os/user"
 	"strings"
 	"time"
@@ -127,7 +128,12 @@ func (o *Office) AuditLog(since time.Time) ([]store.AuditEntry, error) {
 // shows it above the form, which keeps what was typed.
 type InputError struct{ Problems []string }
 
-func (e *InputError) Error() string { return strings.Join(e.Problems, "\n") }
+func (e *InputError) Error() string {
+	if len(e.Problems) == 1 {
+		return e.Problems[0]
+	}
+	return fmt.Sprintf("有 %d 处问题：\n  - %s", len(e.Problems), strings.Join(e.Problems, "\n  - "))
+}
 
 func inputErr(format ...string) *InputError { return &InputError{Problems: format} }
 

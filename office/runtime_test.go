@@ -340,6 +340,11 @@ func TestImportUnits(t *testing.T) {
 	if err != nil || !im.Empty() || im.Same != 3 {
 		t.Errorf("again: %+v %v", im, err)
 	}
+	// A sheet without the aliases and kind columns leaves them as they are.
+	im, err = o.off.PreviewUnits("邮箱.csv", []byte("id,name,emails\nyuanping,原平市教育局,yp@example.cn\n"))
+	if err != nil || !im.Empty() || im.Same != 1 {
+		t.Errorf("a sheet without aliases and kind: %+v %v", im, err)
+	}
 
 	for _, tc := range []struct{ name, data, want string }{
 		{"missing columns", "编号,名称\nxinfu,忻府\n", "表格第一行缺少列：邮箱（emails）"},

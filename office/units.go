@@ -233,6 +233,7 @@ func kindWord(k string) string {
 type UnitImport struct {
 	File    string
 	Rows    []roster.Unit // the spreadsheet's units, as read
+	Columns []string      // the columns it has: without aliases or kind, those of a unit stay as they are
 	Added   []roster.Unit
 	Changed []UnitChange
 	Same    int // rows that change nothing
@@ -250,10 +251,11 @@ func (im *UnitImport) Empty() bool { return len(im.Added) == 0 && len(im.Changed
 // PreviewUnits reads a spreadsheet of units (.xlsx or .csv, UTF-8 or GBK; the columns of units_file:
 // id, name, aliases, emails, kind, in English or Chinese) and says what applying it would change:
 // units added, units whose name, aliases, addresses or kind change (each row replaces them), rows that
-// change nothing. Units not in the spreadsheet stay as they are. Problems (missing columns, an id twice,
+// change nothing. Units not in the spreadsheet stay as they are, and so do the aliases and kinds of a
+// spreadsheet without those columns. Problems (missing columns, an id twice,
 // an address of another unit) are an *InputError.
 func (o *Office) PreviewUnits(name string, data []byte) (*UnitImport, error) {
-	units, err := roster.ReadUnits(name, data)
+	sheet, err := roster.ReadUnitsSheet(name, data)
 	if err != nil {
 		var fe *roster.FileError
 		if errors.As(err, &fe) {
@@ -261,12 +263,12 @@ func (o *Office) PreviewUnits(name string, data []byte) (*UnitImport, error) {
 		}
 		return nil, err
 	}
-	if len(units) == 0 {
+	if len(sheet.Units) == 0 {
 		return nil, inputErr("表格“" + name + "”中没有单位（第一行是列名，从第二行起每行一个单位）")
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	im, _, err := o.plan(name, units)
+	im, _, err := o.plan(name, sheet.Units, sheet.Columns)
 	return im, err
 }
 
@@ -275,7 +277,7 @@ func (o *Office) PreviewUnits(name string, data []byte) (*UnitImport, error) {
 func (o *Office) ApplyUnits(by Source, im *UnitImport) (*UnitImport, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	done, recs, err := o.plan(im.File, im.Rows)
+	done, recs, err := o.plan(im.File, im.Rows, im.Columns)
 	if err != nil {
 		return nil, err
 	}
@@ -303,13 +305,20 @@ func (o *Office) ApplyUnits(by Source, im *UnitImport) (*UnitImport, error) {
 }
 
 // plan works out what the rows change and checks the roster they make. The caller holds o.mu.
-func (o *Office) plan(file string, rows []roster.Unit) (*UnitImport, []store.UnitRecord, error) {
-	im := &UnitImport{File: file, Rows: rows}
+func (o *Office) plan(file string, rows []roster.Unit, columns []string) (*UnitImport, []store.UnitRecord, error) {
+	im := &UnitImport{File: file, Rows: rows, Columns: columns}
 	var recs []store.UnitRecord
 	var probs []string
 	now := o.o.Now()
 	for i, row := range rows {
 		in := UnitInput{ID: row.ID, Name: row.Name, Aliases: strings.Join(row.Aliases, ","), Emails: strings.Join(row.Emails, ","), Kind: row.Kind}
+		old, exists := o.Unit(row.ID)
+		if exists && !slices.Contains(columns, "aliases") {
+			in.Aliases = strings.Join(old.Aliases, ",")
+		}
+		if exists && !slices.Contains(columns, "kind") {
+			in.Kind = old.Kind
+		}
 		u, ps := o.unitRecord(in)
 		for _, p := range ps {
 			probs = append(probs, fmt.Sprintf("单位 %s：%s", row.ID, p))
@@ -318,7 +327,6 @@ func (o *Office) plan(file string, rows []roster.Unit) (*UnitImport, []store.Uni
 			probs = append(probs, fmt.Sprintf("第 %d 个单位的编号“%s”%s", i+1, u.ID, idRule))
 		}
 		after := unitOf(u)
-		old, exists := o.Unit(u.ID)
 		if !exists {
 			im.Added = append(im.Added, after)
 		} else {

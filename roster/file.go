@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -36,6 +37,25 @@ func LoadUnitsFile(path string) ([]Unit, error) {
 
 // ReadUnits is LoadUnitsFile of a file's contents (an upload); name's extension says what it is.
 func ReadUnits(name string, data []byte) ([]Unit, error) {
+	sh, err := ReadUnitsSheet(name, data)
+	if err != nil {
+		return nil, err
+	}
+	return sh.Units, nil
+}
+
+// UnitsSheet is a units file as read: the units, and which of the optional columns (aliases, kind) it
+// has, so that a sheet without them leaves them as they are.
+type UnitsSheet struct {
+	Units   []Unit
+	Columns []string // of id, name, aliases, emails, kind: those the first row names
+}
+
+// Has reports whether the sheet has the column (id, name, aliases, emails, kind).
+func (s *UnitsSheet) Has(column string) bool { return slices.Contains(s.Columns, column) }
+
+// ReadUnitsSheet is ReadUnits, with the columns the sheet has.
+func ReadUnitsSheet(name string, data []byte) (*UnitsSheet, error) {
 	var rows [][]string
 	var err error
 	switch strings.ToLower(filepath.Ext(name)) {
@@ -107,7 +127,7 @@ func readXLSX(name string, data []byte) ([][]string, error) {
 // columnZH names the columns as the office's spreadsheets head them.
 var columnZH = map[string]string{"id": "编号", "name": "单位名称", "aliases": "别名", "emails": "邮箱", "kind": "类型"}
 
-func unitsFromRows(name string, rows [][]string) ([]Unit, error) {
+func unitsFromRows(name string, rows [][]string) (*UnitsSheet, error) {
 	if len(rows) == 0 {
 		return nil, &FileError{Name: name, EN: "empty file (the first row must name the columns id, name, aliases, emails, kind)",
 			ZH: "表格是空的（第一行应为列名：编号、单位名称、别名、邮箱、类型）"}
@@ -142,7 +162,12 @@ func unitsFromRows(name string, rows [][]string) ([]Unit, error) {
 		}
 		return strings.TrimSpace(row[i])
 	}
-	var units []Unit
+	sheet := &UnitsSheet{}
+	for _, key := range []string{"id", "name", "aliases", "emails", "kind"} {
+		if _, ok := col[key]; ok {
+			sheet.Columns = append(sheet.Columns, key)
+		}
+	}
 	rowOf := map[string]int{}
 	for n, row := range rows[1:] {
 		if strings.TrimSpace(strings.Join(row, "")) == "" {
@@ -158,9 +183,9 @@ func unitsFromRows(name string, rows [][]string) ([]Unit, error) {
 				ZH: fmt.Sprintf("编号 %s 出现了两次（第 %d 行和第 %d 行）", u.ID, first, n+2)}
 		}
 		rowOf[u.ID] = n + 2
-		units = append(units, u)
+		sheet.Units = append(sheet.Units, u)
 	}
-	return units, nil
+	return sheet, nil
 }
 
 func splitList(s string) []string {
