@@ -336,8 +336,9 @@ func (f *fixture) seed() {
 // countingOffice is the real office (as cmd/briefd wires it), counting the calls the dashboard makes; a
 // test may give it the reply text of its own (notify composes it in the daemon).
 type countingOffice struct {
-	f         *fixture
-	replyText func(r *store.Receipt) (string, error)
+	*office.Office // what the dashboard does not count
+	f              *fixture
+	replyText      func(r *store.Receipt) (string, error)
 }
 
 func (c *countingOffice) Roster() *roster.Roster { return c.f.off.Roster() }
@@ -400,7 +401,7 @@ func (f *fixture) options() Options {
 		Location:   beijing,
 		OfficeName: "忻州市教育局职业教育科",
 		Now:        func() time.Time { return f.now },
-		Office:     &countingOffice{f: f},
+		Office:     &countingOffice{Office: f.off, f: f},
 		Health: func() Health {
 			return Health{LastMailboxOK: f.now.Add(-90 * time.Second), MailboxErrors: 3, Reconnects: 1, OutboxDepth: 2}
 		},
