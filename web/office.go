@@ -207,26 +207,18 @@ func (s *Server) campaignForm(w http.ResponseWriter, r *http.Request, status int
 	s.render(w, r, status, "campaign_form", p)
 }
 
-// campaignInput reads the form; the units come as ticked boxes.
+// campaignInput reads the form; the units come as ticked boxes, none for every unit.
 func campaignInput(r *http.Request) office.CampaignInput {
 	f := r.PostForm
-	units := f["units"]
-	if slices.Contains(units, "all") {
-		units = []string{"all"}
-	}
-	in := office.CampaignInput{ID: f.Get("id"), Title: f.Get("title"), Units: strings.Join(units, ","), Opens: f.Get("opens"),
+	return office.CampaignInput{ID: f.Get("id"), Title: f.Get("title"), Units: strings.Join(f["units"], ","), Opens: f.Get("opens"),
 		Due: f.Get("due"), Every: f.Get("every"), Keywords: f.Get("keywords")}
-	if in.Units == "" {
-		in.Units = "all"
-	}
-	return in
 }
 
 func (s *Server) campaignNew(w http.ResponseWriter, r *http.Request) {
 	if s.readOnly(w, r) {
 		return
 	}
-	s.campaignForm(w, r, http.StatusOK, office.CampaignInput{Units: "all", Opens: roster.DateOf(s.o.Now().In(s.o.Location)).String()}, false, nil)
+	s.campaignForm(w, r, http.StatusOK, office.CampaignInput{Opens: roster.DateOf(s.o.Now().In(s.o.Location)).String()}, false, nil)
 }
 
 func (s *Server) campaignCreate(w http.ResponseWriter, r *http.Request) {
@@ -442,7 +434,7 @@ func (s *Server) unitImport(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	tok := randomToken()
+	tok, key := randomToken(), s.csrfBase(nil, r) // csrfBase takes s.mu: not inside it
 	now := s.o.Now()
 	s.mu.Lock()
 	for k, p := range s.imports {
@@ -450,7 +442,7 @@ func (s *Server) unitImport(w http.ResponseWriter, r *http.Request) {
 			delete(s.imports, k)
 		}
 	}
-	s.imports[tok] = pendingImport{im: im, at: now, key: s.csrfBase(nil, r)}
+	s.imports[tok] = pendingImport{im: im, at: now, key: key}
 	s.mu.Unlock()
 	p := importPage{base: s.base(w, r, "导入单位：确认", "units"), Im: im, Token: tok}
 	if err := s.setPending(&p.base); err != nil {
@@ -464,10 +456,10 @@ func (s *Server) unitImportApply(w http.ResponseWriter, r *http.Request) {
 	if s.readOnly(w, r) {
 		return
 	}
-	tok := r.PostFormValue("token")
+	tok, key := r.PostFormValue("token"), s.csrfBase(nil, r)
 	s.mu.Lock()
 	p, ok := s.imports[tok]
-	if ok && p.key == s.csrfBase(nil, r) && s.o.Now().Sub(p.at) <= importTTL {
+	if ok && p.key == key && s.o.Now().Sub(p.at) <= importTTL {
 		delete(s.imports, tok)
 	} else {
 		ok = false

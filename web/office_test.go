@@ -142,7 +142,8 @@ func gbk(t *testing.T, s string) []byte {
 var tokenRe = regexp.MustCompile(`name="token" value="([^"]+)"`)
 
 func TestUnitPages(t *testing.T) {
-	f, srv, c := setup(t, nil)
+	f, srv, c := setup(t, func(o *Options) { o.Password = "pw" }) // a session, as the office has
+	c.login("pw")
 	tok := c.csrf("/units/new")
 	resp, body := c.post("/units", url.Values{"csrf": {tok}, "id": {"jingle2"}, "name": {"静乐二中"}, "emails": {"xinfu-jky@example.cn"}, "kind": {"school"}})
 	wantStatus(t, "a unit with another's address", resp, http.StatusBadRequest)
@@ -171,7 +172,8 @@ func TestUnitPages(t *testing.T) {
 	if m == nil {
 		t.Fatal("no token on the preview page")
 	}
-	other := newClient(t, srv.Handler()) // another browser cannot apply it
+	other := newClient(t, srv.Handler()) // another browser, logged in too, cannot apply it
+	other.login("pw")
 	resp, _ = other.post("/units/import", url.Values{"csrf": {other.csrf("/units")}, "token": {m[1]}})
 	wantStatus(t, "apply from another browser", resp, http.StatusNotFound)
 	resp, _ = c.post("/units/import", url.Values{"csrf": {tok}, "token": {m[1]}})
