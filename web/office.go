@@ -64,11 +64,11 @@ type campaignsPage struct {
 }
 
 func (s *Server) campaignRow(ros *roster.Roster, c office.CampaignInfo) campaignRow {
-	row := campaignRow{CampaignInfo: c, Units: unitsWords(ros, c.Units), Schedule: "截止 " + c.Due,
+	row := campaignRow{CampaignInfo: c, Units: unitsWords(ros, c.Units), Schedule: c.Due,
 		Editable: c.Source == office.SourceOffice && c.Closed == ""}
 	last := c.Due
 	if c.Every == "month" {
-		row.Schedule, last = "每月报送，至 "+c.Until, c.Until
+		row.Schedule, last = "每月月底，至 "+c.Until, c.Until
 	}
 	today := roster.DateOf(s.o.Now().In(s.o.Location)).String()
 	switch {
