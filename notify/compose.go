@@ -153,7 +153,8 @@ func (n *Notifier) replyData(r *store.Receipt) *ReplyData {
 	case "name":
 		d.Tentative = true
 	}
-	if u, ok := n.ros.Unit(r.Unit); ok && r.Unit != "" {
+	ros := n.o.Roster()
+	if u, ok := ros.Unit(r.Unit); ok && r.Unit != "" {
 		d.UnitName = Clean(u.Name, 80)
 	}
 	switch {
@@ -165,7 +166,7 @@ func (n *Notifier) replyData(r *store.Receipt) *ReplyData {
 		d.Greeting = d.Address
 	}
 	d.AuthFailed = r.Auth == "fail"
-	if c, ok := n.ros.Campaign(r.Campaign); ok && r.Campaign != "" {
+	if c, ok := ros.Campaign(r.Campaign); ok && r.Campaign != "" {
 		cl := &CampaignLine{Title: Clean(c.Title, 120), Late: r.Late, Counted: r.Counts()}
 		if p, ok := c.Period(r.Period); ok {
 			cl.Due = cnDate(p.Due)

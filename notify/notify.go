@@ -60,6 +60,10 @@ type Options struct {
 	// DashboardURL is the dashboard's address as the office opens it (web.public_url), for links in
 	// robot posts; "" leaves links out.
 	DashboardURL string
+	// Roster, when set, returns the current roster (units and campaigns change while the daemon runs);
+	// replies then name the unit and campaign as they are when the reply is composed. Default: the
+	// roster given to New.
+	Roster func() *roster.Roster
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 }
@@ -67,7 +71,6 @@ type Options struct {
 // Notifier composes briefd's mail for one office.
 type Notifier struct {
 	o        Options
-	ros      *roster.Roster
 	domain   string // of the office address
 	textTmpl *texttemplate.Template
 	htmlTmpl *htmltemplate.Template
@@ -104,7 +107,10 @@ func New(o Options, ros *roster.Roster) (*Notifier, error) {
 			return nil, err
 		}
 	}
-	n := &Notifier{o: o, ros: ros}
+	if o.Roster == nil {
+		o.Roster = func() *roster.Roster { return ros }
+	}
+	n := &Notifier{o: o}
 	n.domain = strings.ToLower(o.Office.Address[strings.LastIndexByte(o.Office.Address, '@')+1:])
 
 	text, err := n.readTemplate("reply.txt.tmpl")

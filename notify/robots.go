@@ -105,7 +105,7 @@ func (n *Notifier) RobotProblem(r *store.Receipt) (m robot.Message, ok bool) {
 		from = r.FromName + " <" + r.From + ">"
 	}
 	if r.Unit != "" {
-		from = n.ros.UnitName(r.Unit) + "（" + r.From + "）"
+		from = n.o.Roster().UnitName(r.Unit) + "（" + r.From + "）"
 	}
 	return robot.ProblemMessage(r.Number, from, r.Subject, what, n.dashboardLink("/receipts/"+url.PathEscape(r.Number))), true
 }

@@ -92,8 +92,7 @@ func NewScheduler(o SchedulerOptions, st *store.Store, n *Notifier, log *slog.Lo
 		o.HealthMark = "imap:last_ok"
 	}
 	if o.Roster == nil {
-		ros := n.ros
-		o.Roster = func() *roster.Roster { return ros }
+		o.Roster = n.o.Roster
 	}
 	if o.Now == nil {
 		o.Now = time.Now

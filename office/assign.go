@@ -21,7 +21,9 @@ var ErrUnknownUnit = errors.New("no such unit")
 //
 // Files are linked at their new names before the receipt changes and the old names removed after, so
 // a crash in between leaves a file at both names, never at none.
-func (o *Office) Assign(number, unitID string, learn bool) (*store.Receipt, error) {
+//
+// The change, and the learned address, are each written with their audit entry (by) in one transaction.
+func (o *Office) Assign(by Source, number, unitID string, learn bool) (*store.Receipt, error) {
 	ros := o.Roster()
 	unit, ok := ros.Unit(unitID)
 	if !ok {
@@ -50,7 +52,12 @@ func (o *Office) Assign(number, unitID string, learn bool) (*store.Receipt, erro
 		}
 		moves[at.Archived] = to
 	}
-	_, after, err := o.st.Replace(number, func(r *store.Receipt) error {
+	detail := fmt.Sprintf("%s → %s（%s）", number, unit.Name, unitID)
+	if placed {
+		c, _ := ros.Campaign(pl.Campaign)
+		detail += fmt.Sprintf("，《%s》第 %s 期", c.Title, pl.Period)
+	}
+	_, after, err := o.st.Audited(o.entry(by, ActAssign, number, detail)).Replace(number, func(r *store.Receipt) error {
 		r.Unit, r.Match = unitID, roster.MatchManual
 		r.Campaign, r.Period, r.Late = "", "", false
 		if placed {
@@ -76,10 +83,13 @@ func (o *Office) Assign(number, unitID string, learn bool) (*store.Receipt, erro
 	}
 	o.log.Info("office: receipt assigned", "receipt", number, "unit", unitID, "campaign", after.Campaign, "period", after.Period)
 	if learn && after.From != "" {
-		if other, ok := ros.UnitByAddress(after.From); ok && other != unitID {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		if other, ok := o.Roster().UnitByAddress(after.From); ok && other != unitID {
 			return after, fmt.Errorf("%s is already registered to %s; not learned", after.From, other)
 		}
-		if err := o.st.Learn(after.From, unitID); err != nil {
+		learned := fmt.Sprintf("%s 登记为 %s（%s）的邮箱（来自 %s）", after.From, unit.Name, unitID, number)
+		if err := o.st.Audited(o.entry(by, ActLearn, unitID, learned)).Learn(after.From, unitID); err != nil {
 			return after, err
 		}
 		if err := o.reload(); err != nil {

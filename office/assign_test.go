@@ -13,6 +13,9 @@ import (
 
 var beijing = time.FixedZone("CST", 8*3600)
 
+// cli is who makes the changes of the tests.
+var cli = Source{Via: store.ViaCommand, Client: "tester"}
+
 type rig struct {
 	t    *testing.T
 	st   *store.Store
@@ -101,7 +104,7 @@ func TestAssignKeepsEverythingConsistent(t *testing.T) {
 		t.Fatalf("an unmatched receipt is archived at %q", p)
 	}
 
-	got, err := r.off.Assign(same, "xinfu", false)
+	got, err := r.off.Assign(cli, same, "xinfu", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +123,7 @@ func TestAssignKeepsEverythingConsistent(t *testing.T) {
 	}
 
 	// A file first sent by an unmatched mail: once assigned, it is the one later copies point to.
-	if _, err := r.off.Assign(other, "xinfu", false); err != nil {
+	if _, err := r.off.Assign(cli, other, "xinfu", false); err != nil {
 		t.Fatal(err)
 	}
 	if n, ok, _ := r.st.LookupFile("xinfu", "zjdh-study", "2022-01", "bbbb"); !ok || n != other {
@@ -132,7 +135,7 @@ func TestAssignKeepsEverythingConsistent(t *testing.T) {
 	}
 
 	// Given to another unit after all: the index of the first unit forgets it.
-	if _, err := r.off.Assign(other, "yuanping", false); err != nil {
+	if _, err := r.off.Assign(cli, other, "yuanping", false); err != nil {
 		t.Fatal(err)
 	}
 	if n, ok, _ := r.st.LookupFile("xinfu", "zjdh-study", "2022-01", "bbbb"); ok && n == other {
@@ -145,7 +148,7 @@ func TestAssignKeepsEverythingConsistent(t *testing.T) {
 		t.Errorf("archived at %q after the second assign", p)
 	}
 
-	if _, err := r.off.Assign(other, "atlantis", false); err == nil {
+	if _, err := r.off.Assign(cli, other, "atlantis", false); err == nil {
 		t.Error("an unknown unit was accepted")
 	}
 }
@@ -155,13 +158,13 @@ func TestAssignKeepsEverythingConsistent(t *testing.T) {
 func TestAssignLearn(t *testing.T) {
 	r := newRig(t)
 	n := r.record("zhang@example.com", "", "cccc")
-	if _, err := r.off.Assign(n, "yuanping", true); err != nil {
+	if _, err := r.off.Assign(cli, n, "yuanping", true); err != nil {
 		t.Fatal(err)
 	}
 	if u, ok := r.off.Roster().UnitByAddress("zhang@example.com"); !ok || u != "yuanping" {
 		t.Errorf("roster matches the learned address to %q %v", u, ok)
 	}
-	if _, err := r.off.Assign(n, "xinfu", true); err == nil || !strings.Contains(err.Error(), "already registered") {
+	if _, err := r.off.Assign(cli, n, "xinfu", true); err == nil || !strings.Contains(err.Error(), "already registered") {
 		t.Errorf("learning a registered address for another unit: %v", err)
 	}
 }

@@ -72,9 +72,10 @@ func (o *Office) Export(w io.Writer, format, campaign string) (string, error) {
 	return report.Export(w, o.st, o.Roster(), o.o.Now(), format, campaign, "")
 }
 
-// Composer writes the reply a receipt's sender gets (*notify.Notifier).
+// Composer writes the reply a receipt's sender gets and the notice of a campaign (*notify.Notifier).
 type Composer interface {
 	ComposeReply(r *store.Receipt) ([]byte, error)
+	Notice(c roster.Campaign) (string, error)
 }
 
 // SetComposer gives the office what writes replies, for ReplyText.

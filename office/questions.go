@@ -12,9 +12,14 @@ var ErrNotQuestion = errors.New("not a question waiting for an answer")
 
 // Answer marks a unit's question (a mail that is no submission: verdict ignored, category question) as
 // dealt with: it leaves 来信待处理 and the weekly summary. Marking it again changes nothing.
-func (o *Office) Answer(number string) (*store.Receipt, error) {
+func (o *Office) Answer(by Source, number string) (*store.Receipt, error) {
+	if r, err := o.st.Receipt(number); err == nil && !r.Answered.IsZero() && r.Category == store.CategoryQuestion {
+		return r, nil
+	}
 	var out store.Receipt
-	err := o.st.UpdateReceipt(number, func(r *store.Receipt) error {
+	audit := o.entry(by, ActAnswer, number, number+" 标记为已处理")
+	err := o.st.Audited(audit).UpdateReceipt(number, func(r *store.Receipt) error {
+		audit.Detail = fmt.Sprintf("%s（%s：%s）标记为已处理", number, r.From, r.Subject)
 		if r.Verdict != store.VerdictIgnored || r.Category != store.CategoryQuestion {
 			return fmt.Errorf("%s: %w", number, ErrNotQuestion)
 		}

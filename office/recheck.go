@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"briefd/intake"
@@ -25,11 +26,13 @@ type RecheckOptions struct {
 	Campaign string
 	DryRun   bool // say what would change, change nothing
 	Reply    bool // send a corrected receipt where the verdict changed
+	By       Source
 }
 
 // Recheck runs today's checks again over stored mail (after an upgrade of the checks, or to retry
 // mail that failed) through r, and returns what changed, receipt by receipt. progress, when set, is
-// told of each receipt as it is done.
+// told of each receipt as it is done. Unless DryRun, one audit entry says what was checked and what
+// changed; it is written after the checks (each receipt keeps its corrections in its own history).
 func (o *Office) Recheck(ctx context.Context, opts RecheckOptions, progress func(i, n int, c *intake.Change, err error)) ([]*intake.Change, error) {
 	r := o.rechecker
 	if r == nil {
@@ -53,6 +56,9 @@ func (o *Office) Recheck(ctx context.Context, opts RecheckOptions, progress func
 	}
 	var out []*intake.Change
 	var errs []error
+	if !opts.DryRun && len(numbers) > 0 {
+		defer func() { o.auditRecheck(opts.By, numbers, out) }()
+	}
 	for i, n := range numbers {
 		if err := ctx.Err(); err != nil {
 			return out, err
@@ -81,8 +87,8 @@ func (o *Office) SetRechecker(r Rechecker) { o.rechecker = r }
 
 // RecheckReceipt checks one receipt again and, when its verdict changes, sends the corrected receipt
 // (the dashboard's 重新检查). It says what changed, in Chinese, "" when nothing did.
-func (o *Office) RecheckReceipt(ctx context.Context, number string) (string, error) {
-	cs, err := o.Recheck(ctx, RecheckOptions{Numbers: []string{number}, Reply: true}, nil)
+func (o *Office) RecheckReceipt(ctx context.Context, by Source, number string) (string, error) {
+	cs, err := o.Recheck(ctx, RecheckOptions{Numbers: []string{number}, Reply: true, By: by}, nil)
 	if err != nil {
 		return "", err
 	}
@@ -95,4 +101,29 @@ func (o *Office) RecheckReceipt(ctx context.Context, number string) (string, err
 		msg += "，已排队发送更正回执"
 	}
 	return msg + "。", nil
+}
+
+// auditRecheck writes the audit entry of a recheck of numbers that found out.
+func (o *Office) auditRecheck(by Source, numbers []string, out []*intake.Change) {
+	target := numbers[0]
+	if len(numbers) > 1 {
+		target = fmt.Sprintf("%d 封", len(numbers))
+	}
+	var changed []string
+	for _, c := range out {
+		if c.Changed {
+			s := fmt.Sprintf("%s %s → %s", c.Number, report.VerdictZH(c.Before), report.VerdictZH(c.After))
+			if c.Replied {
+				s += "（已发更正回执）"
+			}
+			changed = append(changed, s)
+		}
+	}
+	detail := fmt.Sprintf("检查 %d 封，结果没有变化", len(out))
+	if len(changed) > 0 {
+		detail = fmt.Sprintf("检查 %d 封，%d 封结果更正：%s", len(out), len(changed), strings.Join(changed, "；"))
+	}
+	if err := o.st.Audit(o.entry(by, ActRecheck, target, detail)); err != nil {
+		o.log.Error("office: recheck: audit entry not written", "err", err)
+	}
 }

@@ -2,6 +2,7 @@ package roster
 
 import (
 	"encoding/csv"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -130,6 +131,8 @@ func TestLoadUnitsFileBad(t *testing.T) {
 		{"unbalanced quote", "units.csv", []byte("id,name,emails\nxinfu,\"忻府,a@example.cn\n"), []string{"units.csv"}},
 		{"wrong extension", "units.xls", []byte("whatever"), []string{"use a .csv or .xlsx file"}},
 		{"not really an xlsx", "units.xlsx", []byte("id,name,emails\n"), []string{"units.xlsx"}},
+		{"duplicate id", "units.csv", []byte("id,name,emails\nxinfu,忻府,a@example.cn\nyp,原平,b@example.cn\nxinfu,又一个忻府,c@example.cn\n"),
+			[]string{"row 4: id xinfu is also in row 2"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -148,8 +151,26 @@ func TestLoadUnitsFileBad(t *testing.T) {
 					t.Errorf("error %q does not say %q", err, w)
 				}
 			}
+			var fe *FileError
+			if !errors.As(err, &fe) || fe.ZH == "" {
+				t.Errorf("error %v has no Chinese sentence", err)
+			}
 		})
 	}
+	t.Run("Chinese", func(t *testing.T) {
+		for data, want := range map[string]string{
+			"编号,名称,别名\nxinfu,忻府,忻府区\n":                                 "表格第一行缺少列：邮箱（emails）（现有列：编号、名称、别名）",
+			"编号,名称,邮箱\nxinfu,忻府,a@example.cn\nxinfu,忻府,a@example.cn\n": "编号 xinfu 出现了两次（第 2 行和第 3 行）",
+		} {
+			_, err := ReadUnits("上传.csv", gbk(t, data))
+			var fe *FileError
+			if !errors.As(err, &fe) {
+				t.Errorf("ReadUnits: %v, want a *FileError", err)
+			} else if fe.ZH != want {
+				t.Errorf("ReadUnits: Chinese %q, want %q", fe.ZH, want)
+			}
+		}
+	})
 	t.Run("file not found", func(t *testing.T) {
 		if _, err := LoadUnitsFile(filepath.Join(t.TempDir(), "nope.csv")); err == nil || !strings.Contains(err.Error(), "nope.csv") {
 			t.Errorf("error %v does not name the file", err)

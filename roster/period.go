@@ -7,9 +7,14 @@ import (
 	"time"
 )
 
-// Periods returns every period of the campaign, in order.
+// Periods returns every period of the campaign, in order. A closed campaign has no period that opens
+// after the day it was closed.
 func (c Campaign) Periods() []Period {
+	closedBefore := func(opens Date) bool { return !c.Closed.IsZero() && c.Closed.Before(opens) }
 	if !c.Monthly() {
+		if closedBefore(c.Opens) {
+			return nil
+		}
 		return []Period{{Campaign: c.ID, Key: monthKey(c.Due), Opens: c.Opens, Due: c.Due}}
 	}
 	var out []Period
@@ -22,6 +27,9 @@ func (c Campaign) Periods() []Period {
 		opens := m
 		if m.Before(c.Opens) {
 			opens = c.Opens
+		}
+		if closedBefore(opens) {
+			break
 		}
 		out = append(out, Period{Campaign: c.ID, Key: monthKey(m), Opens: opens, Due: due})
 	}
@@ -84,7 +92,7 @@ func (r *Roster) Place(unitID string, t time.Time, subject string, filenames []s
 	var best Placement
 	bestScore, bestDue, found := -1, time.Time{}, false
 	for _, c := range r.campaigns {
-		if !r.Owes(unitID, c) || t.Before(c.Opens.Start(r.loc)) {
+		if !r.Owes(unitID, c) || t.Before(c.Opens.Start(r.loc)) || len(c.Periods()) == 0 {
 			continue
 		}
 		p := r.periodAt(c, t, text)
@@ -104,6 +112,16 @@ func (r *Roster) Place(unitID string, t time.Time, subject string, filenames []s
 		}
 	}
 	return best, found
+}
+
+// PeriodAt is the period of c a submission at t belongs to when nothing in it names a month: the
+// first period not yet past its due date, else the last one. ok is false when c has no period (it was
+// closed before it opened).
+func (r *Roster) PeriodAt(c Campaign, t time.Time) (p Period, ok bool) {
+	if len(c.Periods()) == 0 {
+		return Period{}, false
+	}
+	return r.periodAt(c, t.In(r.loc), ""), true
 }
 
 var (

@@ -31,6 +31,9 @@ type Campaign struct {
 	Every    string // "" (once) or "month"
 	Until    Date   // monthly campaigns: the last due date
 	Keywords []string
+	// Closed is the day the office closed the campaign (`briefd campaign close`): no reminders from then
+	// on, and no period opens after it; what came before stays in the history.
+	Closed Date
 }
 
 // Monthly reports whether the campaign repeats every month.
@@ -125,37 +128,48 @@ type Roster struct {
 	campaigns []Campaign
 }
 
-// New checks units and campaigns and indexes them. It reports every problem it finds, one per line.
+// New checks units and campaigns and indexes them. It reports every problem it finds, one per line: the
+// same rules for config.yaml (`config check`) and for units and campaigns the office adds at run time.
+//
+// A campaign's Units are unit ids, "all" (or none) for every unit, or "kind:county" for every unit of
+// that kind (county, school, other), now and added later.
 func New(units []Unit, campaigns []Campaign, loc *time.Location) (*Roster, error) {
 	if loc == nil {
 		loc = time.Local
 	}
 	r := &Roster{loc: loc, byID: map[string]int{}, byEmail: map[string]string{}}
-	var errs []string
+	var probs []Problem
+	add := func(p Problem) { probs = append(probs, p) }
 	for i, u := range units {
 		u.ID = strings.TrimSpace(u.ID)
 		u.Name = strings.TrimSpace(u.Name)
 		u.Aliases, u.Emails = slices.Clone(u.Aliases), slices.Clone(u.Emails) // the roster owns its slices
+		at := fmt.Sprintf("units[%d]", i)
+		where := fmt.Sprintf("%s (%s)", at, u.ID)
 		switch {
 		case u.ID == "":
-			errs = append(errs, fmt.Sprintf("units[%d]: id is empty", i))
+			add(Problem{Key: at, What: "unit", Field: "id", EN: "id is empty", ZH: "单位编号不能为空"})
 			continue
 		case u.Name == "":
-			errs = append(errs, fmt.Sprintf("units[%d] (%s): name is empty", i, u.ID))
+			add(Problem{Key: where, What: "unit", ID: u.ID, Field: "name", EN: "name is empty", ZH: "单位名称不能为空"})
 		}
 		if _, dup := r.byID[u.ID]; dup {
-			errs = append(errs, fmt.Sprintf("units[%d]: id %q is used by two units", i, u.ID))
+			add(Problem{Key: at, What: "unit", ID: u.ID, Field: "id", EN: fmt.Sprintf("id %q is used by two units", u.ID),
+				ZH: fmt.Sprintf("单位编号 %s 已被另一个单位使用", u.ID)})
 			continue
 		}
 		for j, e := range u.Emails {
 			e = NormalizeAddress(e)
 			u.Emails[j] = e
 			if why := AddressProblem(e); why != "" {
-				errs = append(errs, fmt.Sprintf("units[%d] (%s).emails: %q is not an email address: %s", i, u.ID, e, why))
+				add(Problem{Key: where + ".emails", What: "unit", ID: u.ID, Field: "emails",
+					EN: fmt.Sprintf("%q is not an email address: %s", e, why), ZH: fmt.Sprintf("“%s”不是有效的邮箱地址", e)})
 				continue
 			}
 			if other, ok := r.byEmail[e]; ok && other != u.ID {
-				errs = append(errs, fmt.Sprintf("units[%d] (%s).emails: %s is already registered to unit %s", i, u.ID, e, other))
+				add(Problem{Key: where + ".emails", What: "unit", ID: u.ID, Field: "emails",
+					EN: fmt.Sprintf("%s is already registered to unit %s", e, other),
+					ZH: fmt.Sprintf("邮箱 %s 已登记给单位 %s（%s）", e, r.units[r.byID[other]].Name, other)})
 				continue
 			}
 			r.byEmail[e] = u.ID
@@ -167,56 +181,93 @@ func New(units []Unit, campaigns []Campaign, loc *time.Location) (*Roster, error
 	for i, c := range campaigns {
 		where := fmt.Sprintf("campaigns[%d] (%s)", i, c.ID)
 		if c.ID == "" {
-			errs = append(errs, fmt.Sprintf("campaigns[%d]: id is empty", i))
-			continue
+			where = fmt.Sprintf("campaigns[%d]", i)
 		}
-		if seen[c.ID] {
-			errs = append(errs, fmt.Sprintf("%s: id is used by two campaigns", where))
+		camp := func(field, en, zh string) {
+			key := where
+			if field != "" && field != "id" && field != "title" {
+				key += "." + field
+			}
+			add(Problem{Key: key, What: "campaign", ID: c.ID, Field: field, EN: en, ZH: zh})
+		}
+		if c.ID == "" {
+			camp("id", "id is empty", "任务编号不能为空") // and the other problems of the campaign
+		} else if seen[c.ID] {
+			camp("id", "id is used by two campaigns", fmt.Sprintf("任务编号 %s 已被另一个报送任务使用", c.ID))
 		}
 		seen[c.ID] = true
 		if c.Title == "" {
-			errs = append(errs, where+": title is empty")
+			camp("title", "title is empty", "任务名称不能为空")
 		}
 		for _, u := range c.Units {
+			if kind, ok := strings.CutPrefix(u, "kind:"); ok {
+				if !slices.Contains(UnitKinds, kind) {
+					camp("units", fmt.Sprintf("%q is not a kind of unit (kind:county, kind:school or kind:other)", u),
+						fmt.Sprintf("“%s”不是单位类型（可用 kind:county、kind:school、kind:other）", u))
+				}
+				continue
+			}
 			if _, ok := r.byID[u]; !ok && u != "all" {
-				errs = append(errs, fmt.Sprintf("%s.units: no unit has the id %q", where, u))
+				camp("units", fmt.Sprintf("no unit has the id %q", u), fmt.Sprintf("没有编号为“%s”的单位", u))
 			}
 		}
 		if slices.Contains(c.Units, "all") {
 			c.Units = nil
 		}
+		c.Units, c.Keywords = slices.Clone(c.Units), slices.Clone(c.Keywords)
 		if c.Opens.IsZero() {
-			errs = append(errs, where+".opens: missing (the date the campaign starts)")
+			camp("opens", "missing (the date the campaign starts)", "缺少开始日期")
 		}
 		switch c.Every {
 		case "":
 			if c.Due.IsZero() {
-				errs = append(errs, where+".due: missing (a once campaign needs a due date)")
+				camp("due", "missing (a once campaign needs a due date)", "缺少截止日期")
 			} else if !c.Opens.IsZero() && c.Due.Before(c.Opens) {
-				errs = append(errs, fmt.Sprintf("%s.due: %s is before opens %s", where, c.Due, c.Opens))
+				camp("due", fmt.Sprintf("%s is before opens %s", c.Due, c.Opens), fmt.Sprintf("截止日期 %s 早于开始日期 %s", c.Due, c.Opens))
 			}
 		case "month":
 			if c.Until.IsZero() {
-				errs = append(errs, where+".until: missing (a monthly campaign needs the last due date)")
+				camp("until", "missing (a monthly campaign needs the last due date)", "每月报送的任务缺少结束日期")
 			} else if !c.Opens.IsZero() && c.Until.Before(c.Opens) {
-				errs = append(errs, fmt.Sprintf("%s.until: %s is before opens %s", where, c.Until, c.Opens))
+				camp("until", fmt.Sprintf("%s is before opens %s", c.Until, c.Opens), fmt.Sprintf("结束日期 %s 早于开始日期 %s", c.Until, c.Opens))
 			}
 		default:
-			errs = append(errs, fmt.Sprintf("%s.every: %q is not supported (leave it out for a once campaign, or use month)", where, c.Every))
+			camp("every", fmt.Sprintf("%q is not supported (leave it out for a once campaign, or use month)", c.Every),
+				fmt.Sprintf("报送周期“%s”不支持（只报一次请留空，每月报送请选 month）", c.Every))
 		}
 		r.campaigns = append(r.campaigns, c)
 	}
-	if len(errs) > 0 {
-		return nil, &Error{Problems: errs}
+	if len(probs) > 0 {
+		e := &Error{Details: probs}
+		for _, p := range probs {
+			e.Problems = append(e.Problems, p.Key+": "+p.EN)
+		}
+		return nil, e
 	}
 	r.terms = buildTerms(r.units)
 	return r, nil
 }
 
+// UnitKinds are the kinds of unit (Unit.Kind; "" counts as other).
+var UnitKinds = []string{"county", "school", "other"}
+
 // Error lists every problem found in units and campaigns.
-type Error struct{ Problems []string }
+type Error struct {
+	Problems []string  // each "key: problem", in English, as `config check` prints them
+	Details  []Problem // the same problems, with the Chinese sentence for people
+}
 
 func (e *Error) Error() string { return strings.Join(e.Problems, "\n") }
+
+// Problem is one thing wrong with a unit or a campaign given to New.
+type Problem struct {
+	Key   string // where, as config.yaml names it: campaigns[1] (zjdh-monthly).due
+	What  string // unit | campaign
+	ID    string // the unit's or campaign's id; "" when it has none
+	Field string // id, name, emails; id, title, units, opens, due, every, until
+	EN    string // the problem in English (config check, logs)
+	ZH    string // the problem in Chinese, for the office (the dashboard and the commands that change the roster)
+}
 
 // Location is the office time zone.
 func (r *Roster) Location() *time.Location { return r.loc }
@@ -260,12 +311,21 @@ func (r *Roster) Campaign(id string) (Campaign, bool) {
 	return Campaign{}, false
 }
 
-// Owes reports whether the unit must report for the campaign.
+// Owes reports whether the unit must report for the campaign: it is listed by id or by kind
+// ("kind:county"), or the campaign names no units.
 func (r *Roster) Owes(unitID string, c Campaign) bool {
-	if _, ok := r.byID[unitID]; !ok {
+	i, ok := r.byID[unitID]
+	if !ok {
 		return false
 	}
-	return len(c.Units) == 0 || slices.Contains(c.Units, unitID)
+	if len(c.Units) == 0 || slices.Contains(c.Units, unitID) {
+		return true
+	}
+	kind := r.units[i].Kind
+	if kind == "" {
+		kind = "other"
+	}
+	return slices.Contains(c.Units, "kind:"+kind)
 }
 
 // UnitsOf returns the units that owe the campaign, in configuration order.

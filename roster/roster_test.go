@@ -2,9 +2,11 @@ package roster
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 )
 
 // beijing is the office time zone of every test.
@@ -183,6 +185,17 @@ func TestNewProblems(t *testing.T) {
 			if len(re.Problems) != len(tc.want) {
 				t.Errorf("got %d problems, want %d:\n%s", len(re.Problems), len(tc.want), err)
 			}
+			if len(re.Details) != len(re.Problems) {
+				t.Errorf("%d details for %d problems", len(re.Details), len(re.Problems))
+			}
+			for i, p := range re.Details {
+				if p.ZH == "" || !hasHan(p.ZH) {
+					t.Errorf("problem %q has no Chinese sentence: %q", re.Problems[i], p.ZH)
+				}
+				if p.Key+": "+p.EN != re.Problems[i] {
+					t.Errorf("detail %+v does not make the line %q", p, re.Problems[i])
+				}
+			}
 			for _, w := range tc.want {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("no problem says %q; got:\n%s", w, err)
@@ -245,5 +258,96 @@ func TestRosterOwnsItsSlices(t *testing.T) {
 	}
 	if u, _ := r.Unit("xinfu"); u.Aliases[0] != "忻府区" {
 		t.Errorf("changing Units() changed the roster: %v", u.Aliases)
+	}
+}
+
+func hasHan(s string) bool {
+	for _, r := range s {
+		if unicode.Is(unicode.Han, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestNewProblemsInChinese: what the office reads for the mistakes it can make in the dashboard.
+func TestNewProblemsInChinese(t *testing.T) {
+	camps := testCampaigns()
+	camps[0].Due = d("2022-01-01")
+	camps[1].Units = []string{"xinfu", "nosuch", "kind:village"}
+	camps = append(camps, Campaign{ID: "zjdh-study", Title: "", Opens: d("2022-01-05"), Due: d("2022-02-01")})
+	units := append(testUnits(), Unit{ID: "twin", Name: "双胞胎", Emails: []string{"xinfu-jky@example.cn"}})
+	_, err := New(units, camps, beijing)
+	var re *Error
+	if !errors.As(err, &re) {
+		t.Fatalf("New: %v", err)
+	}
+	var zh []string
+	for _, p := range re.Details {
+		zh = append(zh, p.ZH)
+	}
+	for _, want := range []string{"截止日期 2022-01-01 早于开始日期 2022-01-05", "没有编号为“nosuch”的单位",
+		"“kind:village”不是单位类型", "任务编号 zjdh-study 已被另一个报送任务使用", "任务名称不能为空",
+		"邮箱 xinfu-jky@example.cn 已登记给单位 忻府区教育科技局（xinfu）"} {
+		if !slices.ContainsFunc(zh, func(s string) bool { return strings.Contains(s, want) }) {
+			t.Errorf("no problem says %q:\n%s", want, strings.Join(zh, "\n"))
+		}
+	}
+}
+
+// TestOwesByKind: "kind:county" is every county, also one added later; a unit without a kind is other.
+func TestOwesByKind(t *testing.T) {
+	camps := []Campaign{{ID: "county", Title: "县区简报", Units: []string{"kind:county"}, Opens: d("2022-01-05"), Due: d("2022-01-31")},
+		{ID: "mixed", Title: "学校和其他", Units: []string{"kind:school", "kind:other", "xinfu"}, Opens: d("2022-01-05"), Due: d("2022-01-31")}}
+	units := append(testUnits(), Unit{ID: "new", Name: "新县教育科技局", Kind: "county"}, Unit{ID: "nokind", Name: "无类型单位"})
+	r, err := New(units, camps, beijing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := func(c string) []string {
+		camp, _ := r.Campaign(c)
+		var out []string
+		for _, u := range r.UnitsOf(camp) {
+			out = append(out, u.ID)
+		}
+		return out
+	}
+	if got := ids("county"); !slices.Equal(got, []string{"xinfu", "yuanping", "dingxiang", "new"}) {
+		t.Errorf("kind:county owed by %v", got)
+	}
+	if got := ids("mixed"); !slices.Equal(got, []string{"xinfu", "ypzx", "abc", "nokind"}) {
+		t.Errorf("kind:school, kind:other and xinfu owed by %v", got)
+	}
+}
+
+// TestClosedCampaign: a closed campaign keeps the periods opened before it was closed, no later ones.
+func TestClosedCampaign(t *testing.T) {
+	c := testCampaigns()[1] // monthly, 2022-01-05 … 2022-04-30
+	c.Closed = d("2022-02-10")
+	var keys []string
+	for _, p := range c.Periods() {
+		keys = append(keys, p.Key)
+	}
+	if !slices.Equal(keys, []string{"2022-01", "2022-02"}) {
+		t.Errorf("periods of a campaign closed on 2022-02-10: %v", keys)
+	}
+	c.Closed = d("2022-01-01") // closed before it opened
+	if ps := c.Periods(); len(ps) != 0 {
+		t.Errorf("a campaign closed before it opened has periods %v", ps)
+	}
+	r, err := New(testUnits(), []Campaign{c}, beijing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pl, ok := r.Place("xinfu", time.Date(2022, 3, 1, 9, 0, 0, 0, beijing), "筹备召开情况", nil); ok {
+		t.Errorf("mail placed in a campaign without periods: %+v", pl)
+	}
+	if _, ok := r.PeriodAt(c, time.Date(2022, 3, 1, 9, 0, 0, 0, beijing)); ok {
+		t.Error("PeriodAt found a period of a campaign without periods")
+	}
+	once := testCampaigns()[0]
+	once.Closed = d("2022-01-20")
+	if ps := once.Periods(); len(ps) != 1 {
+		t.Errorf("a once campaign closed after it opened keeps its period: %v", ps)
 	}
 }

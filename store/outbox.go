@@ -93,8 +93,12 @@ func (s *Store) EnqueueOnce(mark string, at time.Time, items ...*OutboxItem) (bo
 
 // Requeue queues a receipt's reply again (`briefd resend`).
 func (s *Store) Requeue(number string, at time.Time) (*OutboxItem, error) {
+	return s.requeue(nil, number, at)
+}
+
+func (s *Store) requeue(audit *AuditEntry, number string, at time.Time) (*OutboxItem, error) {
 	var it *OutboxItem
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(audit, func(tx *bolt.Tx) error {
 		v := tx.Bucket(bReceipts).Get([]byte(number))
 		if v == nil {
 			return fmt.Errorf("receipt %s: %w", number, ErrNotFound)

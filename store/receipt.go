@@ -79,6 +79,16 @@ type Receipt struct {
 	History bool `json:"history,omitempty"`
 	// Corrections are the rechecks that changed the receipt's verdict, oldest first.
 	Corrections []Correction `json:"corrections,omitempty"`
+	// Manual is set on a receipt a person registered by hand (人工登记: a briefing handed in on paper or
+	// sent through WeChat): no mail came and no reply is sent. Received is when it was registered.
+	Manual *ManualEntry `json:"manual,omitempty"`
+}
+
+// ManualEntry says who registered a receipt by hand, and why.
+type ManualEntry struct {
+	Note   string `json:"note,omitempty"` // e.g. 纸质报送
+	Via    string `json:"via"`            // command, socket or web (AuditEntry.Via)
+	Client string `json:"client"`         // the user running the command, the browser's address
 }
 
 // Attachment is one file of a message and its check.

@@ -27,7 +27,9 @@ import (
 //	1  the first layout
 //	2  fingerprints bucket; receipts carry their mail's fingerprint (Message-ID reuse); receipts say
 //	   why a mail is no submission (category, text, answered); entries carry category and answered
-const SchemaVersion = 2
+//	3  campaigns, units and audit buckets (what the office changes at run time, and the log of every
+//	   change); receipts registered by hand (manual)
+const SchemaVersion = 3
 
 // migrations[v] turns a database of schema v into one of schema v+1, inside one transaction in which
 // every bucket of allBuckets exists.
@@ -41,6 +43,8 @@ var migrations = map[int]func(tx *bolt.Tx) error{
 		_, err := tx.CreateBucket(bEntries)
 		return err
 	},
+	// The new buckets are created before the migrations run; receipts gained an optional field.
+	2: func(tx *bolt.Tx) error { return nil },
 }
 
 var (
@@ -56,7 +60,11 @@ var (
 	bSequences = []byte("sequences")    // year -> last receipt sequence
 	bHashes    = []byte("hashes")       // unit\x00campaign\x00period\x00sha256 -> first receipt with that file
 	bPrints    = []byte("fingerprints") // mail fingerprint -> number
-	allBuckets = [][]byte{bMeta, bReceipts, bEntries, bMsgKeys, bMsgIDs, bCursors, bOutbox, bMarks, bLearned, bSequences, bHashes, bPrints}
+	bCampaigns = []byte("campaigns")    // id -> CampaignRecord JSON: campaigns added at run time
+	bUnits     = []byte("units")        // id -> UnitRecord JSON: units added or changed at run time
+	bAudit     = []byte("audit")        // big-endian sequence -> AuditEntry JSON
+	allBuckets = [][]byte{bMeta, bReceipts, bEntries, bMsgKeys, bMsgIDs, bCursors, bOutbox, bMarks, bLearned, bSequences, bHashes, bPrints,
+		bCampaigns, bUnits, bAudit}
 )
 
 // Errors callers branch on.
@@ -265,7 +273,11 @@ func (s *Store) Record(rec *Receipt, key *MessageKey, cur *Cursor, reply *Outbox
 // runs inside the transaction once rec.Number is known (to name archive files after it) and must not
 // have side effects outside rec.
 func (s *Store) RecordWith(rec *Receipt, key *MessageKey, cur *Cursor, out []*OutboxItem, prepare func(*Receipt)) (number string, dup bool, err error) {
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	return s.recordWith(nil, rec, key, cur, out, prepare)
+}
+
+func (s *Store) recordWith(audit *AuditEntry, rec *Receipt, key *MessageKey, cur *Cursor, out []*OutboxItem, prepare func(*Receipt)) (number string, dup bool, err error) {
+	err = s.update(audit, func(tx *bolt.Tx) error {
 		number, dup = "", false
 		if key != nil {
 			if v := tx.Bucket(bMsgKeys).Get(key.bytes()); v != nil {
@@ -305,6 +317,9 @@ func (s *Store) RecordWith(rec *Receipt, key *MessageKey, cur *Cursor, out []*Ou
 			return err
 		}
 		rec.Number = n
+		if audit != nil && audit.Target == "" {
+			audit.Target = n // an entry about a new receipt names it
+		}
 		if prepare != nil {
 			prepare(rec)
 		}
@@ -481,7 +496,11 @@ func (s *Store) Receipts(keep func(*Receipt) bool) ([]*Receipt, error) {
 
 // UpdateReceipt changes a receipt in place in one transaction.
 func (s *Store) UpdateReceipt(number string, fn func(*Receipt) error) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.updateReceipt(nil, number, fn)
+}
+
+func (s *Store) updateReceipt(audit *AuditEntry, number string, fn func(*Receipt) error) error {
+	return s.update(audit, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bReceipts)
 		v := b.Get([]byte(number))
 		if v == nil {
@@ -506,7 +525,11 @@ func (s *Store) UpdateReceipt(number string, fn func(*Receipt) error) error {
 // itself. The outbox items out (a corrected reply) are queued in the same transaction. fn must have no
 // side effects outside r. It returns the receipt as it was and as it is now.
 func (s *Store) Replace(number string, fn func(r *Receipt) error, out ...*OutboxItem) (before, after *Receipt, err error) {
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	return s.replace(nil, number, fn, out)
+}
+
+func (s *Store) replace(audit *AuditEntry, number string, fn func(r *Receipt) error, out []*OutboxItem) (before, after *Receipt, err error) {
+	err = s.update(audit, func(tx *bolt.Tx) error {
 		var r Receipt
 		if err := getJSON(tx.Bucket(bReceipts), []byte(number), &r); err != nil {
 			if errors.Is(err, ErrNotFound) {
@@ -611,8 +634,10 @@ func putMark(tx *bolt.Tx, name string, t time.Time) error {
 }
 
 // Learn registers an address for a unit (from `assign -learn`); it takes effect at the next roster load.
-func (s *Store) Learn(address, unit string) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+func (s *Store) Learn(address, unit string) error { return s.learn(nil, address, unit) }
+
+func (s *Store) learn(audit *AuditEntry, address, unit string) error {
+	return s.update(audit, func(tx *bolt.Tx) error {
 		return tx.Bucket(bLearned).Put([]byte(strings.ToLower(strings.TrimSpace(address))), []byte(unit))
 	})
 }

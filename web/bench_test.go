@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"briefd/pdfcheck"
 	"briefd/store"
 )
 
@@ -195,6 +196,7 @@ func TestPagesFast(t *testing.T) {
 }
 
 func TestMain(m *testing.M) {
+	pdfcheck.MaybeWorker() // the PDF checker of 人工登记 runs this binary as its worker
 	code := m.Run()
 	if bigDB != "" && !keepBig {
 		os.RemoveAll(filepath.Dir(bigDB))

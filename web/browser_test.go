@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,132 +14,28 @@ import (
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 
+	"briefd/internal/browsertest"
 	"briefd/store"
 )
 
-// chromium returns the browser to drive: $BRIEFD_CHROMIUM, else Debian's /usr/bin/chromium. Without one
-// the browser tests are skipped, except under CI, where they must run.
-func chromium(t *testing.T) string {
-	t.Helper()
-	p := os.Getenv("BRIEFD_CHROMIUM")
-	if p == "" {
-		p = "/usr/bin/chromium"
-	}
-	if _, err := exec.LookPath(p); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set but there is no browser at %s (apt-get install chromium fonts-noto-cjk): %v", p, err)
-		}
-		t.Skipf("browser tests skipped: no chromium at %s (apt-get install chromium; or set BRIEFD_CHROMIUM)", p)
-	}
-	return p
-}
+// The browser helpers of the dashboard's tests (internal/browsertest), under the names used here.
+func newBrowser(t *testing.T) context.Context { return browsertest.New(t) }
 
-// screenshotDir is where the screenshots go: $BRIEFD_SCREENSHOTS (kept), else a folder of the test.
-func screenshotDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("BRIEFD_SCREENSHOTS")
-	if dir == "" {
-		dir = t.TempDir()
-		t.Logf("screenshots in %s (removed after the test; set BRIEFD_SCREENSHOTS=DIR to keep them)", dir)
-	} else {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		abs, _ := filepath.Abs(dir)
-		t.Logf("screenshots in %s", abs)
-	}
-	return dir
-}
-
-// newBrowser starts headless chromium with a fresh profile, no network of its own and no sandbox (tests
-// run in containers, often as root).
-func newBrowser(t *testing.T) context.Context {
-	t.Helper()
-	exe := chromium(t)
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(exe),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-default-apps", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.Flag("force-color-profile", "srgb"),
-		chromedp.Flag("lang", "zh-CN"),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 800),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
-	t.Cleanup(func() {
-		cancelCtx()
-		cancelAlloc()
-	})
-	if err := chromedp.Do(ctx); err != nil { // starts the browser; no timeout on this first call
-		t.Fatalf("starting %s: %v", exe, err)
-	}
-	return ctx
-}
+func screenshotDir(t *testing.T) string { return browsertest.ScreenshotDir(t) }
 
 func do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := chromedp.Do(tctx, steps...); err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
+	browsertest.Do(t, ctx, what, steps...)
 }
 
 func text(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
-	tctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	s, err := chromedp.Run(tctx, chromedp.Text(chromedp.CSS(sel)))
-	if err != nil {
-		t.Fatalf("text of %s: %v", sel, err)
-	}
-	return strings.TrimSpace(s)
+	return browsertest.Text(t, ctx, sel)
 }
 
-var viewports = []struct {
-	name          string
-	width, height int64
-	mobile        bool
-}{{"1280x800", 1280, 800, false}, {"390x844", 390, 844, true}}
-
-// shoot saves the viewport and the whole page of the current page at both sizes, then goes back to the
-// desktop size.
 func shoot(t *testing.T, ctx context.Context, dir, name string) {
 	t.Helper()
-	for _, v := range viewports {
-		var opts []chromedp.EmulateViewportOption
-		if v.mobile {
-			opts = append(opts, chromedp.EmulateMobile, chromedp.EmulatePortrait, chromedp.EmulateTouch)
-		}
-		do(t, ctx, "viewport "+v.name, chromedp.EmulateViewport(v.width, v.height, opts...), chromedp.Sleep(150*time.Millisecond))
-		tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		shot, err := chromedp.Run(tctx, chromedp.CaptureScreenshot())
-		if err == nil {
-			err = os.WriteFile(filepath.Join(dir, fmt.Sprintf("%s-%s.png", name, v.name)), shot, 0o644)
-		}
-		if err == nil {
-			shot, err = chromedp.Run(tctx, chromedp.FullScreenshot(100))
-		}
-		if err == nil {
-			err = os.WriteFile(filepath.Join(dir, fmt.Sprintf("%s-%s-full.png", name, v.name)), shot, 0o644)
-		}
-		cancel()
-		if err != nil {
-			t.Fatalf("screenshot %s %s: %v", name, v.name, err)
-		}
-	}
-	do(t, ctx, "desktop viewport", chromedp.EmulateViewport(1280, 800))
+	browsertest.Shoot(t, ctx, dir, name)
 }
 
 // TestBrowser drives the dashboard in chromium as the office would: log in, read the matrix, open a

@@ -336,8 +336,9 @@ func (f *fixture) seed() {
 // countingOffice is the real office (as cmd/briefd wires it), counting the calls the dashboard makes; a
 // test may give it the reply text of its own (notify composes it in the daemon).
 type countingOffice struct {
-	f         *fixture
-	replyText func(r *store.Receipt) (string, error)
+	*office.Office // what the dashboard does not count
+	f              *fixture
+	replyText      func(r *store.Receipt) (string, error)
 }
 
 func (c *countingOffice) Roster() *roster.Roster { return c.f.off.Roster() }
@@ -362,36 +363,36 @@ func (c *countingOffice) Export(w io.Writer, format, campaign string) (string, e
 	return "简报收取情况_" + strings.ReplaceAll(c.f.now.Format("2006-01-02"), "-", "") + "." + format, err
 }
 
-func (c *countingOffice) Assign(number, unit string, learn bool) (*store.Receipt, error) {
+func (c *countingOffice) Assign(by office.Source, number, unit string, learn bool) (*store.Receipt, error) {
 	c.f.mu.Lock()
 	c.f.assigns++
 	c.f.mu.Unlock()
-	return c.f.off.Assign(number, unit, learn)
+	return c.f.off.Assign(by, number, unit, learn)
 }
 
-func (c *countingOffice) Answer(number string) (*store.Receipt, error) {
+func (c *countingOffice) Answer(by office.Source, number string) (*store.Receipt, error) {
 	c.f.mu.Lock()
 	c.f.answers++
 	c.f.mu.Unlock()
-	return c.f.off.Answer(number)
+	return c.f.off.Answer(by, number)
 }
 
-func (c *countingOffice) RecheckReceipt(ctx context.Context, number string) (string, error) {
+func (c *countingOffice) RecheckReceipt(ctx context.Context, by office.Source, number string) (string, error) {
 	c.f.mu.Lock()
 	c.f.rechecks++
 	c.f.mu.Unlock()
-	return c.f.off.RecheckReceipt(ctx, number)
+	return c.f.off.RecheckReceipt(ctx, by, number)
 }
 
 func (c *countingOffice) Booklet(campaign, period string) (*office.Booklet, error) {
 	return c.f.off.Booklet(campaign, period)
 }
 
-func (c *countingOffice) Resend(number string) (*store.OutboxItem, error) {
+func (c *countingOffice) Resend(by office.Source, number string) (*store.OutboxItem, error) {
 	c.f.mu.Lock()
 	c.f.resends++
 	c.f.mu.Unlock()
-	return c.f.off.Resend(number)
+	return c.f.off.Resend(by, number)
 }
 
 // options is the Options part cmd/briefd would wire: the office.
@@ -400,7 +401,7 @@ func (f *fixture) options() Options {
 		Location:   beijing,
 		OfficeName: "忻州市教育局职业教育科",
 		Now:        func() time.Time { return f.now },
-		Office:     &countingOffice{f: f},
+		Office:     &countingOffice{Office: f.off, f: f},
 		Health: func() Health {
 			return Health{LastMailboxOK: f.now.Add(-90 * time.Second), MailboxErrors: 3, Reconnects: 1, OutboxDepth: 2}
 		},

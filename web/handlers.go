@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
 	"net/url"
 	"path"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"briefd/office"
 	"briefd/pdfcheck"
 	"briefd/report"
 	"briefd/roster"
@@ -35,6 +37,22 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /other", s.otherList)
 	mux.HandleFunc("GET /booklet/{campaign}/{file}", s.booklet)
 	mux.HandleFunc("GET /units", s.unitList)
+	mux.HandleFunc("GET /units/new", s.unitNew)
+	mux.HandleFunc("POST /units", s.unitCreate)
+	mux.HandleFunc("GET /units/{id}/edit", s.unitEdit)
+	mux.HandleFunc("POST /units/{id}/edit", s.unitUpdate)
+	mux.HandleFunc("POST /units/import", s.unitImport)
+	mux.HandleFunc("GET /campaigns", s.campaignList)
+	mux.HandleFunc("GET /campaigns/new", s.campaignNew)
+	mux.HandleFunc("POST /campaigns", s.campaignCreate)
+	mux.HandleFunc("GET /campaigns/{id}", s.campaignDetail)
+	mux.HandleFunc("GET /campaigns/{id}/edit", s.campaignEdit)
+	mux.HandleFunc("POST /campaigns/{id}/edit", s.campaignUpdate)
+	mux.HandleFunc("POST /campaigns/{id}/close", s.campaignClose)
+	mux.HandleFunc("GET /receipts/new", s.receiptNew)
+	mux.HandleFunc("POST /receipts/new", s.receiptCreate)
+	mux.HandleFunc("POST /remind", s.remind)
+	mux.HandleFunc("GET /audit", s.auditList)
 	mux.HandleFunc("GET /export", s.export)
 	mux.HandleFunc("GET /login", s.loginForm)
 	mux.HandleFunc("POST /login", s.login)
@@ -110,7 +128,21 @@ func (s *Server) gate(next http.Handler) http.Handler {
 			return
 		}
 		if !safe {
-			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+			if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+				// An upload (人工登记's PDFs, a units spreadsheet): files beyond a few MB go to temporary
+				// files, removed when the request ends.
+				r.Body = http.MaxBytesReader(w, r.Body, s.o.MaxUpload)
+				if err := r.ParseMultipartForm(8 << 20); err != nil {
+					msg := "上传的内容无法读取。"
+					if _, tooBig := errors.AsType[*http.MaxBytesError](err); tooBig {
+						msg = fmt.Sprintf("上传的文件太大（一次最多 %d MB）。", s.o.MaxUpload>>20)
+					}
+					s.fail(w, r, http.StatusRequestEntityTooLarge, msg)
+					return
+				}
+			} else {
+				r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+			}
 			if err := r.ParseForm(); err != nil {
 				s.fail(w, r, http.StatusBadRequest, "表单无法读取。")
 				return
@@ -140,15 +172,17 @@ type base struct {
 	CanResend  bool
 	CanExport  bool
 	CanCompile bool // 简报汇编 downloads
+	CanChange  bool // campaigns, units, 人工登记, 催报
 	Now        string
 	Flash      string
 	Error      string
+	Problems   []string // what is wrong with what was typed, each a sentence
 }
 
 func (s *Server) base(w http.ResponseWriter, r *http.Request, title, nav string) base {
 	b := base{Title: title, Nav: nav, Office: s.o.OfficeName, CSRF: s.csrfToken(s.csrfBase(w, r)),
 		Login: s.o.Password != "", CanAssign: !s.o.ReadOnly, CanResend: !s.o.ReadOnly,
-		CanExport: !s.o.ReadOnly, CanCompile: !s.o.ReadOnly, Now: s.fmtTime(s.o.Now())}
+		CanExport: !s.o.ReadOnly, CanCompile: !s.o.ReadOnly, CanChange: !s.o.ReadOnly, Now: s.fmtTime(s.o.Now())}
 	if n, err := s.questionCount(); err == nil {
 		b.Questions = n
 	} else {
@@ -509,6 +543,8 @@ func (s *Server) receiptDetail(w http.ResponseWriter, r *http.Request) {
 		p.Flash = "已分配给 " + p.UnitName + "。"
 	} else if r.URL.Query().Get("done") == "resend" {
 		p.Flash = "回执已重新排队发送。"
+	} else if r.URL.Query().Get("done") == "add" {
+		p.Flash = "已登记，回执编号 " + rec.Number + "。人工登记不发送回执邮件。"
 	} else if r.URL.Query().Get("done") == "recheck" {
 		p.Flash = "重新检查完毕，结果没有变化。"
 		if n := len(rec.Corrections); n > 0 && s.o.Now().Sub(rec.Corrections[n-1].At) < time.Minute {
@@ -625,7 +661,7 @@ func (s *Server) assign(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	learn := r.PostFormValue("learn") != ""
-	_, err := s.o.Office.Assign(rec.Number, unit, learn)
+	_, err := s.o.Office.Assign(office.FromWeb(clientIP(r)), rec.Number, unit, learn)
 	if err != nil {
 		s.log.Warn("web: assign failed", "receipt", rec.Number, "unit", unit, "err", err)
 		s.fail(w, r, http.StatusConflict, "分配未完成："+err.Error())
@@ -648,7 +684,7 @@ func (s *Server) resend(w http.ResponseWriter, r *http.Request) {
 	if rec == nil {
 		return
 	}
-	_, err := s.o.Office.Resend(rec.Number)
+	_, err := s.o.Office.Resend(office.FromWeb(clientIP(r)), rec.Number)
 	if err != nil {
 		s.log.Warn("web: resend failed", "receipt", rec.Number, "err", err)
 		s.fail(w, r, http.StatusConflict, "重发未完成："+err.Error())
@@ -667,7 +703,7 @@ func (s *Server) recheck(w http.ResponseWriter, r *http.Request) {
 	if rec == nil {
 		return
 	}
-	msg, err := s.o.Office.RecheckReceipt(r.Context(), rec.Number)
+	msg, err := s.o.Office.RecheckReceipt(r.Context(), office.FromWeb(clientIP(r)), rec.Number)
 	if err != nil {
 		s.log.Warn("web: recheck failed", "receipt", rec.Number, "err", err)
 		s.fail(w, r, http.StatusConflict, "重新检查未完成："+err.Error())
@@ -773,7 +809,8 @@ type unitCard struct {
 	roster.Unit
 	Learned []string
 	Dues    []unitDue
-	Owing   int // periods past their due date still missing or rejected
+	Owing   int    // periods past their due date still missing or rejected
+	Source  string // office.SourceConfig, SourceOffice or SourceChanged
 }
 
 type unitsPage struct {
@@ -781,7 +818,14 @@ type unitsPage struct {
 	Cards []unitCard
 }
 
-func (s *Server) unitList(w http.ResponseWriter, r *http.Request) {
+func (s *Server) unitList(w http.ResponseWriter, r *http.Request) { s.units(w, r, http.StatusOK, nil) }
+
+// unitsWithProblems shows the units page with what was wrong with an upload.
+func (s *Server) unitsWithProblems(w http.ResponseWriter, r *http.Request, probs []string) {
+	s.units(w, r, http.StatusBadRequest, probs)
+}
+
+func (s *Server) units(w http.ResponseWriter, r *http.Request, code int, probs []string) {
 	ros, err := s.roster()
 	if err != nil {
 		s.internal(w, r, err)
@@ -798,11 +842,25 @@ func (s *Server) unitList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := unitsPage{base: s.base(w, r, "单位", "units")}
-	p.Pending = pending
+	p.Pending, p.Problems = pending, probs
 	idx := map[string]int{}
 	for i, u := range ros.Units() {
 		idx[u.ID] = i
-		p.Cards = append(p.Cards, unitCard{Unit: u})
+		p.Cards = append(p.Cards, unitCard{Unit: u, Source: office.SourceConfig})
+	}
+	for _, u := range s.o.Office.Units() {
+		if i, ok := idx[u.ID]; ok {
+			p.Cards[i].Source = u.Source
+		}
+	}
+	q := r.URL.Query()
+	switch q.Get("done") {
+	case "add":
+		p.Flash = "单位已添加：" + ros.UnitName(q.Get("unit")) + "。"
+	case "edit":
+		p.Flash = "单位已修改：" + ros.UnitName(q.Get("unit")) + "。"
+	case "import":
+		p.Flash = fmt.Sprintf("表格已导入：新增 %s 个单位，修改 %s 个。", digits(q.Get("added")), digits(q.Get("changed")))
 	}
 	for addr, unit := range learned {
 		if i, ok := idx[unit]; ok && !slices.Contains(p.Cards[i].Emails, addr) {
@@ -828,7 +886,15 @@ func (s *Server) unitList(w http.ResponseWriter, r *http.Request) {
 	for i := range p.Cards {
 		slices.Sort(p.Cards[i].Learned)
 	}
-	s.render(w, r, http.StatusOK, "units", p)
+	s.render(w, r, code, "units", p)
+}
+
+// digits is s when it is a number, else 0 (a count in a query string, shown on the page).
+func digits(s string) string {
+	if _, err := strconv.Atoi(s); err != nil || len(s) > 6 {
+		return "0"
+	}
+	return s
 }
 
 // ---- login ----

@@ -6,8 +6,10 @@ import (
 	"html/template"
 	"io/fs"
 	"net/url"
+	"slices"
 	"time"
 
+	"briefd/office"
 	"briefd/report"
 	"briefd/roster"
 	"briefd/store"
@@ -20,7 +22,8 @@ var templateFS embed.FS
 var staticFS embed.FS
 
 // The pages, each a file in templates/ defining "content", rendered inside templates/layout.html.
-var pageNames = []string{"overview", "receipts", "receipt", "pending", "letters", "other", "units", "login", "error"}
+var pageNames = []string{"overview", "receipts", "receipt", "pending", "letters", "other", "units", "login", "error",
+	"campaigns", "campaign", "campaign_form", "unit_form", "import", "receipt_new", "remind", "audit"}
 
 type templates struct{ pages map[string]*template.Template }
 
@@ -56,6 +59,8 @@ var funcs = template.FuncMap{
 	"httpURL":      httpURL,
 	"authWord":     authWord,
 	"categoryWord": categoryWord,
+	"hasColumn":    func(im *office.UnitImport, col string) bool { return slices.Contains(im.Columns, col) },
+	"sourceWord":   office.SourceZH,
 }
 
 // verdicts in the order the filter offers them.

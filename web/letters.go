@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 
+	"briefd/office"
 	"briefd/store"
 )
 
@@ -135,7 +136,7 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request) {
 	if rec == nil {
 		return
 	}
-	if _, err := s.o.Office.Answer(rec.Number); err != nil {
+	if _, err := s.o.Office.Answer(office.FromWeb(clientIP(r)), rec.Number); err != nil {
 		s.log.Warn("web: answer failed", "receipt", rec.Number, "err", err)
 		s.fail(w, r, http.StatusConflict, "标记未完成："+err.Error())
 		return

@@ -1,6 +1,8 @@
 // Package web is the office's dashboard: a small server-rendered site in Chinese that shows who has
 // reported (总览), the received mail (收件记录, 回执详情), the mail waiting for a person to say which unit
-// sent it (待确认) and the units (单位), and lets the office assign, resend and export. It also serves
+// sent it (待确认), the units (单位), the campaigns (报送任务) and the log of changes (操作记录), and lets
+// the office assign, resend and export, add and change campaigns and units (also from a spreadsheet),
+// register a briefing that came on paper (人工登记) and remind the units now (催报). It also serves
 // /healthz, /readyz and /metrics for monitoring.
 //
 // It reads the store directly; every change goes through Options.Office (package office in briefd), the
@@ -24,6 +26,7 @@ import (
 	"time"
 
 	"briefd/internal/mailnet"
+	"briefd/notify"
 	"briefd/office"
 	"briefd/roster"
 	"briefd/store"
@@ -46,7 +49,7 @@ type Options struct {
 	// office's actions (*office.Office). Required.
 	Office Office
 	// ReadOnly hides the forms and buttons that change anything or export (assign, resend, recheck, mark as
-	// dealt with, exports and booklets).
+	// dealt with, exports and booklets, campaigns, units, 人工登记, 催报).
 	ReadOnly bool
 	// Health reports the mailbox watcher and outbox for /readyz and /metrics. nil: only the store is checked.
 	Health func() Health
@@ -58,6 +61,8 @@ type Options struct {
 	SessionTTL time.Duration
 	// PageSize is the number of receipts per page in 收件记录. Default 50.
 	PageSize int
+	// MaxUpload bounds one upload (人工登记's PDFs, a units spreadsheet). Default 64 MiB.
+	MaxUpload int64
 }
 
 // Office is what the dashboard asks the office; *office.Office is it.
@@ -70,16 +75,43 @@ type Office interface {
 	// ReplyText is the plain text of the reply r's sender gets (or got).
 	ReplyText(r *store.Receipt) (string, error)
 	// Assign gives a receipt to a unit and, with learn, registers the sender's address.
-	Assign(receipt, unit string, learn bool) (*store.Receipt, error)
+	Assign(by office.Source, receipt, unit string, learn bool) (*store.Receipt, error)
 	// Resend queues a receipt's reply again.
-	Resend(receipt string) (*store.OutboxItem, error)
+	Resend(by office.Source, receipt string) (*store.OutboxItem, error)
 	// Answer marks a unit's question (a mail that is no submission) as dealt with.
-	Answer(receipt string) (*store.Receipt, error)
+	Answer(by office.Source, receipt string) (*store.Receipt, error)
 	// RecheckReceipt checks a receipt's mail again with today's checks, sends a corrected receipt when
 	// the verdict changed and says what changed ("" when nothing did).
-	RecheckReceipt(ctx context.Context, receipt string) (string, error)
+	RecheckReceipt(ctx context.Context, by office.Source, receipt string) (string, error)
 	// Booklet gathers a campaign period's briefings for the 简报汇编 downloads.
 	Booklet(campaign, period string) (*office.Booklet, error)
+
+	// Campaigns lists the campaigns, of config.yaml and added at run time; Campaign is one of them.
+	Campaigns() []office.CampaignInfo
+	Campaign(id string) (office.CampaignInfo, bool)
+	// AddCampaign, EditCampaign and CloseCampaign change the campaigns added at run time.
+	AddCampaign(by office.Source, in office.CampaignInput) (office.CampaignInfo, error)
+	EditCampaign(by office.Source, id string, in office.CampaignInput) (office.CampaignInfo, error)
+	CloseCampaign(by office.Source, id string) (office.CampaignInfo, error)
+	// Notice is the text of a campaign's notice, for the office to send the units.
+	Notice(id string) (string, error)
+	// Ignored names the run-time campaigns and units config.yaml contradicts, left out of the roster.
+	Ignored() []string
+	// Units lists the units with where they are defined; Unit is one of them.
+	Units() []office.UnitInfo
+	Unit(id string) (office.UnitInfo, bool)
+	// AddUnit and EditUnit add and change units.
+	AddUnit(by office.Source, in office.UnitInput) (office.UnitInfo, error)
+	EditUnit(by office.Source, id string, in office.UnitInput) (office.UnitInfo, error)
+	// PreviewUnits reads a units spreadsheet and says what it would change; ApplyUnits applies it.
+	PreviewUnits(name string, data []byte) (*office.UnitImport, error)
+	ApplyUnits(by office.Source, im *office.UnitImport) (*office.UnitImport, error)
+	// AddReceipt registers a briefing that came without mail (人工登记).
+	AddReceipt(ctx context.Context, by office.Source, in office.ReceiptInput) (*store.Receipt, error)
+	// Remind sends the reminder now to the units that have not reported (催报).
+	Remind(by office.Source, campaign, unit string) (notify.RemindResult, error)
+	// AuditLog is the log of changes since a time (操作记录).
+	AuditLog(since time.Time) ([]store.AuditEntry, error)
 }
 
 // Health is what the daemon reports about its mailbox watcher and outbox.
@@ -115,6 +147,7 @@ type Server struct {
 	mu       sync.Mutex
 	sessions map[string]time.Time // session token -> expiry
 	fails    map[string]*failWindow
+	imports  map[string]pendingImport // token -> a units spreadsheet previewed, not applied yet
 }
 
 type failWindow struct {
@@ -168,6 +201,9 @@ func New(o Options, st *store.Store, arch store.Archive, log *slog.Logger) (*Ser
 	if o.PageSize <= 0 {
 		o.PageSize = 50
 	}
+	if o.MaxUpload <= 0 {
+		o.MaxUpload = 64 << 20
+	}
 	if o.OfficeName == "" {
 		o.OfficeName = "简报收取"
 	}
@@ -179,7 +215,7 @@ func New(o Options, st *store.Store, arch store.Archive, log *slog.Logger) (*Ser
 		return nil, err
 	}
 	s := &Server{o: o, st: st, arch: arch, log: log, key: randomBytes(32), tpl: tpl,
-		sessions: map[string]time.Time{}, fails: map[string]*failWindow{}}
+		sessions: map[string]time.Time{}, fails: map[string]*failWindow{}, imports: map[string]pendingImport{}}
 	s.h = s.routes()
 	return s, nil
 }

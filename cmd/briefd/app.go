@@ -32,8 +32,10 @@ type app struct {
 	svc      *services // the daemon's services, for a forwarded command that needs its pipeline
 }
 
-// createsDatabase are the commands that create the database when there is none.
-var createsDatabase = []string{"run", "poll", "demo"}
+// createsDatabase are the commands that create the database when there is none: those that fetch mail,
+// and those that set up what the daemon will read (campaigns, units, receipts registered by hand) before
+// its first start.
+var createsDatabase = []string{"run", "poll", "demo", "campaign", "unit", "receipt"}
 
 // R returns the current roster; `assign -learn` replaces it while the daemon runs.
 func (a *app) R() *roster.Roster { return a.off.Roster() }
@@ -129,6 +131,10 @@ func openApp(e *env, configFlag string, needSecrets bool) (*app, error) {
 	}
 	return &app{cfg: cfg, st: st, off: off, archive: arch, log: log, now: time.Now}, nil
 }
+
+// source is who runs the command, for the audit log: this process's user, through the control socket
+// when the command was forwarded to the daemon.
+func (e *env) source() office.Source { return office.FromCommand(e.shared != nil) }
 
 func (a *app) close() {
 	if a.borrowed {

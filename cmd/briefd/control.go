@@ -18,6 +18,7 @@ import (
 type daemonRunning struct {
 	socket string
 	err    error
+	args   []string // the command line to forward, when not the one typed (files made absolute)
 }
 
 func (d *daemonRunning) Error() string { return d.err.Error() }

@@ -80,6 +80,7 @@ func buildServices(a *app, progress io.Writer) (*services, error) {
 		SpoolDir: cfg.Store.Spool, Location: cfg.Location(), OfficeTo: cfg.Office.SummaryTo,
 		AuthServIDs: cfg.IMAP.Trusted(), MaxAge: cfg.Replies.Age(), Now: a.now, Notices: s.notifier.ProblemItems}, a.st, func() *roster.Roster { return a.R() }, s.checker, a.archive, a.log)
 	a.off.SetRechecker(s.pipeline)
+	a.off.SetRecorder(s.pipeline)
 	if progress != nil {
 		s.pipeline.Recorded = func(f *intake.Fetched, r *store.Receipt, dup bool) {
 			who := a.R().UnitName(r.Unit)
@@ -113,6 +114,7 @@ func buildServices(a *app, progress io.Writer) (*services, error) {
 		s.checker.Close()
 		return nil, err
 	}
+	a.off.SetReminder(s.schedule)
 	return s, nil
 }
 

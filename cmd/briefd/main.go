@@ -16,6 +16,7 @@ import (
 
 	"briefd/config"
 	"briefd/control"
+	"briefd/office"
 
 	_ "time/tzdata" // the office time zone must load on machines without zoneinfo
 
@@ -65,6 +66,11 @@ func commands() []command {
 		{"doctor", "try the configured IMAP and SMTP servers (nothing is sent or changed) and say what to fix", cmdDoctor},
 		{"backup", "backup FILE: a consistent copy of the database while the daemon runs", cmdBackup},
 		{"service", "install|uninstall|start|stop: briefd as a Windows service (-name, -config)", cmdService},
+		{"campaign", "campaign list|add|edit|close|notice: campaigns (报送任务) added while briefd runs", cmdCampaign},
+		{"unit", "unit list|add|edit|import FILE [-apply]: units added or changed while briefd runs", cmdUnit},
+		{"receipt", "receipt add -unit ID -campaign ID [-file F.pdf …] [-note 纸质报送]: register a briefing that came without mail", cmdReceipt},
+		{"remind", "remind [-campaign ID] [-unit ID]: send the reminder (催报) now to the units that have not reported", cmdRemind},
+		{"audit", "audit [-since DATE] [-json]: the log of changes made by command or dashboard (操作记录)", cmdAudit},
 	}
 }
 
@@ -98,12 +104,16 @@ func runMain(ctx context.Context, e *env, args []string) int {
 		var ue *usageError
 		var ce *config.Error
 		var dr *daemonRunning
+		var ie *office.InputError
 		switch {
 		case errors.As(err, &dr) && !slices.Contains(notForwarded, c.name):
+			if dr.args != nil {
+				args = dr.args
+			}
 			return control.Forward(ctx, dr.socket, version(), args, e.stdout, e.stderr)
 		case err == nil, errors.Is(err, errHelp):
 			return 0
-		case errors.As(err, &ue), errors.As(err, &ce):
+		case errors.As(err, &ue), errors.As(err, &ce), errors.As(err, &ie):
 			fmt.Fprintf(e.stderr, "briefd %s: %v\n", c.name, err)
 			return 2
 		default:

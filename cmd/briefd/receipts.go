@@ -107,7 +107,7 @@ func cmdAssign(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.close()
-	r, err := a.off.Assign(fs.Arg(0), fs.Arg(1), *learn)
+	r, err := a.off.Assign(e.source(), fs.Arg(0), fs.Arg(1), *learn)
 	if errors.Is(err, office.ErrUnknownUnit) {
 		return usagef("no unit has the id %q", fs.Arg(1))
 	}
@@ -144,7 +144,7 @@ func cmdResend(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.close()
-	it, err := a.off.Resend(fs.Arg(0))
+	it, err := a.off.Resend(e.source(), fs.Arg(0))
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,7 @@ func cmdRecheck(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.close()
-	opts := office.RecheckOptions{Numbers: fs.Args(), Campaign: *campaign, DryRun: *dryRun, Reply: *reply}
+	opts := office.RecheckOptions{Numbers: fs.Args(), Campaign: *campaign, DryRun: *dryRun, Reply: *reply, By: e.source()}
 	if *since != "" {
 		d, err := roster.ParseDate(*since)
 		if err != nil {

@@ -34,6 +34,7 @@ func composer(a *app) (*notify.Notifier, error) {
 			Location: cfg.Location()},
 		TemplateDir: cfg.Replies.Templates, ReasonText: pdfcheck.ReasonText, Marker: replyMarker, Now: a.now,
 		MaxMessage: cfg.Limits.MessageBytes(), Robots: robotTargets(cfg.Robots), DashboardURL: cfg.Web.PublicURL,
+		Roster: a.R,
 	}, a.R())
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -11,18 +12,25 @@ import (
 	"briefd/store"
 )
 
-// TestUpgradeSchema1 opens a database written by the briefd of schema 1 (testdata/schema1): it is backed
-// up, migrated, and shows the same receipts and status as that briefd printed.
-func TestUpgradeSchema1(t *testing.T) {
+// TestUpgrade opens databases written by the briefd of each older schema (testdata/schema1, schema2):
+// each is backed up, migrated, and shows the same receipts and status as that briefd printed.
+func TestUpgrade(t *testing.T) {
+	for _, v := range []int{1, 2} {
+		t.Run(fmt.Sprintf("schema%d", v), func(t *testing.T) { testUpgrade(t, v) })
+	}
+}
+
+func testUpgrade(t *testing.T, schema int) {
 	dir := t.TempDir()
-	db, err := os.ReadFile("testdata/schema1/briefd.db")
+	fixture := fmt.Sprintf("testdata/schema%d/", schema)
+	db, err := os.ReadFile(fixture + "briefd.db")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "briefd.db"), db, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := os.ReadFile("testdata/schema1/config.yaml")
+	cfg, err := os.ReadFile(fixture + "config.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,9 +48,9 @@ func TestUpgradeSchema1(t *testing.T) {
 	}
 	var got, want []map[string]any
 	readJSON(t, []byte(out), &got)
-	readJSON(t, mustRead(t, "testdata/schema1/receipts.json"), &want)
+	readJSON(t, mustRead(t, fixture+"receipts.json"), &want)
 	if !reflect.DeepEqual(got, want) {
-		t.Errorf("receipts after the upgrade differ from what schema 1 showed:\n%s", out)
+		t.Errorf("receipts after the upgrade differ from what schema %d showed:\n%s", schema, out)
 	}
 
 	code, out, errs = run(t, os.Getenv, "status", "-json", "-config", cfgPath)
@@ -51,13 +59,13 @@ func TestUpgradeSchema1(t *testing.T) {
 	}
 	var gotS, wantS []map[string]any
 	readJSON(t, []byte(out), &gotS)
-	readJSON(t, mustRead(t, "testdata/schema1/status.json"), &wantS)
+	readJSON(t, mustRead(t, fixture+"status.json"), &wantS)
 	// Periods that opened since the fixture was made may be added; those it shows must be the same.
 	byPeriod := map[string]any{}
 	for _, p := range gotS {
 		byPeriod[p["campaign"].(string)+" "+p["period"].(string)] = p
 	}
-	// Keys added since (a unit's latest receipt) may be there too; those schema 1 printed must be the same.
+	// Keys added since (a unit's latest receipt) may be there too; those the old briefd printed must be the same.
 	for _, w := range wantS {
 		k := w["campaign"].(string) + " " + w["period"].(string)
 		if !contains(byPeriod[k], w) {
@@ -65,8 +73,8 @@ func TestUpgradeSchema1(t *testing.T) {
 		}
 	}
 
-	if _, err := os.Stat(filepath.Join(dir, "briefd.db.schema1.bak")); err != nil {
-		t.Errorf("no backup of the schema 1 database: %v", err)
+	if _, err := os.Stat(filepath.Join(dir, fmt.Sprintf("briefd.db.schema%d.bak", schema))); err != nil {
+		t.Errorf("no backup of the schema %d database: %v", schema, err)
 	}
 	st, err := store.Open(filepath.Join(dir, "briefd.db"), store.Options{})
 	if err != nil {
