@@ -12,11 +12,11 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/pdfcpu/pdfcpu/pkg/api"
 	"github.com/pdfcpu/pdfcpu/pkg/log"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
+	pdfvalidate "github.com/pdfcpu/pdfcpu/pkg/pdfcpu/validate"
 )
 
 // result is what the isolated checker reports about one PDF. It is sent as one JSON line per phase:
@@ -77,7 +77,9 @@ type inspector struct {
 }
 
 func newInspector() *inspector {
-	api.DisableConfigDir()
+	// What api.DisableConfigDir does: no configuration folder. The api package is not imported, as it
+	// links pdfcpu's form package and go-runewidth, whose init costs every briefd command at start.
+	model.ConfigPath = "disable"
 	l := &msgLog{}
 	log.DisableLoggers()
 	log.SetCLILogger(l)
@@ -134,7 +136,7 @@ func (in *inspector) inspect(ctx context.Context, path string, validate bool, em
 				v.Warnings = append(v.Warnings, fmt.Sprintf("validate: pdfcpu panicked: %v", r))
 			}
 		}()
-		if err := api.ValidateContext(pctx); err != nil {
+		if err := pdfvalidate.XRefTable(pctx); err != nil { // what api.ValidateContext runs
 			v.Warnings = append(v.Warnings, "validate: "+err.Error())
 		}
 	}()
