@@ -61,18 +61,23 @@ func (p *Pipeline) prepare(ctx context.Context, f *Fetched, retry bool) (Prepare
 	}
 	for {
 		pr, err := p.attempt(ctx, f)
-		if err == nil || IsFault(err) {
+		if err == nil {
 			p.tries.end(f.Key)
-			return pr, err
+			return pr, nil
+		}
+		if IsFault(err) {
+			p.tries.end(f.Key)
+			return nil, err // not a typed nil: the watcher tells no Prepared by comparing with nil
 		}
 		n := p.tries.failed(f.Key)
 		p.log.Warn("message could not be handled", "uid", f.Key.UID, "attempt", n, "of", MaxAttempts, "err", err)
 		if n >= MaxAttempts {
 			pr, err := p.prepareFailed(f, fmt.Sprintf("failed %d times: %v", MaxAttempts, err))
-			if err == nil || IsFault(err) {
-				p.tries.end(f.Key)
+			p.tries.end(f.Key)
+			if err != nil {
+				return nil, err
 			}
-			return pr, err
+			return pr, nil
 		}
 		if !retry {
 			return nil, err
@@ -96,6 +101,9 @@ type prepared struct {
 
 // Discard implements Prepared.
 func (pr *prepared) Discard() {
+	if pr == nil {
+		return
+	}
 	if pr.cleanup != nil {
 		pr.cleanup()
 		pr.cleanup = nil
