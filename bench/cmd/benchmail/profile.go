@@ -36,6 +36,7 @@ func cmdProfile(args []string) error {
 	n := fs.Int("n", 0, "mails generated into a Dovecot of its own when -addr is empty")
 	block := fs.String("blockprofile", "", "block profile output (default: none)")
 	mutex := fs.String("mutexprofile", "", "mutex profile output (default: none)")
+	mem := fs.String("memprofile", "", "allocation profile output (default: none)")
 	corpus := fs.String("corpus", "../shared/corpus/pdf", "real-world PDFs for the mailbox \"real\" (with -n)")
 	fs.Parse(args)
 	if *dir == "" {
@@ -105,7 +106,7 @@ func cmdProfile(args []string) error {
 	start := time.Now()
 	got, err := w.PollWith(context.Background(), p)
 	pprof.StopCPUProfile()
-	for _, pr := range []struct{ name, path string }{{"block", *block}, {"mutex", *mutex}} {
+	for _, pr := range []struct{ name, path string }{{"block", *block}, {"mutex", *mutex}, {"allocs", *mem}} {
 		if pr.path == "" {
 			continue
 		}
