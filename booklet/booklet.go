@@ -42,7 +42,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pdfcpu/pdfcpu/pkg/api"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 )
 
 // Unit states, as the roster names them.
@@ -227,8 +227,10 @@ func seqOf(units []Unit, i int) int {
 
 var disableConfig sync.Once
 
-// pdfcpuInit stops pdfcpu from writing a configuration directory; it is done once per process.
-func pdfcpuInit() { disableConfig.Do(api.DisableConfigDir) }
+// pdfcpuInit stops pdfcpu from writing a configuration directory; it is done once per process. It is
+// what api.DisableConfigDir does: importing pdfcpu's api package would link its form package and with
+// it go-runewidth, whose init costs every briefd command tens of milliseconds at start.
+func pdfcpuInit() { disableConfig.Do(func() { model.ConfigPath = "disable" }) }
 
 // fileError says why a file is not usable, before any parsing: it is missing or too large.
 func fileError(path string, maxSize int64) error {

@@ -1,11 +1,13 @@
 package demo
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"strings"
 
-	"github.com/pdfcpu/pdfcpu/pkg/api"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 )
 
@@ -51,10 +53,24 @@ func pdfEscape(s string) string {
 // EncryptedPDF returns PDF(pages, text) protected with a user (open) password, as a school might send it
 // by mistake.
 func EncryptedPDF(pages int, text, userPassword string) ([]byte, error) {
-	api.DisableConfigDir()
+	// What api.Encrypt does for a file of our own (no validation needed), without importing the api
+	// package: it links go-runewidth, whose init would cost every briefd command at start.
+	model.ConfigPath = "disable"
 	conf := model.NewAESConfiguration(userPassword, userPassword+"-owner", 256)
+	conf.Cmd = model.ENCRYPT
+	ctx, err := pdfcpu.ReadWithContext(context.Background(), bytes.NewReader(PDF(pages, text)), conf)
+	if err != nil {
+		return nil, fmt.Errorf("demo: encrypt pdf: %w", err)
+	}
+	if err := pdfcpu.OptimizeXRefTable(ctx); err != nil {
+		return nil, fmt.Errorf("demo: encrypt pdf: %w", err)
+	}
 	var out bytes.Buffer
-	if err := api.Encrypt(bytes.NewReader(PDF(pages, text)), &out, conf); err != nil {
+	ctx.Write.Writer = bufio.NewWriter(&out)
+	if err := pdfcpu.WriteContext(ctx); err != nil {
+		return nil, fmt.Errorf("demo: encrypt pdf: %w", err)
+	}
+	if err := ctx.Write.Flush(); err != nil {
 		return nil, fmt.Errorf("demo: encrypt pdf: %w", err)
 	}
 	return out.Bytes(), nil

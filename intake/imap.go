@@ -90,7 +90,14 @@ type IMAPOptions struct {
 	Junk string
 	// Debug receives the protocol transcript. It contains the password: only behind a debug switch.
 	Debug io.Writer
+	// Window is how many messages are in hand at once: downloaded and being prepared (parsed, checked,
+	// staged) while the ones before them are committed, in mailbox order. It bounds the spool files and
+	// the work in flight. Default 4.
+	Window int
 }
+
+// DefaultWindow is IMAPOptions.Window's default.
+const DefaultWindow = 4
 
 // Fetched is one message handed to the Handler.
 type Fetched struct {
@@ -124,8 +131,38 @@ func (f *Fetched) Cursor() store.Cursor {
 // of this machine stops the pass without advancing: the message is handed over again in the next pass.
 // Another error is the message's: it is handed over again at once, up to MaxAttempts times, then the
 // pass stops. The context is not cancelled by a shutdown of the watcher, so the message in hand can be
-// finished.
+// finished. A Handler is a Processor that does its work in Commit, one message after the other: the
+// watcher still downloads the next messages while it works.
 type Handler func(ctx context.Context, m *Fetched) error
+
+// Prepare implements Processor: nothing is done before Commit.
+func (h Handler) Prepare(_ context.Context, f *Fetched) (Prepared, error) {
+	return handlerMessage{f}, nil
+}
+
+// Commit implements Processor: h is called on each message in turn, a message's own error tried again
+// up to MaxAttempts times.
+func (h Handler) Commit(ctx context.Context, batch []Prepared) (int, error) {
+	for i, b := range batch {
+		m, ok := b.(handlerMessage)
+		if !ok {
+			return i, fmt.Errorf("intake: commit of a %T, not prepared by a Handler", b)
+		}
+		err := h(ctx, m.f)
+		for try := 1; err != nil && !IsFault(err) && try < MaxAttempts; try++ {
+			err = h(ctx, m.f)
+		}
+		if err != nil {
+			return i, err
+		}
+	}
+	return len(batch), nil
+}
+
+// handlerMessage is a Handler's Prepared: the message as fetched.
+type handlerMessage struct{ f *Fetched }
+
+func (handlerMessage) Discard() {}
 
 // WatchStats describe the watcher's health.
 type WatchStats struct {
@@ -177,6 +214,9 @@ func NewWatcher(opts IMAPOptions, st *store.Store, log *slog.Logger) *Watcher {
 	}
 	if opts.IdleTimeout <= 0 {
 		opts.IdleTimeout = DefaultIdleTimeout
+	}
+	if opts.Window <= 0 {
+		opts.Window = DefaultWindow
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -467,7 +507,10 @@ func (e *handlerError) Unwrap() error { return e.err }
 
 // Poll connects, hands every new message to h in UID order, and logs out. It returns how many messages
 // h accepted.
-func (w *Watcher) Poll(ctx context.Context, h Handler) (int, error) {
+func (w *Watcher) Poll(ctx context.Context, h Handler) (int, error) { return w.PollWith(ctx, h) }
+
+// PollWith is Poll with any Processor: a *Pipeline prepares the next messages while it commits.
+func (w *Watcher) PollWith(ctx context.Context, h Processor) (int, error) {
 	s, err := w.dial(ctx)
 	if err != nil {
 		w.noteError(err)
@@ -483,7 +526,7 @@ func (w *Watcher) Poll(ctx context.Context, h Handler) (int, error) {
 
 // pass hands every new message of the mailbox, then of the spam folder, to h, and leaves the mailbox
 // selected.
-func (w *Watcher) pass(ctx context.Context, s *session, h Handler) (int, error) {
+func (w *Watcher) pass(ctx context.Context, s *session, h Processor) (int, error) {
 	select { // EXISTS seen from here on means another pass is due
 	case <-s.newMail:
 	default:
@@ -515,8 +558,15 @@ func (w *Watcher) pass(ctx context.Context, s *session, h Handler) (int, error) 
 	return n, nil
 }
 
-// passMailbox hands every message of the selected mailbox above its cursor to h.
-func (w *Watcher) passMailbox(ctx context.Context, s *session, h Handler) (int, error) {
+// passMailbox hands every message of the selected mailbox above its cursor to h, as a pipeline: this
+// goroutine owns the connection and downloads the messages one after the other into spool files; up to
+// Window of them are prepared at once (h.Prepare: parse, check, stage); one committer takes the
+// prepared messages in UID order and commits every run of them that is ready as one batch (h.Commit),
+// after which this goroutine applies their after-actions. The cursor therefore never passes a message
+// that is not committed, and a message's after-action follows its commit. When a message cannot be
+// prepared or committed, the messages before it are still committed, the ones after it are discarded
+// (fetched again in the next pass), and the pass ends with the error.
+func (w *Watcher) passMailbox(ctx context.Context, s *session, h Processor) (int, error) {
 	o := w.opts
 	mailbox := s.mailbox
 	cur, err := w.st.Cursor(mailbox)
@@ -544,8 +594,46 @@ func (w *Watcher) passMailbox(ctx context.Context, s *session, h Handler) (int, 
 	if err != nil {
 		return 0, err
 	}
+	if len(uids) == 0 {
+		return 0, w.passDone()
+	}
 
-	n := 0
+	window := o.Window
+	var (
+		slots     = make(chan struct{}, window)  // one per message in hand, from its download to its after-action
+		ordered   = make(chan *passItem, window) // to the committer, in UID order
+		work      = make(chan *passItem, window) // to the preparers
+		afters    = make(chan *passItem, window) // committed (or known) messages, for their after-action
+		stop      = make(chan struct{})          // closed by the committer when the pass cannot go on
+		committed = make(chan struct{})          // closed when the committer is done
+		n         int                            // messages committed (the committer's until committed is closed)
+		commitErr error
+	)
+	// The handler's work is finished on shutdown: it does not see the pass's cancellation.
+	hctx := context.WithoutCancel(ctx)
+	var preparers sync.WaitGroup
+	for range window {
+		preparers.Go(func() {
+			for it := range work {
+				it.prep, it.err = h.Prepare(hctx, it.f)
+				close(it.ready)
+			}
+		})
+	}
+	go func() {
+		defer close(committed)
+		n, commitErr = w.commitInOrder(ctx, h, ordered, afters, slots, stop)
+	}()
+
+	var afterErr error
+	// applyAfter does the after-action of a committed message and frees its slot.
+	applyAfter := func(it *passItem) {
+		if afterErr == nil && !it.f.LeftAlone {
+			afterErr = w.after(s, it.uid)
+			s.wd.pause()
+		}
+		<-slots
+	}
 	metas := map[uint32]*Fetched{} // by UID; nil: asked for, gone
 	ensureMeta := func(i int) error {
 		if _, ok := metas[uint32(uids[i])]; ok {
@@ -562,108 +650,233 @@ func (w *Watcher) passMailbox(ctx context.Context, s *session, h Handler) (int, 
 		}
 		return nil
 	}
-	// pre is the download of the next message, started while the handler works on this one. It has
-	// the connection to itself until it is waited for; its spool file is removed unless handed on.
-	var pre *prefetch
-	defer func() { pre.discard() }()
+	var fetchErr error
+	stopped := func() bool {
+		select {
+		case <-stop:
+			return true
+		default:
+			return afterErr != nil
+		}
+	}
+produce:
 	for i, uid := range uids {
-		if err := ctx.Err(); err != nil {
-			return n, err
+		if fetchErr = ctx.Err(); fetchErr != nil || stopped() {
+			break
 		}
-		got := pre // done: waited for before the last after-action
-		pre = nil
+		// A slot first; the after-actions of committed messages meanwhile.
+	acquire:
+		for {
+			select {
+			case <-stop:
+				break produce
+			case it := <-afters:
+				applyAfter(it)
+				if afterErr != nil {
+					break produce
+				}
+			case slots <- struct{}{}:
+				break acquire
+			}
+		}
 		key := store.MessageKey{Mailbox: mailbox, UIDValidity: s.uidValidity, UID: uint32(uid)}
-		number, done, err := w.st.LookupMessage(key)
+		number, known, err := w.st.LookupMessage(key)
 		if err != nil {
-			got.discard()
-			return n, fmt.Errorf("imap: look up uid %d: %w", uid, err)
+			<-slots
+			fetchErr = fmt.Errorf("imap: look up uid %d: %w", uid, err)
+			break
 		}
-		if done {
-			got.discard()
-			// Recorded before, perhaps just before a crash: catch up the cursor and the after-action.
+		if known {
+			// Recorded before, perhaps just before a crash: the committer catches up the cursor in
+			// order, then the after-action is applied.
 			w.log.Debug("imap: already recorded", "uid", uid, "receipt", number)
-			if err := w.advance(key); err != nil {
-				return n, err
-			}
-			if err := w.after(s, uid); err != nil {
-				return n, err
-			}
+			it := &passItem{uid: uid, f: &Fetched{Key: key}, known: true, ready: make(chan struct{})}
+			close(it.ready)
+			ordered <- it
 			continue
 		}
-		if err := ensureMeta(i); err != nil {
-			got.discard()
-			return n, err
+		if fetchErr = ensureMeta(i); fetchErr != nil {
+			<-slots
+			break
 		}
 		f := metas[key.UID]
 		delete(metas, key.UID)
 		if f == nil { // expunged meanwhile
-			got.discard()
+			<-slots
 			w.log.Info("imap: message vanished before it was read", "uid", uid)
 			continue
 		}
-		if got != nil && got.f != f {
-			got.discard()
-			got = nil
-		}
-		if i+1 < len(uids) {
-			if err := ensureMeta(i + 1); err != nil {
-				got.discard()
-				return n, err
-			}
-		}
 		f.Index, f.Total = i+1, len(uids)
-		if got != nil {
-			// Downloaded while the message before was handled. If it was expunged since, it still
-			// reached the mailbox and is recorded: asking the server again would cost a round trip per
-			// message (tens of milliseconds to 163) for a case that loses nothing.
-			err = got.err
-			if err != nil && !errors.Is(err, errVanished) {
-				got.discard()
-			}
-		} else {
-			err = w.download(s, f)
-		}
+		err = w.download(s, f)
+		s.wd.pause() // the handler's time is its own
 		if errors.Is(err, errVanished) {
+			<-slots
 			w.log.Info("imap: message vanished before it was read", "uid", uid)
 			continue
 		} else if err != nil {
-			return n, err
+			<-slots
+			fetchErr = err
+			break
 		}
-		s.wd.pause() // the handler's time is its own
-		if i+1 < len(uids) {
-			if next := metas[uint32(uids[i+1])]; next != nil {
-				pre = w.prefetch(s, next)
-			}
-		}
-		err = h(context.WithoutCancel(ctx), f)
-		// An error of the message is tried again at once: the Pipeline records the message as failed
-		// after MaxAttempts, so that one bad mail does not hold the ones after it. A fault of this
-		// machine ends the pass: the mails after it would meet it too.
-		for try := 1; err != nil && !IsFault(err) && try < MaxAttempts; try++ {
-			err = h(context.WithoutCancel(ctx), f)
-		}
-		if f.Path != "" {
-			os.Remove(f.Path)
-		}
-		if err != nil {
-			return n, &handlerError{fmt.Errorf("imap: handle uid %d: %w", uid, err)}
-		}
-		n++
-		w.update(func(st *WatchStats) { st.Handled++ })
-		pre.wait() // the connection is free again
-		if f.LeftAlone {
-			continue
-		}
-		if err := w.after(s, uid); err != nil {
-			return n, err
+		it := &passItem{uid: uid, f: f, ready: make(chan struct{})}
+		work <- it
+		ordered <- it
+	}
+	close(work)
+	close(ordered)
+	// The committer finishes the messages in hand; their after-actions are done here.
+	for done := false; !done; {
+		select {
+		case it := <-afters:
+			applyAfter(it)
+		case <-committed:
+			done = true
 		}
 	}
+	for len(afters) > 0 {
+		applyAfter(<-afters)
+	}
+	preparers.Wait()
+	switch {
+	case commitErr != nil:
+		return n, commitErr
+	case fetchErr != nil:
+		return n, fetchErr
+	case afterErr != nil:
+		return n, afterErr
+	}
+	return n, w.passDone()
+}
+
+// passDone notes a pass that handed over every message.
+func (w *Watcher) passDone() error {
 	now := time.Now()
 	if err := w.st.SetMark(MarkIMAPLastOK, now); err != nil {
-		return n, fmt.Errorf("imap: set mark: %w", err)
+		return fmt.Errorf("imap: set mark: %w", err)
 	}
 	w.update(func(st *WatchStats) { st.LastOK = now; st.Passes++ })
-	return n, nil
+	return nil
+}
+
+// passItem is one message in hand during a pass.
+type passItem struct {
+	uid   imap.UID
+	f     *Fetched
+	known bool          // recorded before: only the cursor and the after-action
+	prep  Prepared      // set with err when ready is closed
+	err   error         // of Prepare
+	ready chan struct{} // closed when Prepare is done
+}
+
+// release removes the message's spool file.
+func (it *passItem) release() {
+	if it.f.Path != "" {
+		os.Remove(it.f.Path)
+		it.f.Path = ""
+	}
+}
+
+// commitInOrder is the pass's committer: it takes the messages in UID order and commits each run of
+// prepared ones as a batch (a Handler's one by one), then hands them to afters. On the first error it
+// closes stop, discards every message after (freeing its slot), and returns how many it committed and
+// the error. When ctx is done (a shutdown), the batch being committed is finished, not cancelled, and
+// the messages after it are discarded: they are fetched again at the next start.
+func (w *Watcher) commitInOrder(ctx context.Context, h Processor, ordered <-chan *passItem, afters chan<- *passItem,
+	slots <-chan struct{}, stop chan<- struct{}) (int, error) {
+	n := 0
+	var failure error
+	discarding := false // failure != nil, or a shutdown
+	maxBatch := cap(slots)
+	if _, ok := h.(Handler); ok {
+		maxBatch = 1
+	}
+	hctx := context.WithoutCancel(ctx)
+	var queue []*passItem
+	open := true
+	for open || len(queue) > 0 {
+		if len(queue) == 0 {
+			it, ok := <-ordered
+			if !ok {
+				break
+			}
+			queue = append(queue, it)
+		}
+		<-queue[0].ready
+		for open { // whatever else is in hand, without waiting
+			select {
+			case it, ok := <-ordered:
+				if !ok {
+					open = false
+					continue
+				}
+				queue = append(queue, it)
+				continue
+			default:
+			}
+			break
+		}
+		if !discarding && ctx.Err() != nil {
+			discarding = true
+			close(stop)
+		}
+		if discarding {
+			it := queue[0]
+			queue = queue[1:]
+			if it.prep != nil {
+				it.prep.Discard()
+			}
+			it.release()
+			<-slots
+			continue
+		}
+		head := queue[0]
+		if head.known {
+			queue = queue[1:]
+			if err := w.advance(head.f.Key); err != nil {
+				failure, discarding = err, true
+				close(stop)
+				<-slots
+				continue
+			}
+			afters <- head
+			continue
+		}
+		if head.err != nil {
+			failure, discarding = &handlerError{fmt.Errorf("imap: handle uid %d: %w", head.uid, head.err)}, true
+			close(stop)
+			continue // discarded above, with the rest
+		}
+		k := 1
+		for k < len(queue) && k < maxBatch && !queue[k].known && isClosed(queue[k].ready) && queue[k].err == nil {
+			k++
+		}
+		batch := make([]Prepared, k)
+		for i, it := range queue[:k] {
+			batch[i] = it.prep
+		}
+		got, err := h.Commit(hctx, batch)
+		for _, it := range queue[:got] {
+			it.release()
+			n++
+			w.update(func(st *WatchStats) { st.Handled++ })
+			afters <- it
+		}
+		queue = queue[got:]
+		if err != nil {
+			failure, discarding = &handlerError{fmt.Errorf("imap: handle uid %d: %w", queue[0].uid, err)}, true
+			close(stop)
+		}
+	}
+	return n, failure
+}
+
+func isClosed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
 }
 
 // advance moves the cursor to key when it is ahead of it.
@@ -761,45 +974,6 @@ func (w *Watcher) download(s *session, f *Fetched) error {
 		return nil
 	}
 	return w.spool(s, f, false)
-}
-
-// prefetch is a download running in its own goroutine while the handler works on the message before.
-type prefetch struct {
-	f    *Fetched
-	err  error // of download, once done is closed
-	done chan struct{}
-}
-
-// prefetch starts downloading f on the session's connection, which nothing else may use until the
-// download is waited for. The watchdog covers the download and is paused when it ends, as the
-// handler's time is its own.
-func (w *Watcher) prefetch(s *session, f *Fetched) *prefetch {
-	p := &prefetch{f: f, done: make(chan struct{})}
-	go func() {
-		defer close(p.done)
-		p.err = w.download(s, f)
-		s.wd.pause()
-	}()
-	return p
-}
-
-// wait waits for the download to end (nil: nothing to wait for).
-func (p *prefetch) wait() {
-	if p != nil {
-		<-p.done
-	}
-}
-
-// discard waits for the download and removes its spool file.
-func (p *prefetch) discard() {
-	if p == nil {
-		return
-	}
-	<-p.done
-	if p.f.Path != "" {
-		os.Remove(p.f.Path)
-		p.f.Path = ""
-	}
 }
 
 // faultWriter marks the errors of writing the spool file as faults of this machine.
@@ -966,7 +1140,10 @@ func (w *Watcher) move(s *session, set imap.UIDSet) error {
 // opts.IDLE is set, else a pass every PollInterval. A connection that fails or stops making progress is
 // closed and made again with exponential backoff and jitter (1s to 5min). On shutdown the message in
 // hand is finished. Run returns nil when ctx is done, or an error that retrying cannot fix (bad options).
-func (w *Watcher) Run(ctx context.Context, h Handler) error {
+func (w *Watcher) Run(ctx context.Context, h Handler) error { return w.RunWith(ctx, h) }
+
+// RunWith is Run with any Processor: a *Pipeline prepares the next messages while it commits.
+func (w *Watcher) RunWith(ctx context.Context, h Processor) error {
 	if err := CheckIMAPOptions(w.opts); err != nil {
 		return fmt.Errorf("imap: options: %w", err)
 	}
@@ -1017,7 +1194,7 @@ func (w *Watcher) Run(ctx context.Context, h Handler) error {
 
 // serve runs passes on one connection until ctx is done or the connection fails. healthy is called
 // after the first successful pass.
-func (w *Watcher) serve(ctx context.Context, s *session, h Handler, healthy func()) error {
+func (w *Watcher) serve(ctx context.Context, s *session, h Processor, healthy func()) error {
 	o := w.opts
 	useIdle := o.IDLE && s.caps.Has(imap.CapIdle)
 	if o.IDLE && !useIdle {

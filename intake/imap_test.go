@@ -804,7 +804,10 @@ func TestIMAPVanishedMessageSkipped(t *testing.T) {
 		}
 		return rec.handle(ctx, f)
 	}
-	got, err := NewWatcher(baseOptions(srv.Addr, srv.User, srv.Pass, t.TempDir()), st, testLogger(t)).Poll(context.Background(), h)
+	// Two messages in hand at once: message 3 waits for message 1's commit, so it is not downloaded yet.
+	opts := baseOptions(srv.Addr, srv.User, srv.Pass, t.TempDir())
+	opts.Window = 2
+	got, err := NewWatcher(opts, st, testLogger(t)).Poll(context.Background(), h)
 	if err != nil || got != 2 {
 		t.Fatalf("Poll = %d, %v; want 2 and no error", got, err)
 	}

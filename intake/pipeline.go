@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -35,7 +34,9 @@ type PipelineOptions struct {
 	Replies bool
 	// MaxAttachment: larger attachments are rejected as too large without being checked.
 	MaxAttachment int64
-	// SpoolDir holds attachments while a message is processed.
+	// SpoolDir is the folder for work files. The attachments themselves are decoded straight into the
+	// archive's staging folder (one write of their data, and no folder of their own). Default
+	// os.TempDir().
 	SpoolDir string
 	// Location is the office time zone.
 	Location *time.Location
@@ -109,115 +110,22 @@ func (p *Pipeline) Counts() map[string]int {
 	return out
 }
 
-// Handle records one fetched message. It is the commit point of the flow: the receipt, the mailbox
-// cursor and the queued reply are written in one transaction; archive files are staged before it and
-// moved into place after it (RecoverStaged finishes that after a crash). A message already recorded
-// (same mailbox key, or the same mail after a UIDVALIDITY change) is not recorded again.
+// Handle records one fetched message: Prepare (one attempt) and Commit. It is the commit point of the
+// flow for one message: the receipt, the mailbox cursor and the queued reply are written in one
+// transaction; archive files are staged before it and moved into place after it (RecoverStaged finishes
+// that after a crash). A message already recorded (same mailbox key, or the same mail after a
+// UIDVALIDITY change) is not recorded again.
 //
 // An error is either a Fault of this machine (IsFault: nothing is recorded, the message is tried again
 // once the fault is gone) or one of the message: at the MaxAttempts-th of those, the message is
 // recorded as failed, with its raw copy, the office is told, and Handle returns nil.
-func (p *Pipeline) Handle(ctx context.Context, f *Fetched) (err error) {
-	if n, ok, err := p.st.LookupMessage(f.Key); err != nil {
-		return fault(err)
-	} else if ok {
-		p.log.Debug("message already recorded", "uid", f.Key.UID, "receipt", n)
-		return fault(p.st.SetCursor(f.Cursor()))
-	}
-	if f.Fingerprint == "" && f.Path != "" { // a caller other than the watcher
-		fp, err := mailmsg.FingerprintFile(f.Path)
-		if err != nil {
-			return fault(err)
-		}
-		f.Fingerprint = fp
-	}
-	err = p.handleSafely(ctx, f)
-	if err != nil && !IsFault(err) {
-		n := p.tries.failed(f.Key)
-		p.log.Warn("message could not be handled", "uid", f.Key.UID, "attempt", n, "of", MaxAttempts, "err", err)
-		if n < MaxAttempts {
-			return err
-		}
-		err = p.recordFailed(f, fmt.Sprintf("failed %d times: %v", MaxAttempts, err))
-	}
-	if err == nil || IsFault(err) {
-		p.tries.end(f.Key)
-	}
-	return err
-}
-
-// handleSafely is handle with a panic turned into an error of the message.
-func (p *Pipeline) handleSafely(ctx context.Context, f *Fetched) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("intake: panic while handling uid %d: %v", f.Key.UID, r)
-			p.log.Error("panic while handling a message", "uid", f.Key.UID, "panic", r, "stack", string(debug.Stack()))
-		}
-	}()
-	return p.handle(ctx, f)
-}
-
-// handle records a message not recorded yet.
-func (p *Pipeline) handle(ctx context.Context, f *Fetched) error {
-	stage := filepath.Join(p.archive.Root, ".staging", store.SafeName(stageName(f.Key)))
-	defer os.RemoveAll(stage)
-	ev, err := p.evaluate(ctx, f, stage, "")
-	defer ev.cleanup()
+func (p *Pipeline) Handle(ctx context.Context, f *Fetched) error {
+	pr, err := p.prepare(ctx, f, false)
 	if err != nil {
 		return err
 	}
-	if ev.leftAlone {
-		f.LeftAlone = true
-		p.log.Debug("spam folder: not a submission, left alone", "uid", f.Key.UID, "from", ev.rec.From)
-		return fault(p.st.SetCursor(f.Cursor()))
-	}
-	rec, ros := ev.rec, ev.ros
-	var out []*store.OutboxItem
-	if ev.reply {
-		out = append(out, &store.OutboxItem{Kind: store.KindReply, To: rec.From, Created: time.Now(), NextTry: time.Now()})
-	}
-	if p.opts.Notices != nil {
-		out = append(out, p.opts.Notices(rec)...)
-	}
-	key, cur := f.Key, f.Cursor()
-	year := rec.Received.Year()
-	number, dup, err := p.st.RecordWith(rec, &key, &cur, out, func(r *store.Receipt) {
-		if fileExists(filepath.Join(stage, "raw.eml")) {
-			r.Raw = p.archive.RawPath(year, r.Number)
-		}
-		for i := range r.Attachments {
-			if fileExists(filepath.Join(stage, fmt.Sprintf("%d.pdf", i))) {
-				r.Attachments[i].Archived = p.archive.PDFPath(r.Campaign, r.Period, ros.UnitName(r.Unit), r.Number, i+1)
-			}
-		}
-	})
-	if err != nil {
-		return fault(err)
-	}
-	if !dup {
-		if err := p.unstage(stage, rec); err != nil {
-			// The receipt is recorded; RecoverStaged retries the move at the next start.
-			p.log.Error("moving archive files into place", "receipt", number, "err", err)
-		}
-	} else {
-		rec.Number = number
-	}
-	p.mu.Lock()
-	if dup {
-		p.counts["duplicate"]++
-	} else {
-		p.counts[rec.Verdict]++
-		if rec.History {
-			p.counts[CountHistory]++
-		}
-	}
-	p.mu.Unlock()
-	p.log.Info("recorded", "receipt", number, "uid", f.Key.UID, "verdict", rec.Verdict, "unit", rec.Unit,
-		"campaign", rec.Campaign, "period", rec.Period, "dup", dup)
-	if p.Recorded != nil {
-		p.Recorded(f, rec, dup)
-	}
-	return nil
+	_, err = p.Commit(ctx, []Prepared{pr})
+	return err
 }
 
 // evaluation is what evaluate found out about one message.
@@ -249,8 +157,7 @@ func (p *Pipeline) evaluate(ctx context.Context, f *Fetched, stage, self string)
 			}
 		}
 	default:
-		m, dir, err := p.parse(f.Path)
-		ev.cleanup = func() { os.RemoveAll(dir) }
+		m, err := p.parse(f.Path, stage)
 		if err != nil && !errors.Is(err, mailmsg.ErrMalformed) {
 			return ev, fault(err) // reading the spool, or writing the attachments to it
 		}
@@ -266,8 +173,14 @@ func (p *Pipeline) evaluate(ctx context.Context, f *Fetched, stage, self string)
 			}
 		}
 	}
-	// While the attachments are checked, the raw copy and every attachment are staged (their data
-	// written to disk); the attachments that turn out not to be usable PDFs are dropped after.
+	// The attachments were decoded into the staging folder: they get their staged names before they are
+	// checked, and while they are checked the raw copy is staged and their data written to disk; the
+	// attachments that turn out not to be usable PDFs are dropped after.
+	if msg != nil {
+		if err := nameStaged(stage, msg); err != nil {
+			return ev, fault(fmt.Errorf("intake: stage attachment: %w", err))
+		}
+	}
 	staged := make(chan error, 1)
 	go func() { staged <- stageAll(stage, f.Path, msg) }()
 	var checkErr error
@@ -365,77 +278,18 @@ func (p *Pipeline) newReceipt(f *Fetched) *store.Receipt {
 	return rec
 }
 
-// recordFailed records a message that could not be handled: verdict failed with why, what its header
-// says as far as it can be read, its raw copy archived. The sender gets no reply (its mail may be fine:
-// the fault may be briefd's); the office is told, and `briefd recheck` tries it again later.
-func (p *Pipeline) recordFailed(f *Fetched, why string) error {
-	rec := p.newReceipt(f)
-	rec.Verdict, rec.Note = store.VerdictFailed, why
-	rec.Reply, rec.ReplyNote = store.ReplySuppressed, "handling failed: the office checks it"
-	if f.Path != "" {
-		if hm, err := readHeaderOnly(f.Path); err == nil {
-			fillFromHeader(rec, hm)
-		}
-	}
-	stage := filepath.Join(p.archive.Root, ".staging", store.SafeName(stageName(f.Key)))
-	defer os.RemoveAll(stage)
-	if f.Path != "" && !f.TooLarge {
-		if err := stageFile(stage, "raw.eml", f.Path); err != nil {
-			return fault(fmt.Errorf("intake: stage raw message: %w", err))
-		}
-		if err := syncStage(stage); err != nil {
-			return fault(fmt.Errorf("intake: stage: %w", err))
-		}
-	}
-	var out []*store.OutboxItem
-	for _, to := range p.opts.OfficeTo {
-		out = append(out, &store.OutboxItem{Kind: store.KindFailure, To: to, Created: time.Now(), NextTry: time.Now()})
-	}
-	if p.opts.Notices != nil {
-		out = append(out, p.opts.Notices(rec)...)
-	}
-	key, cur := f.Key, f.Cursor()
-	year := rec.Received.Year()
-	number, dup, err := p.st.RecordWith(rec, &key, &cur, out, func(r *store.Receipt) {
-		if fileExists(filepath.Join(stage, "raw.eml")) {
-			r.Raw = p.archive.RawPath(year, r.Number)
-		}
-	})
-	if err != nil {
-		return fault(err)
-	}
-	if !dup {
-		if err := p.unstage(stage, rec); err != nil {
-			p.log.Error("moving archive files into place", "receipt", number, "err", err)
-		}
-	}
-	p.mu.Lock()
-	p.counts[store.VerdictFailed]++
-	p.mu.Unlock()
-	p.log.Error("message recorded as failed; the office is told", "receipt", number, "uid", f.Key.UID, "why", why)
-	if p.Recorded != nil {
-		p.Recorded(f, rec, dup)
-	}
-	return nil
-}
-
-// parse parses the raw message at path, spooling its attachments into a new folder that the caller
-// removes.
-func (p *Pipeline) parse(path string) (*mailmsg.Message, string, error) {
+// parse parses the raw message at path, decoding its attachments into the folder dir (the message's
+// staging folder, made here), which the caller removes.
+func (p *Pipeline) parse(path, dir string) (*mailmsg.Message, error) {
 	fh, err := os.Open(path)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	defer fh.Close()
-	if err := os.MkdirAll(p.opts.SpoolDir, 0o700); err != nil {
-		return nil, "", err
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
 	}
-	dir, err := os.MkdirTemp(p.opts.SpoolDir, "parts-")
-	if err != nil {
-		return nil, "", err
-	}
-	m, err := mailmsg.Parse(fh, dir, mailmsg.ParseOptions{MaxAttachment: p.opts.MaxAttachment, AuthServIDs: p.opts.AuthServIDs})
-	return m, dir, err
+	return mailmsg.Parse(fh, dir, mailmsg.ParseOptions{MaxAttachment: p.opts.MaxAttachment, AuthServIDs: p.opts.AuthServIDs})
 }
 
 // describe fills the receipt from the parsed message and checks each attachment. An error is a fault
@@ -613,8 +467,29 @@ func (p *Pipeline) ours(addr string) bool {
 	return false
 }
 
-// stageAll stages the raw message (when rawPath is set) as raw.eml and every kept attachment of msg
-// (when not nil) as <index>.pdf.
+// nameStaged renames every kept attachment of msg, decoded into the staging folder, to <index>.pdf
+// there (the name unstage and RecoverStaged know it by), and points the attachment at it.
+func nameStaged(stage string, msg *mailmsg.Message) error {
+	for i, a := range msg.Attachments {
+		if a.TooLarge || a.Path == "" {
+			continue
+		}
+		dst := filepath.Join(stage, fmt.Sprintf("%d.pdf", i))
+		if filepath.Dir(a.Path) != filepath.Clean(stage) {
+			// not decoded here (a caller's own message): link or copy it in
+			if err := stageFile(stage, filepath.Base(dst), a.Path); err != nil {
+				return err
+			}
+		} else if err := os.Rename(a.Path, dst); err != nil {
+			return err
+		}
+		msg.Attachments[i].Path = dst
+	}
+	return nil
+}
+
+// stageAll stages the raw message (when rawPath is set) as raw.eml and makes the data of every kept
+// attachment of msg (when not nil), already in the staging folder, durable.
 func stageAll(stage, rawPath string, msg *mailmsg.Message) error {
 	if rawPath != "" {
 		if err := stageFile(stage, "raw.eml", rawPath); err != nil {
@@ -624,11 +499,11 @@ func stageAll(stage, rawPath string, msg *mailmsg.Message) error {
 	if msg == nil {
 		return nil
 	}
-	for i, a := range msg.Attachments {
+	for _, a := range msg.Attachments {
 		if a.TooLarge || a.Path == "" {
 			continue
 		}
-		if err := stageFile(stage, fmt.Sprintf("%d.pdf", i), a.Path); err != nil {
+		if err := syncFile(a.Path); err != nil {
 			return fmt.Errorf("intake: stage attachment: %w", err)
 		}
 	}
@@ -670,18 +545,14 @@ func stageFile(stage, name, src string) error {
 
 // syncFile (syncfile_other.go, syncfile_windows.go) makes a file's data, or a folder's entries, durable.
 
-// syncStage makes the staging folder and its entries durable (when it exists), so that RecoverStaged
-// finds the files of a message recorded just before a crash.
+// syncStage makes the staging folder's entries durable (when it exists). The folder's own entry in
+// .staging is made durable by syncDir on .staging, once for all the messages of a commit (Commit), so
+// that RecoverStaged finds the files of a message recorded just before a crash.
 func syncStage(stage string) error {
 	if _, err := os.Stat(stage); err != nil {
 		return nil
 	}
-	for _, d := range []string{stage, filepath.Dir(stage)} {
-		if err := syncFile(d); err != nil {
-			return err
-		}
-	}
-	return nil
+	return syncFile(stage)
 }
 
 // unstage moves staged files to the names the receipt gives them.

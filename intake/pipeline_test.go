@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"net/mail"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -131,7 +133,7 @@ func testPipelineCorpus(t *testing.T, srv mailServer, addr, user, pass string, w
 	p := newTestPipeline(t, st, dir)
 	w := NewWatcher(baseOptions(addr, user, pass, filepath.Join(dir, "spool")), st, testLogger(t))
 	os.MkdirAll(filepath.Join(dir, "spool"), 0o700)
-	n, err := w.Poll(context.Background(), p.Handle)
+	n, err := w.PollWith(context.Background(), p) // messages prepared at once, committed in order
 	if err != nil || n != len(raws) {
 		t.Fatalf("Poll = %d, %v; want %d", n, err, len(raws))
 	}
@@ -179,7 +181,7 @@ func testPipelineCorpus(t *testing.T, srv mailServer, addr, user, pass string, w
 		}
 	}
 	// A second poll finds nothing; replaying every message through the pipeline records nothing twice.
-	if n, err := w.Poll(context.Background(), p.Handle); n != 0 || err != nil {
+	if n, err := w.PollWith(context.Background(), p); n != 0 || err != nil {
 		t.Errorf("second Poll = %d, %v; want 0", n, err)
 	}
 	if again, _ := st.Receipts(nil); len(again) != len(raws) {
@@ -200,38 +202,94 @@ func goldenReceipt(r *store.Receipt) []byte {
 }
 
 // TestPipelineDuplicateNotArchivedTwice: the same PDF sent again by the same unit for the same period is
-// marked duplicate_of the first receipt and not archived a second time.
+// marked duplicate_of the first receipt and not archived a second time: handled one by one, and when
+// both mails are prepared at once and committed together (the duplicate is found at the commit).
 func TestPipelineDuplicateNotArchivedTwice(t *testing.T) {
-	dir := t.TempDir()
-	st, err := store.Open(filepath.Join(dir, "briefd.db"), store.Options{Location: beijing})
-	if err != nil {
-		t.Fatal(err)
+	for _, overlap := range []bool{false, true} {
+		t.Run(fmt.Sprintf("overlap=%v", overlap), func(t *testing.T) {
+			dir := t.TempDir()
+			st, err := store.Open(filepath.Join(dir, "briefd.db"), store.Options{Location: beijing})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			srv := mailtest.NewIMAP(t, mailtest.IMAPOptions{})
+			raw, err := os.ReadFile(filepath.Join(corpusDir, "foxmail_gb18030.eml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			again := bytes.Replace(raw, []byte("Message-ID: <"), []byte("Message-ID: <again-"), 1)
+			for _, m := range [][]byte{raw, again} {
+				if _, err := srv.Append("INBOX", m, time.Date(2022, 1, 10, 10, 0, 0, 0, beijing)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			p := newTestPipeline(t, st, dir)
+			os.MkdirAll(filepath.Join(dir, "spool"), 0o700)
+			w := NewWatcher(baseOptions(srv.Addr, srv.User, srv.Pass, filepath.Join(dir, "spool")), st, testLogger(t))
+			var n int
+			if overlap {
+				// Both prepared before either is committed: a batch of two.
+				both := &gate{Processor: p, wait: 2}
+				n, err = w.PollWith(context.Background(), both)
+				if both.batches != 1 {
+					t.Errorf("%d commits, want the two mails in one", both.batches)
+				}
+			} else {
+				n, err = w.Poll(context.Background(), p.Handle)
+			}
+			if n != 2 || err != nil {
+				t.Fatalf("Poll = %d, %v", n, err)
+			}
+			rs, _ := st.Receipts(nil)
+			if len(rs) != 2 || rs[1].Attachments[0].DuplicateOf != rs[0].Number || rs[1].DuplicateOf != rs[0].Number {
+				t.Fatalf("second receipt %+v; want its file duplicate_of %s", rs[1], rs[0].Number)
+			}
+			if rs[0].Attachments[0].Archived == "" || rs[1].Attachments[0].Archived != "" {
+				t.Errorf("archived: first %q, second %q; want only the first", rs[0].Attachments[0].Archived, rs[1].Attachments[0].Archived)
+			}
+			if left, _ := os.ReadDir(filepath.Join(dir, "archive", ".staging")); len(left) != 0 {
+				t.Errorf("%d staging folders left behind", len(left))
+			}
+		})
 	}
-	defer st.Close()
-	srv := mailtest.NewIMAP(t, mailtest.IMAPOptions{})
-	raw, err := os.ReadFile(filepath.Join(corpusDir, "foxmail_gb18030.eml"))
-	if err != nil {
-		t.Fatal(err)
+}
+
+// gate is a Processor whose Prepare returns only once wait messages have been prepared, the first one
+// last, so that they reach the committer together; it counts the commits.
+type gate struct {
+	Processor
+	wait    int
+	mu      sync.Mutex
+	n       int
+	all     chan struct{}
+	batches int
+}
+
+func (g *gate) Prepare(ctx context.Context, f *Fetched) (Prepared, error) {
+	pr, err := g.Processor.Prepare(ctx, f)
+	g.mu.Lock()
+	if g.all == nil {
+		g.all = make(chan struct{})
 	}
-	again := bytes.Replace(raw, []byte("Message-ID: <"), []byte("Message-ID: <again-"), 1)
-	for _, m := range [][]byte{raw, again} {
-		if _, err := srv.Append("INBOX", m, time.Date(2022, 1, 10, 10, 0, 0, 0, beijing)); err != nil {
-			t.Fatal(err)
-		}
+	all := g.all
+	if g.n++; g.n == g.wait {
+		close(all)
 	}
-	p := newTestPipeline(t, st, dir)
-	os.MkdirAll(filepath.Join(dir, "spool"), 0o700)
-	w := NewWatcher(baseOptions(srv.Addr, srv.User, srv.Pass, filepath.Join(dir, "spool")), st, testLogger(t))
-	if n, err := w.Poll(context.Background(), p.Handle); n != 2 || err != nil {
-		t.Fatalf("Poll = %d, %v", n, err)
+	g.mu.Unlock()
+	select {
+	case <-all:
+	case <-time.After(5 * time.Second):
 	}
-	rs, _ := st.Receipts(nil)
-	if len(rs) != 2 || rs[1].Attachments[0].DuplicateOf != rs[0].Number || rs[1].DuplicateOf != rs[0].Number {
-		t.Fatalf("second receipt %+v; want its file duplicate_of %s", rs[1], rs[0].Number)
+	if f.Index == 1 {
+		time.Sleep(200 * time.Millisecond) // the others are ready by the time the first is
 	}
-	if rs[0].Attachments[0].Archived == "" || rs[1].Attachments[0].Archived != "" {
-		t.Errorf("archived: first %q, second %q; want only the first", rs[0].Attachments[0].Archived, rs[1].Attachments[0].Archived)
-	}
+	return pr, err
+}
+
+func (g *gate) Commit(ctx context.Context, batch []Prepared) (int, error) {
+	g.batches++
+	return g.Processor.Commit(ctx, batch)
 }
 
 // TestPipelineTooLargeHeader: a mail over the size limit is recorded from its header alone, read as the

@@ -68,6 +68,9 @@ func (p *Pipeline) Recheck(ctx context.Context, number string, dryRun, reply boo
 	if err != nil {
 		return nil, err
 	}
+	if err := syncStage(filepath.Dir(stage)); err != nil {
+		return nil, fault(fmt.Errorf("intake: stage: %w", err))
+	}
 	fresh := ev.rec
 	failed := old.Verdict == store.VerdictFailed
 	ch := &Change{Number: number, Before: old.Verdict}

@@ -192,3 +192,32 @@ func checkReasons(t *testing.T, files []string, got map[string]Verdict, ref map[
 	}
 	t.Logf("reasons of %d PDFs that poppler does not open either: compared with pdfinfo's message", checked)
 }
+
+// BenchmarkInspectLarge runs the worker's inspection in this process (no worker, no IPC) over the
+// real-world files that poppler opens and that are at least 100 KB, the pool of the bench's real-world
+// backlog: what the worker spends on such files, for `-cpuprofile`. Run it with
+//
+//	go test ./pdfcheck -run '^$' -bench InspectLarge -cpuprofile cpu.prof
+func BenchmarkInspectLarge(b *testing.B) {
+	files, ref := loadRealCorpus(b)
+	var large []string
+	var bytes int64
+	for _, f := range files {
+		if fi, err := os.Stat(f); err == nil && fi.Size() >= 100<<10 && ref[filepath.Base(f)].opens {
+			large = append(large, f)
+			bytes += fi.Size()
+		}
+	}
+	in := newInspector()
+	b.SetBytes(bytes)
+	for b.Loop() {
+		for _, f := range large {
+			in.inspect(context.Background(), f, false, func(r result) {
+				if r.Reason != "" {
+					b.Fatalf("%s: %s %v", filepath.Base(f), r.Reason, r.Warnings)
+				}
+			})
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N*len(large)), "ms/file")
+}

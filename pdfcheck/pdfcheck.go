@@ -33,7 +33,10 @@ import (
 
 // Options are the Checker's settings. Zero values take the documented defaults.
 type Options struct {
-	// Timeout bounds the check of one file, from the call to the verdict. Default 30s.
+	// Timeout bounds the check of one file, from the moment a worker takes it to the verdict: the time
+	// a call waits for a free worker (the workers are shared by every caller) is bounded by the
+	// caller's context only, so that a slow file of one mail does not run out another mail's clock.
+	// Default 30s.
 	Timeout time.Duration
 	// MaxSize is the largest file checked; larger files get Reason "too_large" without being read.
 	// Default 50 MiB.
@@ -154,7 +157,7 @@ func (c *Checker) Close() error {
 }
 
 // CheckFile gives the verdict on the file at path. It never panics and returns within Options.Timeout
-// (plus the moment it takes to kill a worker).
+// (plus the moment it takes to kill a worker) of a worker taking the file.
 func (c *Checker) CheckFile(ctx context.Context, path string) (v Verdict) {
 	start := time.Now()
 	v = Verdict{File: path, Kind: KindOther}
@@ -166,8 +169,6 @@ func (c *Checker) CheckFile(ctx context.Context, path string) (v Verdict) {
 			"pages", v.Pages, "warnings", len(v.Warnings), "took", time.Since(start))
 	}()
 	caller := ctx
-	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
-	defer cancel()
 
 	// O_NONBLOCK: a FIFO or device in place of a file must not block us; regular files ignore it.
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
@@ -265,6 +266,8 @@ func (c *Checker) parse(ctx context.Context, path string) (result, []string, err
 		return result{}, nil, fmt.Errorf("pdfcheck: waiting for a free worker: %w", context.Cause(ctx))
 	}
 	defer func() { c.slots <- w }()
+	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout) // the file's own time starts now
+	defer cancel()
 	select {
 	case <-c.done:
 		return result{}, nil, errClosed

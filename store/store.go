@@ -276,93 +276,140 @@ func (s *Store) RecordWith(rec *Receipt, key *MessageKey, cur *Cursor, out []*Ou
 	return s.recordWith(nil, rec, key, cur, out, prepare)
 }
 
+// recordWith is RecordWith writing audit (when not nil) in the same transaction; an entry without a
+// Target names the new receipt.
 func (s *Store) recordWith(audit *AuditEntry, rec *Receipt, key *MessageKey, cur *Cursor, out []*OutboxItem, prepare func(*Receipt)) (number string, dup bool, err error) {
-	err = s.update(audit, func(tx *bolt.Tx) error {
-		number, dup = "", false
-		if key != nil {
-			if v := tx.Bucket(bMsgKeys).Get(key.bytes()); v != nil {
-				number, dup = string(v), true
-			}
-		}
-		if !dup && rec.Fingerprint != "" {
-			if v := tx.Bucket(bPrints).Get([]byte(rec.Fingerprint)); v != nil {
-				number, dup = string(v), true
-			}
-		}
-		if !dup && rec.MessageID != "" {
-			if v := tx.Bucket(bMsgIDs).Get([]byte(rec.MessageID)); v != nil {
-				// The same Message-ID: the same mail, unless both fingerprints say otherwise (a
-				// receipt of schema 1, or a caller without a fingerprint, keeps the Message-ID rule).
-				var prev Receipt
-				if err := getJSON(tx.Bucket(bReceipts), v, &prev); err != nil {
-					return err
-				}
-				if prev.Fingerprint == "" || rec.Fingerprint == "" {
-					number, dup = string(v), true
-				} else {
-					rec.SharesMessageID = string(v)
-				}
-			}
-		}
-		if dup {
-			if key != nil {
-				if err := tx.Bucket(bMsgKeys).Put(key.bytes(), []byte(number)); err != nil {
-					return err
-				}
-			}
-			return advanceCursor(tx, cur)
-		}
-		n, err := s.nextNumber(tx, rec.Received)
-		if err != nil {
-			return err
-		}
-		rec.Number = n
-		if audit != nil && audit.Target == "" {
-			audit.Target = n // an entry about a new receipt names it
-		}
-		if prepare != nil {
-			prepare(rec)
-		}
-		if err := indexHashes(tx, rec); err != nil {
-			return err
-		}
-		for _, it := range out {
-			it.Receipt = n
-			if it.Kind == KindReply {
-				if it.To == "" {
-					it.To = rec.From
-				}
-				rec.Reply = ReplyQueued
-			}
-			if err := enqueue(tx, it); err != nil {
+	r := &Recording{Receipt: rec, Key: key, Cursor: cur, Out: out, Prepare: prepare}
+	if err := s.recordBatch(audit, []*Recording{r}); err != nil {
+		return "", false, err
+	}
+	return r.Number, r.Dup, nil
+}
+
+// Recording is one receipt of RecordBatch: the arguments of RecordWith, and what it returns. Without a
+// Receipt it only moves the cursor forward (a message recorded before, or one left alone).
+type Recording struct {
+	Receipt *Receipt
+	Key     *MessageKey
+	Cursor  *Cursor
+	Out     []*OutboxItem
+	Prepare func(*Receipt)
+
+	Number string // set by RecordBatch: the receipt's number, or the earlier one's when Dup
+	Dup    bool
+}
+
+// RecordBatch records several messages in one transaction, each as RecordWith records it and in the
+// order given (a later one is a duplicate of an earlier one of the same batch as of one recorded
+// before): all of them or, on an error, none. One commit, so one set of disk flushes, for the batch;
+// what a crash leaves is as if the batch had not been handed over. A cursor in the batch moves only
+// forward, so give the recordings in mailbox order.
+func (s *Store) RecordBatch(rs []*Recording) error { return s.recordBatch(nil, rs) }
+
+func (s *Store) recordBatch(audit *AuditEntry, rs []*Recording) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	err := s.update(audit, func(tx *bolt.Tx) error {
+		for _, r := range rs {
+			if err := s.recordTx(tx, r); err != nil {
 				return err
 			}
-		}
-		if err := s.putReceipt(tx, rec); err != nil {
-			return err
-		}
-		if key != nil {
-			if err := tx.Bucket(bMsgKeys).Put(key.bytes(), []byte(n)); err != nil {
-				return err
+			if audit != nil && audit.Target == "" && r.Receipt != nil && !r.Dup {
+				audit.Target = r.Number // an entry about a new receipt names it
 			}
 		}
-		if rec.MessageID != "" && rec.SharesMessageID == "" {
-			if err := tx.Bucket(bMsgIDs).Put([]byte(rec.MessageID), []byte(n)); err != nil {
-				return err
-			}
-		}
-		if rec.Fingerprint != "" {
-			if err := tx.Bucket(bPrints).Put([]byte(rec.Fingerprint), []byte(n)); err != nil {
-				return err
-			}
-		}
-		number = n
-		return advanceCursor(tx, cur)
+		return nil
 	})
 	if err != nil {
-		return "", false, fmt.Errorf("store: record message: %w", err)
+		return fmt.Errorf("store: record message: %w", err)
 	}
-	return number, dup, nil
+	return nil
+}
+
+// recordTx is RecordWith's work inside the transaction tx.
+func (s *Store) recordTx(tx *bolt.Tx, r *Recording) error {
+	rec, key, cur := r.Receipt, r.Key, r.Cursor
+	r.Number, r.Dup = "", false
+	if rec == nil {
+		return advanceCursor(tx, cur)
+	}
+	if key != nil {
+		if v := tx.Bucket(bMsgKeys).Get(key.bytes()); v != nil {
+			r.Number, r.Dup = string(v), true
+		}
+	}
+	if !r.Dup && rec.Fingerprint != "" {
+		if v := tx.Bucket(bPrints).Get([]byte(rec.Fingerprint)); v != nil {
+			r.Number, r.Dup = string(v), true
+		}
+	}
+	if !r.Dup && rec.MessageID != "" {
+		if v := tx.Bucket(bMsgIDs).Get([]byte(rec.MessageID)); v != nil {
+			// The same Message-ID: the same mail, unless both fingerprints say otherwise (a
+			// receipt of schema 1, or a caller without a fingerprint, keeps the Message-ID rule).
+			var prev Receipt
+			if err := getJSON(tx.Bucket(bReceipts), v, &prev); err != nil {
+				return err
+			}
+			if prev.Fingerprint == "" || rec.Fingerprint == "" {
+				r.Number, r.Dup = string(v), true
+			} else {
+				rec.SharesMessageID = string(v)
+			}
+		}
+	}
+	if r.Dup {
+		if key != nil {
+			if err := tx.Bucket(bMsgKeys).Put(key.bytes(), []byte(r.Number)); err != nil {
+				return err
+			}
+		}
+		return advanceCursor(tx, cur)
+	}
+	n, err := s.nextNumber(tx, rec.Received)
+	if err != nil {
+		return err
+	}
+	rec.Number = n
+	if r.Prepare != nil {
+		r.Prepare(rec)
+	}
+	if err := indexHashes(tx, rec); err != nil {
+		return err
+	}
+	for _, it := range r.Out {
+		it.Receipt = n
+		if it.Kind == KindReply {
+			if it.To == "" {
+				it.To = rec.From
+			}
+			rec.Reply = ReplyQueued
+		}
+		if err := enqueue(tx, it); err != nil {
+			return err
+		}
+	}
+	if err := s.putReceipt(tx, rec); err != nil {
+		return err
+	}
+	if key != nil {
+		if err := tx.Bucket(bMsgKeys).Put(key.bytes(), []byte(n)); err != nil {
+			return err
+		}
+	}
+	if rec.MessageID != "" && rec.SharesMessageID == "" {
+		if err := tx.Bucket(bMsgIDs).Put([]byte(rec.MessageID), []byte(n)); err != nil {
+			return err
+		}
+	}
+	if rec.Fingerprint != "" {
+		if err := tx.Bucket(bPrints).Put([]byte(rec.Fingerprint), []byte(n)); err != nil {
+			return err
+		}
+	}
+	r.Number = n
+	return advanceCursor(tx, cur)
 }
 
 func hashKey(unit, campaign, period, sha string) []byte {

@@ -701,3 +701,64 @@ func TestMigrateSchema1(t *testing.T) {
 		t.Errorf("the old mail read again: %s dup %v (%v), want JB2026-0001 dup", n, dup, err)
 	}
 }
+
+// TestRecordBatch: a batch is recorded in one transaction, in order: numbers follow the order, a later
+// recording of the same mail is a duplicate of the earlier one in the batch, a recording without a
+// receipt only moves the cursor, the cursor ends at the last one. A batch that fails leaves nothing.
+func TestRecordBatch(t *testing.T) {
+	s := openTest(t, "")
+	at := time.Date(2026, 1, 10, 9, 0, 0, 0, beijing)
+	key := func(uid uint32) *MessageKey { return &MessageKey{Mailbox: "INBOX", UIDValidity: 1, UID: uid} }
+	cur := func(uid uint32) *Cursor { return &Cursor{Mailbox: "INBOX", UIDValidity: 1, LastUID: uid} }
+	same := receipt("<same@x>", at)
+	same.Fingerprint = "fp-same"
+	again := receipt("<same@x>", at)
+	again.Fingerprint = "fp-same"
+	rs := []*Recording{
+		{Receipt: receipt("<a@x>", at), Key: key(1), Cursor: cur(1), Out: []*OutboxItem{{Kind: KindReply}}},
+		{Key: key(2), Cursor: cur(2)}, // recorded before: the cursor only
+		{Receipt: same, Key: key(3), Cursor: cur(3), Out: []*OutboxItem{{Kind: KindReply}},
+			Prepare: func(r *Receipt) { r.Note = "prepared as " + r.Number }},
+		{Receipt: again, Key: key(4), Cursor: cur(4), Out: []*OutboxItem{{Kind: KindReply}}},
+	}
+	if err := s.RecordBatch(rs); err != nil {
+		t.Fatal(err)
+	}
+	got := []string{}
+	for _, r := range rs {
+		got = append(got, fmt.Sprintf("%s/%v", r.Number, r.Dup))
+	}
+	if want := "[JB2026-0001/false /false JB2026-0002/false JB2026-0002/true]"; fmt.Sprint(got) != want {
+		t.Errorf("batch gave %v, want %s", got, want)
+	}
+	if same.Note != "prepared as JB2026-0002" {
+		t.Errorf("prepare saw %q", same.Note)
+	}
+	if r, o := count(t, s); r != 2 || o != 2 {
+		t.Errorf("%d receipts, %d outbox items; want 2 and 2 (no reply for the duplicate)", r, o)
+	}
+	if c, _ := s.Cursor("INBOX"); c.LastUID != 4 {
+		t.Errorf("cursor at %d, want 4", c.LastUID)
+	}
+	if n, ok, _ := s.LookupMessage(*key(4)); !ok || n != "JB2026-0002" {
+		t.Errorf("the duplicate's key leads to %q %v", n, ok)
+	}
+
+	// A batch whose last recording fails (a mailbox key longer than bbolt takes) records none of it.
+	rs = []*Recording{
+		{Receipt: receipt("<c@x>", at), Key: key(5), Cursor: cur(5), Out: []*OutboxItem{{Kind: KindReply}}},
+		{Receipt: receipt("<d@x>", at), Key: &MessageKey{Mailbox: strings.Repeat("m", bolt.MaxKeySize+1), UID: 7}},
+	}
+	if err := s.RecordBatch(rs); err == nil {
+		t.Fatal("a batch with a key bbolt refuses was recorded")
+	}
+	if r, o := count(t, s); r != 2 || o != 2 {
+		t.Errorf("after the failed batch: %d receipts, %d outbox items; want 2 and 2", r, o)
+	}
+	if c, _ := s.Cursor("INBOX"); c.LastUID != 4 {
+		t.Errorf("after the failed batch the cursor is at %d, want 4", c.LastUID)
+	}
+	if n, _, err := s.Record(receipt("<e@x>", at), nil, nil, nil); err != nil || n != "JB2026-0003" {
+		t.Errorf("next Record = %s %v, want JB2026-0003 (no number used up by the failed batch)", n, err)
+	}
+}

@@ -118,6 +118,22 @@ func buildServices(a *app, progress io.Writer) (*services, error) {
 	return s, nil
 }
 
+// waking is the pipeline as the watcher's Processor, waking the sender after every commit: the replies
+// it queued go out while the next mails are checked.
+type waking struct {
+	*intake.Pipeline
+	wake func()
+}
+
+// Commit implements intake.Processor.
+func (w waking) Commit(ctx context.Context, batch []intake.Prepared) (int, error) {
+	n, err := w.Pipeline.Commit(ctx, batch)
+	if n > 0 {
+		w.wake()
+	}
+	return n, err
+}
+
 // replyMarker is in the Message-ID of every mail briefd sends, so that it recognises them coming back.
 const replyMarker = "briefd"
 
@@ -148,11 +164,7 @@ func (s *services) pollOnce(ctx context.Context) (int, error) {
 		defer close(sending)
 		s.outbox.Run(sendCtx, s.wake)
 	}()
-	n, perr := s.watcher.Poll(ctx, func(ctx context.Context, f *intake.Fetched) error {
-		err := s.pipeline.Handle(ctx, f)
-		s.poke()
-		return err
-	})
+	n, perr := s.watcher.PollWith(ctx, waking{s.pipeline, s.poke})
 	stopSending()
 	<-sending
 	// Whatever is left (and what could not be sent during the pass) gets one more try now.
@@ -246,11 +258,6 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 // manager restarts briefd. At the end each part finishes what it has in hand.
 func (s *services) run(ctx context.Context) error {
 	s.recover()
-	handle := func(ctx context.Context, f *intake.Fetched) error {
-		err := s.pipeline.Handle(ctx, f)
-		s.poke()
-		return err
-	}
 	var ctl net.Listener
 	parts := []supervise.Part{
 		{Name: "control socket", Start: func() (err error) {
@@ -262,7 +269,7 @@ func (s *services) run(ctx context.Context) error {
 		parts = append(parts, supervise.Part{Name: "dashboard", Start: s.web.Listen, Run: s.web.Serve})
 	}
 	parts = append(parts,
-		supervise.Part{Name: "mailbox watcher", Run: func(ctx context.Context) error { return s.watcher.Run(ctx, handle) }},
+		supervise.Part{Name: "mailbox watcher", Run: func(ctx context.Context) error { return s.watcher.RunWith(ctx, waking{s.pipeline, s.poke}) }},
 		supervise.Part{Name: "outbox sender", Run: func(ctx context.Context) error { return s.outbox.Run(ctx, s.wake) }},
 		supervise.Part{Name: "scheduler", Run: func(ctx context.Context) error { return s.schedule.Run(ctx, s.wake) }},
 	)

@@ -22,22 +22,33 @@ type bench struct {
 	d       *mailtest.Dovecot
 	sink    *mailtest.SMTPSink
 	gen     *generator
-	mails   []mailSpec
+	sets    []*backlogSet // the generated backlog, then the real-world one when its pool is there
 	uid     int
 	gid     int
-	bytes   int64 // raw bytes of the backlog
-	pdfs    int64 // attachment bytes
 	started time.Time
 	res     results
 }
 
+// backlogSet is one backlog in its own mailbox and what was measured on it.
+type backlogSet struct {
+	name      string // "generated" | "real-world"
+	mailbox   string
+	mails     []mailSpec
+	bytes     int64 // raw bytes of the backlog
+	pdfs      int64 // attachment bytes
+	realFiles int   // attachments taken from the real-world pool
+	pool      *realPool
+
+	briefd, plain, mbsync, pipeline usage
+	briefdNote, pipelineNote        string
+}
+
 type results struct {
-	briefd, briefdSmall, plain, mbsync, pipeline usage
-	briefdNote, pipelineNote                     string
-	lat50, lat99, latMax                         time.Duration
-	latN, latGot                                 int
-	scale                                        scaleResult
-	notes                                        []string
+	briefdSmall          usage
+	lat50, lat99, latMax time.Duration
+	latN, latGot         int
+	scale                scaleResult
+	notes                []string
 }
 
 func newBench(ctx context.Context, c config) (*bench, error) {
@@ -123,21 +134,41 @@ func (b *bench) run(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// load generates the backlog, writes every mail as .eml, and puts them into the Maildir of Dovecot's
-// user directly (INBOX, and the first `small` also into the folder "small"), then lets Dovecot index them.
+// load generates the backlogs, writes every mail as .eml, and puts them into the Maildir of Dovecot's
+// user directly (the generated one into INBOX, its first `small` also into the folder "small", the
+// real-world one into "real"), then lets Dovecot index them.
 func (b *bench) load() error {
 	start := time.Now()
 	b.gen = newGenerator(b.c.seed)
+	gen := &backlogSet{name: "generated", mailbox: "INBOX"}
+	b.sets = []*backlogSet{gen}
+	real := (*generator)(nil)
+	if b.c.corpus != "" {
+		pool, err := loadRealPool(b.c.corpus, b.c.realMin)
+		if err != nil {
+			if b.c.needReal {
+				return err
+			}
+			logf("real-world backlog skipped: %v", err)
+			b.res.notes = append(b.res.notes, "Real-world backlog not measured: "+err.Error())
+		} else {
+			logf("real-world pool: %d PDFs that poppler opens, ≥ %d KB, %.0f MB, from %s", len(pool.files), b.c.realMin>>10, float64(pool.bytes)/1e6, pool.dir)
+			real = newGenerator(b.c.seed + 1)
+			real.real, real.realShare = pool, b.c.realShare
+			b.sets = append(b.sets, &backlogSet{name: "real-world", mailbox: "real", pool: pool})
+		}
+	}
 	emlDir := filepath.Join(b.tmp, "eml")
 	home := filepath.Join(b.d.Dir, "mail", b.d.User)
 	inbox := filepath.Join(home, "Maildir")
 	small := filepath.Join(inbox, ".small")
-	for _, d := range []string{emlDir, home, inbox, small} {
+	realDir := filepath.Join(inbox, ".real")
+	for _, d := range []string{emlDir, home, inbox, small, realDir} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return err
 		}
 	}
-	for _, d := range []string{inbox, small} {
+	for _, d := range []string{inbox, small, realDir} {
 		for _, s := range []string{"cur", "new", "tmp"} {
 			if err := os.MkdirAll(filepath.Join(d, s), 0o700); err != nil {
 				return err
@@ -147,28 +178,35 @@ func (b *bench) load() error {
 	// Received over the last 20 days, oldest first (UID order is file order after the sort Dovecot does).
 	base := time.Now().Add(-20 * 24 * time.Hour)
 	step := 20 * 24 * time.Hour / time.Duration(b.c.n+1)
-	for i := range b.c.n {
-		date := base.Add(time.Duration(i) * step).Truncate(time.Second)
-		m := b.gen.next(date)
-		b.mails = append(b.mails, m)
-		b.bytes += int64(len(m.Raw))
-		b.pdfs += int64(m.PDFBytes)
-		if err := os.WriteFile(filepath.Join(emlDir, fmt.Sprintf("%04d.eml", i+1)), m.Raw, 0o644); err != nil {
-			return err
+	for k, set := range b.sets {
+		g, dir := b.gen, inbox
+		if set.pool != nil {
+			g, dir = real, realDir
 		}
-		name := fmt.Sprintf("%d.M%06dP%d.bench,S=%d,W=%d:2,", date.Unix(), i, os.Getpid(), len(m.Raw), len(m.Raw))
-		p := filepath.Join(inbox, "cur", name)
-		if err := os.WriteFile(p, m.Raw, 0o600); err != nil {
-			return err
-		}
-		if err := os.Chtimes(p, date, date); err != nil {
-			return err
-		}
-		if i < b.c.small {
-			if err := os.Link(p, filepath.Join(small, "cur", name)); err != nil {
+		for i := range b.c.n {
+			date := base.Add(time.Duration(i) * step).Truncate(time.Second)
+			m := g.next(date)
+			set.mails = append(set.mails, m)
+			set.bytes += int64(len(m.Raw))
+			set.pdfs += int64(m.PDFBytes)
+			if err := os.WriteFile(filepath.Join(emlDir, fmt.Sprintf("%d-%04d.eml", k, i+1)), m.Raw, 0o644); err != nil {
 				return err
 			}
+			name := fmt.Sprintf("%d.M%06dP%d.bench,S=%d,W=%d:2,", date.Unix(), i, os.Getpid(), len(m.Raw), len(m.Raw))
+			p := filepath.Join(dir, "cur", name)
+			if err := os.WriteFile(p, m.Raw, 0o600); err != nil {
+				return err
+			}
+			if err := os.Chtimes(p, date, date); err != nil {
+				return err
+			}
+			if set.pool == nil && i < b.c.small {
+				if err := os.Link(p, filepath.Join(small, "cur", name)); err != nil {
+					return err
+				}
+			}
 		}
+		set.realFiles = g.realUsed
 	}
 	if err := filepath.Walk(home, func(p string, _ os.FileInfo, err error) error {
 		if err != nil {
@@ -178,80 +216,101 @@ func (b *bench) load() error {
 	}); err != nil {
 		return err
 	}
-	for _, mb := range []string{"INBOX", "small"} {
+	for _, mb := range []string{"INBOX", "small", "real"} {
 		out, err := b.d.Doveadm("mailbox", "status", "-u", b.d.User, "messages vsize", mb)
 		if err != nil {
 			return err
 		}
 		logf("dovecot %s: %s", mb, strings.TrimSpace(out))
 	}
-	kinds := map[string]int{}
-	for _, m := range b.mails {
-		kinds[m.Kind]++
+	for _, set := range b.sets {
+		logf("generated the %s backlog: %d mails (%.0f MB raw, %.0f MB of attachments, %d real-world files; %v) in %s",
+			set.name, len(set.mails), float64(set.bytes)/1e6, float64(set.pdfs)/1e6, set.realFiles, set.kinds(),
+			time.Since(start).Round(time.Millisecond))
 	}
-	logf("generated %d mails (%.0f MB raw, %.0f MB of attachments; %v) in %s", len(b.mails),
-		float64(b.bytes)/1e6, float64(b.pdfs)/1e6, kinds, time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
-// backlog measures briefd poll, the plain fetch, mbsync and the admin pipeline, interleaved, runs times.
+func (set *backlogSet) kinds() map[string]int {
+	kinds := map[string]int{}
+	for _, m := range set.mails {
+		kinds[m.Kind]++
+	}
+	return kinds
+}
+
+// backlog measures briefd poll, the plain fetch, mbsync and the admin pipeline on every backlog,
+// interleaved (run 1 of each on each backlog, then run 2 ...), runs times.
 func (b *bench) backlog(ctx context.Context) error {
 	self, err := os.Executable()
 	if err != nil {
 		return err
 	}
-	fetch := func() (usage, error) {
-		return measure(ctx, exec.Command(self, "fetch", b.d.Addr, b.d.User, b.d.Pass, "INBOX"))
+	fetch := func(mailbox string) (usage, error) {
+		return measure(ctx, exec.Command(self, "fetch", b.d.Addr, b.d.User, b.d.Pass, mailbox))
 	}
 	// Warm up: Dovecot builds its index and cache, the page cache holds the mails. Not counted.
-	if _, err := fetch(); err != nil {
-		return fmt.Errorf("warm-up fetch: %w", err)
+	for _, set := range b.sets {
+		if _, err := fetch(set.mailbox); err != nil {
+			return fmt.Errorf("warm-up fetch: %w", err)
+		}
 	}
-	var bs, bsm, ps, ms, pls []usage
+	type runs struct{ bs, ps, ms, pls []usage }
+	all := make([]runs, len(b.sets))
+	var bsm []usage
 	for r := range b.c.runs {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		u, note, err := b.poll(ctx, fmt.Sprintf("poll-%d", r), "INBOX", b.c.n)
-		if err != nil {
-			return err
-		}
-		b.res.briefdNote = note
-		logf("briefd poll %d: wall %s cpu %s rss %s (main %s, worker %s)", r+1, secs(u.Wall), secs(u.CPU), mb(u.MaxRSS), mb(u.MainHWM), mb(u.ChildHWM))
-		bs = append(bs, u)
-
-		if u, err = fetch(); err != nil {
-			return err
-		}
-		logf("plain fetch %d: wall %s cpu %s rss %s", r+1, secs(u.Wall), secs(u.CPU), mb(u.MaxRSS))
-		ps = append(ps, u)
-
-		if u, err = b.mbsync(ctx, fmt.Sprintf("mbsync-%d", r)); err != nil {
-			return err
-		}
-		logf("mbsync %d: wall %s cpu %s rss %s", r+1, secs(u.Wall), secs(u.CPU), mb(u.MaxRSS))
-		ms = append(ms, u)
-
-		if !b.skip("pipeline") {
-			if u, note, err = b.pipeline(ctx, fmt.Sprintf("pipeline-%d", r)); err != nil {
+		for k, set := range b.sets {
+			rs := &all[k]
+			if err := ctx.Err(); err != nil {
 				return err
 			}
-			b.res.pipelineNote = note
-			logf("pipeline %d: wall %s cpu %s rss %s (%s)", r+1, secs(u.Wall), secs(u.CPU), mb(u.MaxRSS), note)
-			pls = append(pls, u)
+			u, note, err := b.poll(ctx, fmt.Sprintf("poll-%d-%d", k, r), set.mailbox, len(set.mails))
+			if err != nil {
+				return err
+			}
+			set.briefdNote = note
+			logf("%s: briefd poll %d: wall %s cpu %s rss %s (main %s, worker %s)", set.name, r+1, secs(u.Wall), secs(u.CPU), mb(u.MaxRSS), mb(u.MainHWM), mb(u.ChildHWM))
+			rs.bs = append(rs.bs, u)
+
+			if u, err = fetch(set.mailbox); err != nil {
+				return err
+			}
+			logf("%s: plain fetch %d: wall %s cpu %s rss %s", set.name, r+1, secs(u.Wall), secs(u.CPU), mb(u.MaxRSS))
+			rs.ps = append(rs.ps, u)
+
+			if u, err = b.mbsync(ctx, fmt.Sprintf("mbsync-%d-%d", k, r), set); err != nil {
+				return err
+			}
+			logf("%s: mbsync %d: wall %s cpu %s rss %s", set.name, r+1, secs(u.Wall), secs(u.CPU), mb(u.MaxRSS))
+			rs.ms = append(rs.ms, u)
+
+			if !b.skip("pipeline") {
+				if u, note, err = b.pipeline(ctx, fmt.Sprintf("pipeline-%d-%d", k, r), set); err != nil {
+					return err
+				}
+				set.pipelineNote = note
+				logf("%s: pipeline %d: wall %s cpu %s rss %s (%s)", set.name, r+1, secs(u.Wall), secs(u.CPU), mb(u.MaxRSS), note)
+				rs.pls = append(rs.pls, u)
+			}
 		}
 	}
-	for r := range b.c.runs {
-		u, _, err := b.poll(ctx, fmt.Sprintf("poll-small-%d", r), "small", b.c.small)
-		if err != nil {
-			return err
+	if b.c.small > 0 {
+		for r := range b.c.runs {
+			u, _, err := b.poll(ctx, fmt.Sprintf("poll-small-%d", r), "small", b.c.small)
+			if err != nil {
+				return err
+			}
+			logf("briefd poll (%d mails) %d: wall %s rss %s (main %s, worker %s)", b.c.small, r+1, secs(u.Wall), mb(u.MaxRSS), mb(u.MainHWM), mb(u.ChildHWM))
+			bsm = append(bsm, u)
 		}
-		logf("briefd poll (%d mails) %d: wall %s rss %s (main %s, worker %s)", b.c.small, r+1, secs(u.Wall), mb(u.MaxRSS), mb(u.MainHWM), mb(u.ChildHWM))
-		bsm = append(bsm, u)
+		b.res.briefdSmall = median(bsm)
 	}
-	b.res.briefd, b.res.briefdSmall, b.res.plain, b.res.mbsync = median(bs), median(bsm), median(ps), median(ms)
-	if len(pls) > 0 {
-		b.res.pipeline = median(pls)
+	for k, set := range b.sets {
+		rs := all[k]
+		set.briefd, set.plain, set.mbsync = median(rs.bs), median(rs.ps), median(rs.ms)
+		if len(rs.pls) > 0 {
+			set.pipeline = median(rs.pls)
+		}
 	}
 	return nil
 }
@@ -338,8 +397,8 @@ units:
 	return path, os.WriteFile(path, []byte(cfg), 0o600)
 }
 
-// mbsyncrc writes an mbsync config that pulls INBOX into local.
-func (b *bench) mbsyncrc(dir string) (string, string, error) {
+// mbsyncrc writes an mbsync config that pulls mailbox into local; box is the Maildir it lands in.
+func (b *bench) mbsyncrc(dir, mailbox string) (path, box string, err error) {
 	local := filepath.Join(dir, "local")
 	if err := os.MkdirAll(local, 0o700); err != nil {
 		return "", "", err
@@ -363,20 +422,20 @@ Inbox %s/INBOX
 Channel bench
 Far :remote:
 Near :local:
-Patterns INBOX
+Patterns %s
 Sync Pull
 Create Near
 Expunge None
 SyncState *
-`, host, port, b.d.User, b.d.Pass, local, local)
-	path := filepath.Join(dir, "mbsyncrc")
-	return path, local, os.WriteFile(path, []byte(rc), 0o600)
+`, host, port, b.d.User, b.d.Pass, local, local, mailbox)
+	path = filepath.Join(dir, "mbsyncrc")
+	return path, filepath.Join(local, mailbox), os.WriteFile(path, []byte(rc), 0o600)
 }
 
-func (b *bench) mbsync(ctx context.Context, name string) (usage, error) {
+func (b *bench) mbsync(ctx context.Context, name string, set *backlogSet) (usage, error) {
 	dir := filepath.Join(b.tmp, name)
 	defer os.RemoveAll(dir)
-	rc, local, err := b.mbsyncrc(dir)
+	rc, box, err := b.mbsyncrc(dir, set.mailbox)
 	if err != nil {
 		return usage{}, err
 	}
@@ -384,8 +443,8 @@ func (b *bench) mbsync(ctx context.Context, name string) (usage, error) {
 	if err != nil {
 		return u, err
 	}
-	if n := countFiles(filepath.Join(local, "INBOX", "cur")) + countFiles(filepath.Join(local, "INBOX", "new")); n != len(b.mails) {
-		return u, fmt.Errorf("mbsync fetched %d of %d mails", n, len(b.mails))
+	if n := countFiles(filepath.Join(box, "cur")) + countFiles(filepath.Join(box, "new")); n != len(set.mails) {
+		return u, fmt.Errorf("mbsync fetched %d of %d mails of %s", n, len(set.mails), set.mailbox)
 	}
 	return u, nil
 }
@@ -395,7 +454,7 @@ const pipelineScript = `set -u
 mbsync -q -c "$RC" bench || exit 1
 i=0
 : > "$PARTS.list"
-for m in "$LOCAL"/INBOX/cur/* "$LOCAL"/INBOX/new/*; do
+for m in "$BOX"/cur/* "$BOX"/new/*; do
   [ -f "$m" ] || continue
   i=$((i+1))
   mkdir -p "$PARTS/$i"
@@ -413,15 +472,15 @@ done < "$PARTS.list"
 echo "mails=$i pdfs=$n failed=$bad"
 `
 
-func (b *bench) pipeline(ctx context.Context, name string) (usage, string, error) {
+func (b *bench) pipeline(ctx context.Context, name string, set *backlogSet) (usage, string, error) {
 	dir := filepath.Join(b.tmp, name)
 	defer os.RemoveAll(dir)
-	rc, local, err := b.mbsyncrc(dir)
+	rc, box, err := b.mbsyncrc(dir, set.mailbox)
 	if err != nil {
 		return usage{}, "", err
 	}
 	cmd := exec.Command("bash", "-c", pipelineScript)
-	cmd.Env = append(os.Environ(), "RC="+rc, "LOCAL="+local, "PARTS="+filepath.Join(dir, "parts"))
+	cmd.Env = append(os.Environ(), "RC="+rc, "BOX="+box, "PARTS="+filepath.Join(dir, "parts"))
 	u, err := measure(ctx, cmd)
 	return u, strings.TrimSpace(lastLine(u.Output)), err
 }

@@ -64,6 +64,10 @@ type generator struct {
 	rng  *rand.Rand
 	pool []pdfImage
 	seq  int
+	// real, when set, gives realShare of the PDFs: real-world files instead of generated ones.
+	real      *realPool
+	realShare float64
+	realUsed  int // real-world files put into mail
 }
 
 func newGenerator(seed uint64) *generator {
@@ -251,6 +255,19 @@ func (g *generator) pdf(u unit, target int) []byte {
 	return b.Bytes()
 }
 
+// pdfFile is a PDF of about target bytes: from the real-world pool (realShare of the time, whatever its
+// size) or generated. A real-world file gets a comment line after its end, so that every copy is a file
+// of its own (its own SHA-256, never a duplicate of an earlier submission); readers look for startxref in
+// the last kilobyte, which a short comment leaves in reach.
+func (g *generator) pdfFile(u unit, target int) []byte {
+	if g.real == nil || g.rng.Float64() >= g.realShare {
+		return g.pdf(u, target)
+	}
+	g.realUsed++
+	f := g.real.files[g.rng.IntN(len(g.real.files))]
+	return fmt.Appendf(append(make([]byte, 0, len(f)+32), f...), "%%benchmail %d\n", g.realUsed)
+}
+
 // utf16Hex is s as UTF-16BE hex, with a BOM for text strings (bom) or without for UCS2-H show strings.
 func utf16Hex(s string, bom bool) string {
 	var b strings.Builder
@@ -301,7 +318,7 @@ func (g *generator) next(date time.Time) mailSpec {
 		atts = append(atts, attachment{base + ".doc", "application/msword", g.wordFile(50_000 + g.rng.IntN(400_000))})
 	case r < 16: // broken: truncated by a failed upload, or an HTML error page saved as .pdf
 		spec.Kind = "broken"
-		p := g.pdf(u, g.target())
+		p := g.pdfFile(u, g.target())
 		if r < 14 {
 			p = p[:len(p)*(30+g.rng.IntN(50))/100]
 		} else {
@@ -311,11 +328,11 @@ func (g *generator) next(date time.Time) mailSpec {
 	case r < 26: // two PDFs
 		spec.Kind = "pdf2"
 		t := g.target()
-		atts = append(atts, attachment{base + "（一）.pdf", "application/pdf", g.pdf(u, t*2/3)},
-			attachment{base + "（二）附件.pdf", "application/pdf", g.pdf(u, max(100_000, t/3))})
+		atts = append(atts, attachment{base + "（一）.pdf", "application/pdf", g.pdfFile(u, t*2/3)},
+			attachment{base + "（二）附件.pdf", "application/pdf", g.pdfFile(u, max(100_000, t/3))})
 	default:
 		spec.Kind = "pdf"
-		atts = append(atts, attachment{base + ".pdf", "application/pdf", g.pdf(u, g.target())})
+		atts = append(atts, attachment{base + ".pdf", "application/pdf", g.pdfFile(u, g.target())})
 	}
 	for _, a := range atts {
 		spec.PDFBytes += len(a.data)

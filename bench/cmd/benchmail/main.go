@@ -66,6 +66,12 @@ type config struct {
 	seed     uint64
 	skip     string
 	keep     string
+	// corpus is the folder of real-world PDFs with its poppler.tsv ("": no real-world backlog); needReal
+	// makes a missing pool an error instead of a note.
+	corpus    string
+	needReal  bool
+	realMin   int64
+	realShare float64
 }
 
 func cmdRun(args []string) error {
@@ -81,6 +87,10 @@ func cmdRun(args []string) error {
 	fs.Uint64Var(&c.seed, "seed", 20220110, "random seed of the generated mail")
 	fs.StringVar(&c.skip, "skip", "", "comma-separated phases to skip: backlog,pipeline,latency,scale")
 	fs.StringVar(&c.keep, "keep-scale", "", "copy the scale store and its config.yaml into this folder, to time commands by hand")
+	fs.StringVar(&c.corpus, "corpus", "../shared/corpus/pdf", "folder of real-world PDFs and their poppler.tsv for the second backlog (\"\": none)")
+	fs.BoolVar(&c.needReal, "need-corpus", false, "fail when the real-world pool cannot be read (default: measure the generated backlog only, and say so)")
+	fs.Int64Var(&c.realMin, "corpus-min", 100<<10, "smallest real-world PDF taken into the pool, bytes")
+	fs.Float64Var(&c.realShare, "corpus-share", 0.5, "share of the real-world backlog's PDFs taken from the pool; the rest are generated")
 	fs.Parse(args)
 	if c.briefd == "" {
 		return errors.New("-briefd is required")

@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"syscall"
@@ -32,6 +34,10 @@ func cmdProfile(args []string) error {
 	dir := fs.String("dir", "", "work folder (store, spool, archive)")
 	cpu := fs.String("cpuprofile", "cpu.prof", "CPU profile output")
 	n := fs.Int("n", 0, "mails generated into a Dovecot of its own when -addr is empty")
+	block := fs.String("blockprofile", "", "block profile output (default: none)")
+	mutex := fs.String("mutexprofile", "", "mutex profile output (default: none)")
+	mem := fs.String("memprofile", "", "allocation profile output (default: none)")
+	corpus := fs.String("corpus", "../shared/corpus/pdf", "real-world PDFs for the mailbox \"real\" (with -n)")
 	fs.Parse(args)
 	if *dir == "" {
 		return errors.New("-dir is required")
@@ -40,7 +46,8 @@ func cmdProfile(args []string) error {
 		if *n == 0 {
 			return errors.New("-addr or -n is required")
 		}
-		b, err := newBench(context.Background(), config{n: *n, small: 0, seed: 20220110})
+		b, err := newBench(context.Background(), config{n: *n, small: 0, seed: 20220110, corpus: *corpus,
+			realMin: 100 << 10, realShare: 0.5, needReal: *mailbox == "real"})
 		if err != nil {
 			return err
 		}
@@ -90,9 +97,31 @@ func cmdProfile(args []string) error {
 	if err := pprof.StartCPUProfile(f); err != nil {
 		return err
 	}
+	if *block != "" {
+		runtime.SetBlockProfileRate(int(10 * time.Microsecond))
+	}
+	if *mutex != "" {
+		runtime.SetMutexProfileFraction(5)
+	}
 	start := time.Now()
-	got, err := w.Poll(context.Background(), p.Handle)
+	got, err := w.PollWith(context.Background(), p)
 	pprof.StopCPUProfile()
+	for _, pr := range []struct{ name, path string }{{"block", *block}, {"mutex", *mutex}, {"allocs", *mem}} {
+		if pr.path == "" {
+			continue
+		}
+		out, ferr := os.Create(pr.path)
+		if ferr != nil {
+			return ferr
+		}
+		if werr := pprof.Lookup(pr.name).WriteTo(out, 0); werr != nil {
+			out.Close()
+			return werr
+		}
+		if cerr := out.Close(); cerr != nil {
+			return cerr
+		}
+	}
 	var parts []string
 	for k, v := range p.Counts() {
 		parts = append(parts, fmt.Sprintf("%s %d", k, v))
@@ -108,13 +137,14 @@ func cmdServe(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ExitOnError)
 	n := fs.Int("n", 100, "mails")
 	dir := fs.String("dir", "", "folder for the briefd config (required)")
+	corpus := fs.String("corpus", "../shared/corpus/pdf", "real-world PDFs for the mailbox \"real\" (\"\": none)")
 	fs.Parse(args)
 	if *dir == "" {
 		return errors.New("-dir is required")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	b, err := newBench(ctx, config{n: *n, small: 0, seed: 20220110})
+	b, err := newBench(ctx, config{n: *n, small: 0, seed: 20220110, corpus: *corpus, realMin: 100 << 10, realShare: 0.5})
 	if err != nil {
 		return err
 	}
@@ -122,11 +152,19 @@ func cmdServe(args []string) error {
 	if err := b.load(); err != nil {
 		return err
 	}
-	cfg, err := b.writeConfig(*dir, "INBOX", b.sink.Addr())
-	if err != nil {
-		return err
+	fmt.Printf("imap %s user %s pass %s\n", b.d.Addr, b.d.User, b.d.Pass)
+	for _, set := range b.sets {
+		sub := filepath.Join(*dir, set.mailbox)
+		cfg, err := b.writeConfig(sub, set.mailbox, b.sink.Addr())
+		if err != nil {
+			return err
+		}
+		rc, _, err := b.mbsyncrc(filepath.Join(sub, "mbsync"), set.mailbox)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("%s backlog: config %s mbsyncrc %s\n", set.name, cfg, rc)
 	}
-	fmt.Printf("imap %s user %s pass %s\nconfig %s\n", b.d.Addr, b.d.User, b.d.Pass, cfg)
 	<-ctx.Done()
 	return nil
 }

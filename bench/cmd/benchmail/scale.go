@@ -14,8 +14,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
+	"briefd/control"
 	"briefd/office"
 	"briefd/roster"
 	"briefd/store"
@@ -27,6 +29,8 @@ type scaleResult struct {
 	genTime                  time.Duration
 	dbSize                   int64
 	status, statusJSON       usage
+	forwarded                usage // status forwarded to a running `briefd run`
+	forwardNote              string
 	summary                  usage
 	summaryNote              string
 	webCold, webWarm         time.Duration
@@ -259,7 +263,66 @@ func (b *bench) scalePhase(ctx context.Context) error {
 		sr.summaryNote = "not measured: briefd has no summary command yet"
 		logf("briefd summary: %s", sr.summaryNote)
 	}
+	if err := b.forwardedStatus(ctx, cfg); err != nil {
+		sr.forwardNote = "not measured: " + firstLine(err.Error())
+		logf("briefd status forwarded: %s", sr.forwardNote)
+	}
 	return b.webOverview(dbPath, ros, loc)
+}
+
+// forwardedStatus starts `briefd run` on the scale store (its IMAP and SMTP servers do not exist: the
+// daemon retries them in the background) and times `briefd status`, which the daemon answers over its
+// control socket: the median of 5 runs after one that is not counted.
+func (b *bench) forwardedStatus(ctx context.Context, cfg string) error {
+	var out bytes.Buffer
+	daemon := exec.Command(b.c.briefd, "run", "-config", cfg)
+	daemon.Stdout, daemon.Stderr = &tail{b: &out}, &tail{b: &out}
+	if err := daemon.Start(); err != nil {
+		return err
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- daemon.Wait() }()
+	defer func() {
+		daemon.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			daemon.Process.Kill()
+			<-exited
+		}
+	}()
+	status := func() (usage, error) {
+		cmd := exec.Command(b.c.briefd, "status", "-config", cfg)
+		cmd.Stdout = io.Discard
+		return measure(ctx, cmd)
+	}
+	// Ready when the daemon answers on its control socket (it opened the store first).
+	sock := control.Socket(filepath.Join(filepath.Dir(cfg), "briefd.db"))
+	for deadline := time.Now().Add(2 * time.Minute); !control.Answers(sock); time.Sleep(100 * time.Millisecond) {
+		select {
+		case err := <-exited:
+			exited <- err
+			return fmt.Errorf("briefd run exited: %v\n%s", err, out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("briefd run did not answer on its control socket within 2 minutes\n%s", out.String())
+		}
+	}
+	if _, err := status(); err != nil { // not counted
+		return err
+	}
+	var us []usage
+	for range 5 {
+		u, err := status()
+		if err != nil {
+			return err
+		}
+		us = append(us, u)
+	}
+	b.res.scale.forwarded = median(us)
+	logf("briefd status forwarded to briefd run: %s (client rss %s)", secs(b.res.scale.forwarded.Wall), mb(b.res.scale.forwarded.MaxRSS))
+	return nil
 }
 
 // webOverview renders the dashboard's overview page over the store: the first request after opening
@@ -313,6 +376,7 @@ func writeScaleConfig(dir string, us []roster.Unit) (string, error) {
 imap: {server: "127.0.0.1:1", security: plain, username: office, password_file: "%s/imap.pass"}
 smtp: {server: "127.0.0.1:1", security: plain, username: ""}
 store: {path: "%s/briefd.db", archive: "%s/archive", spool: "%s/spool"}
+web: {listen: "127.0.0.1:0"}
 log: {level: warn}
 units:
 `, officeAddr, dir, dir, dir, dir)
