@@ -5,11 +5,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -76,6 +78,64 @@ func TestForward(t *testing.T) {
 	if code := Forward(context.Background(), sock, "v1.2.3", []string{"run"}, &stdout, &stderr); code != 2 ||
 		!strings.Contains(stderr.String(), "the daemon is running") || ran != 1 {
 		t.Errorf("a refused command: exit %d, %q, ran %d", code, stderr.String(), ran)
+	}
+}
+
+// countingWriter records the writes it gets and the time of the first one that contains mark.
+type countingWriter struct {
+	mu     sync.Mutex
+	b      bytes.Buffer
+	writes int
+	mark   string
+	seen   time.Time
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.writes++
+	w.b.Write(p)
+	if w.seen.IsZero() && w.mark != "" && strings.Contains(w.b.String(), w.mark) {
+		w.seen = time.Now()
+	}
+	return len(p), nil
+}
+
+// TestForwardCoalesced: a command that prints line by line reaches the caller in a few writes, in the
+// order it printed stdout and stderr, and what it printed before a pause arrives during the pause.
+func TestForwardCoalesced(t *testing.T) {
+	var paused time.Time
+	sock := serve(t, func(ctx context.Context, args []string, out Output) int {
+		for i := range 13_000 {
+			fmt.Fprintf(out.Stdout, "line %d 忻府区教育科技局 已报送\n", i)
+		}
+		io.WriteString(out.Stderr, "a warning\n")
+		io.WriteString(out.Stdout, "after the warning\n")
+		io.WriteString(out.Stdout, "progress\n")
+		paused = time.Now()
+		time.Sleep(time.Second)
+		io.WriteString(out.Stdout, "done\n")
+		return 0
+	})
+	var stdout, stderr countingWriter
+	stdout.mark = "progress"
+	if code := Forward(context.Background(), sock, "v1.2.3", []string{"status"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.b.String())
+	}
+	lines := strings.Split(stdout.b.String(), "\n")
+	if len(lines) != 13_004 || lines[0] != "line 0 忻府区教育科技局 已报送" || lines[12_999] != "line 12999 忻府区教育科技局 已报送" ||
+		lines[13_000] != "after the warning" || lines[13_002] != "done" {
+		t.Errorf("%d lines; around the end: %q", len(lines), lines[max(0, len(lines)-5):])
+	}
+	if stderr.b.String() != "a warning\n" {
+		t.Errorf("stderr %q", stderr.b.String())
+	}
+	// 13,000 lines of ~45 bytes are ~600 KB: about ten 64 KB frames, not 13,000.
+	if stdout.writes > 40 {
+		t.Errorf("%d writes to stdout for 13,000 lines", stdout.writes)
+	}
+	if wait := stdout.seen.Sub(paused); stdout.seen.IsZero() || wait > 500*time.Millisecond {
+		t.Errorf("output printed before a pause arrived %v after it began, want within %v", wait, flushEvery)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"briefd/report"
 	"briefd/roster"
 	"briefd/store"
 )
@@ -52,6 +53,7 @@ type Office struct {
 	composer  Composer                     // set by SetComposer
 	recorder  Recorder                     // set by SetRecorder
 	reminder  Reminder                     // set by SetReminder
+	status    report.StatusCache           // Status between two new receipts
 }
 
 // New returns an Office on st; the roster it serves has the campaigns and units the office added or

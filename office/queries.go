@@ -48,22 +48,14 @@ func (o *Office) Receipts(f Filter) ([]*store.Receipt, error) {
 }
 
 // Status is who has reported in every period opened by now (of one campaign, or all when campaign is
-// ""), and how many mails wait on 待确认.
+// ""), and how many mails wait on 待确认. It is computed again only after a receipt came or changed, the
+// roster changed or the day changed; what it returns is shared and must not be changed.
 func (o *Office) Status(campaign string) (status []roster.PeriodStatus, unassigned int, err error) {
-	es, err := o.st.Entries(nil)
-	if err != nil {
-		return nil, 0, err
-	}
-	for i := range es {
-		if es[i].Unassigned() {
-			unassigned++
-		}
-	}
-	status = report.Status(es, o.Roster(), campaign, o.o.Now())
-	if status == nil {
+	status, unassigned, err = o.status.Status(o.st, o.Roster(), campaign, o.o.Now())
+	if status == nil && err == nil {
 		status = []roster.PeriodStatus{}
 	}
-	return status, unassigned, nil
+	return status, unassigned, err
 }
 
 // Export writes receipts and status as format (xlsx or csv) for a campaign ("" for all) and returns the

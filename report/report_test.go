@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -236,4 +237,45 @@ func TestSheetName(t *testing.T) {
 			t.Errorf("sheetName(%q) = %q; want %q", c.in, got, c.want)
 		}
 	}
+}
+
+// TestStatusCache: the cached status is the one computed afresh, and it is computed again after a new
+// receipt, a change of the roster, another campaign or another day; otherwise the same is returned.
+func TestStatusCache(t *testing.T) {
+	st, ros := fixture(t)
+	var c StatusCache
+	now := time.Date(2026, 2, 10, 9, 0, 0, 0, cst)
+	check := func(what string, ros *roster.Roster, campaign string, now time.Time, wantSame bool, prev []roster.PeriodStatus) []roster.PeriodStatus {
+		t.Helper()
+		got, n, err := c.Status(st, ros, campaign, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, wn, err := StoreStatus(st, ros, campaign, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) || n != wn {
+			t.Errorf("%s: cached status differs from a fresh one:\n%v %d\n%v %d", what, got, n, want, wn)
+		}
+		if same := prev != nil && len(got) > 0 && &got[0] == &prev[0]; same != wantSame {
+			t.Errorf("%s: reused the cached status: %v, want %v", what, same, wantSame)
+		}
+		return got
+	}
+	s1 := check("first", ros, "", now, false, nil)
+	s1 = check("again", ros, "", now.Add(time.Hour), true, s1)
+	s1 = check("next day", ros, "", now.Add(24*time.Hour), false, s1)
+	s1 = check("one campaign", ros, "study", now.Add(24*time.Hour), false, s1)
+	if _, _, err := st.Record(&store.Receipt{Received: now, MessageID: "<4@x>", From: "quiet@example.cn", Unit: "quiet",
+		Match: "address", Campaign: "study", Period: "2026-01", Verdict: store.VerdictAccepted,
+		Attachments: []store.Attachment{{Filename: "a.pdf", Verdict: "ok", Pages: 1}}}, nil, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	s1 = check("a new receipt", ros, "study", now.Add(24*time.Hour), false, s1)
+	ros2, err := roster.New(ros.Units()[:2], ros.Campaigns(), cst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("another roster", ros2, "study", now.Add(24*time.Hour), false, s1)
 }

@@ -57,6 +57,7 @@ type index struct {
 	mu      sync.RWMutex
 	loaded  bool
 	entries []Entry // in number order
+	version uint64  // counts the changes of entries (EntriesVersion)
 	err     error
 }
 
@@ -72,6 +73,7 @@ func (x *index) find(number string) (int, bool) {
 // put adds or replaces e. Numbers only grow, so a new one is appended; one that sorts before the last is
 // inserted in place.
 func (x *index) put(e Entry) {
+	x.version++
 	i, ok := x.find(e.Number)
 	switch {
 	case ok:
@@ -100,6 +102,7 @@ func (x *index) set(es []Entry) {
 	}
 	x.entries = es
 	x.loaded = true
+	x.version++
 }
 
 // putReceipt writes a receipt and updates the index when the transaction commits.
@@ -217,6 +220,17 @@ func (s *Store) Entries(keep func(*Entry) bool) ([]Entry, error) {
 		}
 	}
 	return out, nil
+}
+
+// EntriesVersion changes whenever an Entry is added or changed: what Entries returns is the same as long
+// as it does not (for caches of what is computed from all of them).
+func (s *Store) EntriesVersion() (uint64, error) {
+	if err := s.loadIndex(); err != nil {
+		return 0, err
+	}
+	s.idx.mu.RLock()
+	defer s.idx.mu.RUnlock()
+	return s.idx.version, nil
 }
 
 // entryKey is a receipt's key in the entries bucket: its number with the length of the sequence put

@@ -9,7 +9,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"briefd/report"
 	"briefd/roster"
 	"briefd/store"
 )
@@ -88,16 +87,7 @@ func (s *Server) pending() ([]*store.Entry, error) {
 
 // status works out the state of every unit in every open period, and counts the pending mails.
 func (s *Server) status(ros *roster.Roster) (status []roster.PeriodStatus, pending int, err error) {
-	es, err := s.st.Entries(nil)
-	if err != nil {
-		return nil, 0, err
-	}
-	for i := range es {
-		if es[i].Unassigned() {
-			pending++
-		}
-	}
-	return report.Status(es, ros, "", s.o.Now()), pending, nil
+	return s.statusCache.Status(s.st, ros, "", s.o.Now())
 }
 
 // verdictCounts counts the receipts by verdict, and the pending mails.

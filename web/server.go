@@ -28,6 +28,7 @@ import (
 	"briefd/internal/mailnet"
 	"briefd/notify"
 	"briefd/office"
+	"briefd/report"
 	"briefd/roster"
 	"briefd/store"
 )
@@ -148,6 +149,8 @@ type Server struct {
 	sessions map[string]time.Time // session token -> expiry
 	fails    map[string]*failWindow
 	imports  map[string]pendingImport // token -> a units spreadsheet previewed, not applied yet
+
+	statusCache report.StatusCache // the overview's and 单位's status between two new receipts
 }
 
 type failWindow struct {
