@@ -11,3 +11,12 @@ func PeakRSS(ps *os.ProcessState) int64 {
 	}
 	return peakRSS(ps)
 }
+
+// Written is how many bytes a child that has been waited for (with its own waited-for children) caused
+// to be written to storage, from rusage's oublock on Linux (512-byte units); 0 elsewhere.
+func Written(ps *os.ProcessState) int64 {
+	if ps == nil {
+		return 0
+	}
+	return written(ps)
+}

@@ -11,3 +11,10 @@ func peakRSS(ps *os.ProcessState) int64 {
 	}
 	return 0
 }
+
+func written(ps *os.ProcessState) int64 {
+	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+		return ru.Oublock * 512
+	}
+	return 0
+}

@@ -3,6 +3,7 @@ package rusage
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"testing"
 )
@@ -35,5 +36,42 @@ func TestPeakRSS(t *testing.T) {
 	}
 	if PeakRSS(nil) != 0 {
 		t.Error("PeakRSS(nil) != 0")
+	}
+}
+
+// TestWritten: a child that writes and syncs 8 MiB to a disk file caused at least that much to be written,
+// on Linux.
+func TestWritten(t *testing.T) {
+	if path := os.Getenv("RUSAGE_TEST_WRITE"); path != "" {
+		f, err := os.Create(path)
+		if err == nil {
+			_, err = f.Write(make([]byte, 8<<20))
+		}
+		if err == nil {
+			err = f.Sync()
+		}
+		if err != nil {
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestWritten$")
+	cmd.Env = append(os.Environ(), "RUSAGE_TEST_WRITE="+filepath.Join(dir, "w"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("child: %v: %s", err, out)
+	}
+	got := Written(cmd.ProcessState)
+	if runtime.GOOS != "linux" {
+		if got != 0 {
+			t.Errorf("Written = %d on %s, want 0 (not reported)", got, runtime.GOOS)
+		}
+		return
+	}
+	if got < 8<<20 {
+		if onTmpfs(dir) {
+			t.Skipf("Written = %d: %s is on tmpfs, which writes nothing to storage", got, dir)
+		}
+		t.Errorf("Written = %d, want at least 8 MiB", got)
 	}
 }

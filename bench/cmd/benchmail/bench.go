@@ -269,7 +269,7 @@ func (b *bench) backlog(ctx context.Context) error {
 				return err
 			}
 			set.briefdNote = note
-			logf("%s: briefd poll %d: wall %s cpu %s rss %s (main %s, worker %s)", set.name, r+1, secs(u.Wall), secs(u.CPU), mb(u.MaxRSS), mb(u.MainHWM), mb(u.ChildHWM))
+			logf("%s: briefd poll %d: wall %s cpu %s written %s rss %s (main %s, worker %s)", set.name, r+1, secs(u.Wall), secs(u.CPU), mb(u.Written), mb(u.MaxRSS), mb(u.MainHWM), mb(u.ChildHWM))
 			rs.bs = append(rs.bs, u)
 
 			if u, err = fetch(set.mailbox); err != nil {
@@ -281,7 +281,7 @@ func (b *bench) backlog(ctx context.Context) error {
 			if u, err = b.mbsync(ctx, fmt.Sprintf("mbsync-%d-%d", k, r), set); err != nil {
 				return err
 			}
-			logf("%s: mbsync %d: wall %s cpu %s rss %s", set.name, r+1, secs(u.Wall), secs(u.CPU), mb(u.MaxRSS))
+			logf("%s: mbsync %d: wall %s cpu %s written %s rss %s", set.name, r+1, secs(u.Wall), secs(u.CPU), mb(u.Written), mb(u.MaxRSS))
 			rs.ms = append(rs.ms, u)
 
 			if !b.skip("pipeline") {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"briefd/internal/rusage"
 )
 
 // usage is what one measured process (and everything it started) used.
@@ -20,6 +22,7 @@ type usage struct {
 	MaxRSS    int64         // bytes: peak of the summed RSS of the process and all its descendants (sampled)
 	MainHWM   int64         // bytes: the process's own peak RSS (VmHWM)
 	ChildHWM  int64         // bytes: the largest peak RSS (VmHWM) among its descendants
+	Written   int64         // bytes the process and its waited-for children caused to be written to storage
 	Output    string        // stderr tail, for errors
 }
 
@@ -85,6 +88,7 @@ func measure(ctx context.Context, cmd *exec.Cmd) (usage, error) {
 	// shared between fork and exec.
 	u.CPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	u.MaxRSS = max(u.MaxRSS, u.MainHWM, u.ChildHWM)
+	u.Written = rusage.Written(cmd.ProcessState)
 	u.Output = out.String()
 	if err != nil {
 		return u, fmt.Errorf("%s: %w\n%s", filepath.Base(cmd.Path), err, u.Output)
@@ -184,6 +188,7 @@ func median(us []usage) usage {
 		MaxRSS:   pick(func(u usage) int64 { return u.MaxRSS }),
 		MainHWM:  pick(func(u usage) int64 { return u.MainHWM }),
 		ChildHWM: pick(func(u usage) int64 { return u.ChildHWM }),
+		Written:  pick(func(u usage) int64 { return u.Written }),
 	}
 }
 

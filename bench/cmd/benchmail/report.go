@@ -44,17 +44,18 @@ func (b *bench) report() string {
 			p("; generated PDFs of 0.1–3 MB")
 		}
 		p(". Dovecot %s on loopback, replies to an SMTP sink on loopback.\n\n", dovecotVersion())
-		p("| %s, %d mails | wall | CPU (user+sys) | peak RSS |\n|---|---|---|---|\n", set.name, len(set.mails))
-		p("| `briefd poll` (fresh store, replies sent) | %s | %s | %s (main %s, pdfcheck worker %s) |\n",
-			secs(set.briefd.Wall), secs(set.briefd.CPU), mb(set.briefd.MaxRSS), mb(set.briefd.MainHWM), mb(set.briefd.ChildHWM))
-		p("| plain go-imap fetch to io.Discard | %s | %s | %s |\n", secs(set.plain.Wall), secs(set.plain.CPU), mb(set.plain.MaxRSS))
-		p("| `mbsync` into a Maildir | %s | %s | %s |\n", secs(set.mbsync.Wall), secs(set.mbsync.CPU), mb(set.mbsync.MaxRSS))
+		p("| %s, %d mails | wall | CPU (user+sys) | written to disk | peak RSS |\n|---|---|---|---|---|\n", set.name, len(set.mails))
+		p("| `briefd poll` (fresh store, replies sent) | %s | %s | %s | %s (main %s, pdfcheck worker %s) |\n",
+			secs(set.briefd.Wall), secs(set.briefd.CPU), mb(set.briefd.Written), mb(set.briefd.MaxRSS), mb(set.briefd.MainHWM), mb(set.briefd.ChildHWM))
+		p("| plain go-imap fetch to io.Discard | %s | %s | %s | %s |\n", secs(set.plain.Wall), secs(set.plain.CPU), mb(set.plain.Written), mb(set.plain.MaxRSS))
+		p("| `mbsync` into a Maildir | %s | %s | %s | %s |\n", secs(set.mbsync.Wall), secs(set.mbsync.CPU), mb(set.mbsync.Written), mb(set.mbsync.MaxRSS))
 		if set.pipeline.Wall > 0 {
-			p("| admin pipeline: mbsync, munpack, qpdf --check | %s | %s | %s |\n", secs(set.pipeline.Wall), secs(set.pipeline.CPU), mb(set.pipeline.MaxRSS))
+			p("| admin pipeline: mbsync, munpack, qpdf --check | %s | %s | %s | %s |\n", secs(set.pipeline.Wall), secs(set.pipeline.CPU),
+				mb(set.pipeline.Written), mb(set.pipeline.MaxRSS))
 		}
 		if set.pool == nil && r.briefdSmall.Wall > 0 {
-			p("| `briefd poll`, first %d mails only | %s | %s | %s (main %s, worker %s) |\n", b.c.small,
-				secs(r.briefdSmall.Wall), secs(r.briefdSmall.CPU), mb(r.briefdSmall.MaxRSS), mb(r.briefdSmall.MainHWM), mb(r.briefdSmall.ChildHWM))
+			p("| `briefd poll`, first %d mails only | %s | %s | %s | %s (main %s, worker %s) |\n", b.c.small,
+				secs(r.briefdSmall.Wall), secs(r.briefdSmall.CPU), mb(r.briefdSmall.Written), mb(r.briefdSmall.MaxRSS), mb(r.briefdSmall.MainHWM), mb(r.briefdSmall.ChildHWM))
 		}
 		p("\nbriefd's verdicts: %s. The pipeline's: %s.\n\n", set.briefdNote, set.pipelineNote)
 		bm := ratio(set.briefd.Wall, set.mbsync.Wall)

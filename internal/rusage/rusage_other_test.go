@@ -1,0 +1,5 @@
+//go:build !linux
+
+package rusage
+
+func onTmpfs(string) bool { return false }
