@@ -279,3 +279,20 @@ func TestStatusCache(t *testing.T) {
 	}
 	check("another roster", ros2, "study", now.Add(24*time.Hour), false, s1)
 }
+
+// TestText: columns line up on a terminal, Chinese characters counted as two columns.
+func TestText(t *testing.T) {
+	tb := &Text{Header: []string{"单位", "状态", "回执编号"}, Indent: "  "}
+	tb.Add("忻府区教育科技局", "已报送", "JB2026-0001")
+	tb.Add("school-1", "未报送", "")
+	tb.Add("Ｘ中学", "-", "JB2026-0002")
+	var b strings.Builder
+	tb.Write(&b)
+	want := "  单位              状态    回执编号\n" +
+		"  忻府区教育科技局  已报送  JB2026-0001\n" +
+		"  school-1          未报送  \n" +
+		"  Ｘ中学            -       JB2026-0002\n"
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+}
