@@ -1,5 +1,0 @@
-//go:build !linux
-
-package rusage
-
-func onTmpfs(string) bool { return false }
