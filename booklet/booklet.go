@@ -39,10 +39,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
-	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
+	"briefd/internal/pdfcpuconf"
 )
 
 // Unit states, as the roster names them.
@@ -225,13 +224,6 @@ func seqOf(units []Unit, i int) int {
 	return i + 1
 }
 
-var disableConfig sync.Once
-
-// pdfcpuInit stops pdfcpu from writing a configuration directory; it is done once per process. It is
-// what api.DisableConfigDir does: importing pdfcpu's api package would link its form package and with
-// it go-runewidth, whose init costs every briefd command tens of milliseconds at start.
-func pdfcpuInit() { disableConfig.Do(func() { model.ConfigPath = "disable" }) }
-
 // fileError says why a file is not usable, before any parsing: it is missing or too large.
 func fileError(path string, maxSize int64) error {
 	fi, err := os.Stat(path)
@@ -259,7 +251,7 @@ func WritePDF(ctx context.Context, w io.Writer, c Cover, units []Unit, o Options
 	if c.Made.IsZero() {
 		c.Made = time.Now()
 	}
-	pdfcpuInit()
+	pdfcpuconf.NoConfigDir()
 	b := newBuilder(w, c, units, o)
 	return b.run(ctx)
 }

@@ -14,6 +14,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"briefd/internal/pdfcpuconf"
 )
 
 // ListName is the name of the list inside the zip.
@@ -79,7 +81,7 @@ func WriteZip(ctx context.Context, w io.Writer, units []Unit, o Options) ([]Prob
 		return nil, err
 	}
 	o = o.withDefaults()
-	pdfcpuInit()
+	pdfcpuconf.NoConfigDir()
 	zw := zip.NewWriter(w)
 	zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
 		return flate.NewWriter(w, flate.BestSpeed) // PDFs are mostly compressed already

@@ -9,6 +9,8 @@ import (
 
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
+
+	"briefd/internal/pdfcpuconf"
 )
 
 // PDF returns a small, valid PDF with the given number of pages, each showing the text (ASCII; a
@@ -54,8 +56,8 @@ func pdfEscape(s string) string {
 // by mistake.
 func EncryptedPDF(pages int, text, userPassword string) ([]byte, error) {
 	// What api.Encrypt does for a file of our own (no validation needed), without importing the api
-	// package: it links go-runewidth, whose init would cost every briefd command at start.
-	model.ConfigPath = "disable"
+	// package (see pdfcpuconf).
+	pdfcpuconf.NoConfigDir()
 	conf := model.NewAESConfiguration(userPassword, userPassword+"-owner", 256)
 	conf.Cmd = model.ENCRYPT
 	ctx, err := pdfcpu.ReadWithContext(context.Background(), bytes.NewReader(PDF(pages, text)), conf)

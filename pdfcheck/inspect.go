@@ -18,6 +18,8 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 	pdfvalidate "github.com/pdfcpu/pdfcpu/pkg/pdfcpu/validate"
+
+	"briefd/internal/pdfcpuconf"
 )
 
 // result is what the isolated checker reports about one PDF. It is sent as one JSON line per phase:
@@ -78,9 +80,7 @@ type inspector struct {
 }
 
 func newInspector() *inspector {
-	// What api.DisableConfigDir does: no configuration folder. The api package is not imported, as it
-	// links pdfcpu's form package and go-runewidth, whose init costs every briefd command at start.
-	model.ConfigPath = "disable"
+	pdfcpuconf.NoConfigDir()
 	l := &msgLog{}
 	log.DisableLoggers()
 	log.SetCLILogger(l)
