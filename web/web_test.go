@@ -2,7 +2,6 @@ package web
 
 import (
 	"archive/zip"
-	"briefd/pdfcheck"
 	"context"
 	"errors"
 	"io"
@@ -18,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"briefd/pdfcheck"
 	"briefd/store"
 )
 

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"briefd/config"
-
 	"briefd/roster"
 	"briefd/store"
 )

@@ -13,10 +13,9 @@ import (
 	"strings"
 	"time"
 
-	"briefd/mailmsg"
-
 	"briefd/config"
 	"briefd/demo"
+	"briefd/mailmsg"
 )
 
 // cmdDemo implements `briefd demo`: the whole flow on sample mail, with nothing to configure.

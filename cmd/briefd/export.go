@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"briefd/control"
-
 	"briefd/report"
 )
 

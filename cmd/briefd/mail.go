@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"briefd/config"
-
 	"briefd/intake"
 	"briefd/internal/mailnet"
 	"briefd/notify"

@@ -13,13 +13,11 @@ import (
 	"runtime/debug"
 	"slices"
 	"syscall"
+	_ "time/tzdata" // the office time zone must load on machines without zoneinfo
 
 	"briefd/config"
 	"briefd/control"
 	"briefd/office"
-
-	_ "time/tzdata" // the office time zone must load on machines without zoneinfo
-
 	"briefd/pdfcheck"
 )
 

@@ -7,11 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"briefd/mailmsg"
-
 	"briefd/config"
-
 	"briefd/internal/mailtest"
+	"briefd/mailmsg"
 	"briefd/pdfcheck"
 	"briefd/store"
 )

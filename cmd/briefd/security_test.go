@@ -14,9 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"briefd/mailmsg"
-
 	"briefd/internal/mailtest"
+	"briefd/mailmsg"
 	"briefd/store"
 )
 

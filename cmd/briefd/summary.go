@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"briefd/control"
-
 	"briefd/intake"
 	"briefd/notify"
 	"briefd/pdfcheck"
