@@ -309,8 +309,10 @@ func (p *Pipeline) recorded(pr *prepared, r *store.Recording) {
 	rec := pr.rec
 	if !r.Dup {
 		if err := p.unstage(pr.stage, rec); err != nil {
-			// The receipt is recorded; RecoverStaged retries the move at the next start.
+			// The receipt is recorded: its staging folder stays (Discard leaves it) and RecoverStaged
+			// retries the move at the next start.
 			p.log.Error("moving archive files into place", "receipt", r.Number, "err", err)
+			pr.stage = ""
 		}
 	} else {
 		rec.Number = r.Number

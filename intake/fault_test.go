@@ -1,6 +1,7 @@
 package intake
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -210,5 +211,43 @@ func TestPipelinePoisonMail(t *testing.T) {
 	}
 	if ob, _ := r.st.Outbox(nil); len(ob) != 2 || ob[1].Kind != store.KindReply || ob[1].Correction || ob[1].To != "xinfu-jky@example.cn" {
 		t.Errorf("outbox after the recheck: %+v", ob)
+	}
+}
+
+// TestArchiveMoveFails: when the files of a recorded receipt cannot be moved into the archive (here a
+// file stands where the raw mail's folder goes), they stay staged, and RecoverStaged moves them at the
+// next start; nothing of the receipt is lost.
+func TestArchiveMoveFails(t *testing.T) {
+	r := newFaultRig(t)
+	raw := mailtest.MailWithPDF("忻府区教育科技局", "xinfu-jky@example.cn", "忻府区学习贯彻简报", time.Date(2022, 1, 20, 10, 0, 0, 0, beijing),
+		"move-1", "xinfu.pdf", mailtest.PDF(1, "x"))
+	blocker := filepath.Join(r.archive, "raw")
+	if err := os.WriteFile(blocker, []byte("not a folder"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := r.pipeline()
+	if err := p.Handle(context.Background(), r.fetched(1, raw)); err != nil {
+		t.Fatal(err)
+	}
+	rs, _ := r.st.Receipts(nil)
+	if len(rs) != 1 || rs[0].Raw == "" {
+		t.Fatalf("receipts %+v", rs)
+	}
+	staged, _ := filepath.Glob(filepath.Join(r.archive, ".staging", "*", "raw.eml"))
+	if len(staged) != 1 {
+		t.Fatalf("staged raw copies after the failed move: %v; want the one kept", staged)
+	}
+	os.Remove(blocker)
+	if err := p.RecoverStaged(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(filepath.Join(r.archive, rs[0].Raw)); err != nil || !bytes.Equal(got, raw) {
+		t.Errorf("raw copy after recovery: %v", err)
+	}
+	if fi, err := os.Stat(filepath.Join(r.archive, rs[0].Attachments[0].Archived)); err != nil || fi.Size() == 0 {
+		t.Errorf("archived PDF after recovery: %v", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(r.archive, ".staging", "*")); len(left) != 0 {
+		t.Errorf("staging folders left after recovery: %v", left)
 	}
 }

@@ -664,7 +664,9 @@ produce:
 		if fetchErr = ctx.Err(); fetchErr != nil || stopped() {
 			break
 		}
-		// A slot first; the after-actions of committed messages meanwhile.
+		// A slot first; the after-actions of committed messages meanwhile. No command is in flight while
+		// it waits (the checks of the messages in hand may take minutes): the watchdog must not fire.
+		s.wd.pause()
 	acquire:
 		for {
 			select {
@@ -744,6 +746,8 @@ produce:
 		return n, fetchErr
 	case afterErr != nil:
 		return n, afterErr
+	case ctx.Err() != nil: // shut down: what was in hand was discarded, the pass is not done
+		return n, ctx.Err()
 	}
 	return n, w.passDone()
 }

@@ -88,7 +88,12 @@ func (p *Pipeline) RecordManual(ctx context.Context, m Manual) (*store.Receipt, 
 	rand.Read(token)
 	key := store.MessageKey{Mailbox: "manual:" + hex.EncodeToString(token)}
 	stage := filepath.Join(p.archive.Root, ".staging", store.SafeName(stageName(key)))
-	defer os.RemoveAll(stage)
+	keep := false // the receipt is recorded but its files could not be moved: RecoverStaged finishes them
+	defer func() {
+		if !keep {
+			os.RemoveAll(stage)
+		}
+	}()
 	for i, f := range m.Files {
 		if rec.Attachments[i].DuplicateOf != "" {
 			continue // archived with the receipt that brought it first
@@ -114,6 +119,7 @@ func (p *Pipeline) RecordManual(ctx context.Context, m Manual) (*store.Receipt, 
 	if err := p.unstage(stage, rec); err != nil {
 		// The receipt is recorded; RecoverStaged retries the move at the next start.
 		p.log.Error("moving archive files into place", "receipt", number, "err", err)
+		keep = true
 	}
 	p.log.Info("registered by hand", "receipt", number, "unit", m.Unit, "campaign", m.Campaign, "period", m.Period,
 		"files", len(m.Files))

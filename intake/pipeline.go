@@ -559,8 +559,8 @@ func syncStage(stage string) error {
 func (p *Pipeline) unstage(stage string, rec *store.Receipt) error {
 	var errs []error
 	move := func(name, rel string) {
-		if rel == "" {
-			return
+		if rel == "" || !fileExists(filepath.Join(stage, name)) && archived(p.archive, rel) {
+			return // nothing to move, or moved by an earlier try
 		}
 		if err := p.archive.Adopt(filepath.Join(stage, name), rel); err != nil {
 			errs = append(errs, err)
@@ -594,7 +594,9 @@ func (p *Pipeline) RecoverStaged() error {
 		if ok {
 			if rec, err := p.st.Receipt(number); err == nil {
 				if err := p.unstage(dir, rec); err != nil {
+					// Left for the next start: removing it would lose the receipt's only copy.
 					p.log.Warn("recovering staged archive files", "receipt", number, "err", err)
+					continue
 				}
 			}
 		}
@@ -618,6 +620,16 @@ func parseStageName(s string) (store.MessageKey, bool) {
 }
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// archived reports whether the archive holds rel.
+func archived(a store.Archive, rel string) bool {
+	f, err := a.Open(rel)
+	if err != nil {
+		return false
+	}
+	f.Close()
+	return true
+}
 
 // readHeaderOnly reads just the header of a raw message, for mail that is not parsed whole (too large,
 // or its handling failed).

@@ -298,7 +298,7 @@ func (o *Office) changeCampaign(c *store.CampaignRecord, create bool, audit *sto
 	} else {
 		next.camps = append(next.camps, *c)
 	}
-	r, _, err := o.build(&next, true)
+	r, left, err := o.build(&next, &changing{camps: map[string]bool{c.ID: true}})
 	if err := rosterProblems(err, "campaign", c.ID, typed, bad); err != nil {
 		return err
 	}
@@ -310,6 +310,7 @@ func (o *Office) changeCampaign(c *store.CampaignRecord, create bool, audit *sto
 	}
 	o.ros.Store(r)
 	o.runtime.Store(&next)
+	o.ignored.Store(left)
 	return nil
 }
 

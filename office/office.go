@@ -48,7 +48,7 @@ type Office struct {
 	// stored, checks the new roster and stores the change, without another change in between.
 	mu        sync.Mutex
 	runtime   atomic.Pointer[runtimeState] // what of the roster the office added or changed at run time
-	ignored   atomic.Pointer[[]string]     // run-time entries left out of the roster, and why (Chinese)
+	ignored   atomic.Pointer[leftOut]      // run-time entries left out of the roster, and why
 	rechecker Rechecker                    // set by SetRechecker
 	composer  Composer                     // set by SetComposer
 	recorder  Recorder                     // set by SetRecorder
@@ -116,16 +116,16 @@ func (o *Office) reload() error {
 	if err != nil {
 		return err
 	}
-	r, ignored, err := o.build(s, false)
+	r, out, err := o.build(s, nil)
 	if err != nil {
 		return fmt.Errorf("office: roster: %w", err)
 	}
-	for _, why := range ignored {
+	for _, why := range out.list() {
 		o.log.Warn("office: a run-time change left out of the roster", "why", why)
 	}
 	o.ros.Store(r)
 	o.runtime.Store(s)
-	o.ignored.Store(&ignored)
+	o.ignored.Store(out)
 	return nil
 }
 
@@ -133,20 +133,51 @@ func (o *Office) reload() error {
 // because config.yaml changed since, and why, in Chinese; none normally.
 func (o *Office) Ignored() []string {
 	if p := o.ignored.Load(); p != nil {
-		return *p
+		return p.list()
 	}
 	return nil
 }
 
-// build makes the roster of the config with s applied. strict: any problem is an error (a change the
-// office is making); otherwise run-time entries with problems are left out and named in ignored.
-func (o *Office) build(s *runtimeState, strict bool) (r *roster.Roster, ignored []string, err error) {
+// leftOut are the run-time entries build left out of the roster: id → why, in Chinese.
+type leftOut struct{ units, camps map[string]string }
+
+// list is every why, campaigns first, each sorted by id.
+func (l *leftOut) list() []string {
+	var out []string
+	for _, m := range []map[string]string{l.camps, l.units} {
+		for _, id := range sortedKeys(m) {
+			out = append(out, m[id])
+		}
+	}
+	return out
+}
+
+// changing names the run-time campaigns and units a change of the office's touches.
+type changing struct{ units, camps map[string]bool }
+
+// build makes the roster of the config with s applied. With ch nil (at start) run-time entries with
+// problems are left out and named. With ch set (a change the office is making) the entries ch names must
+// fit, or the change is refused; the others that were left out before stay left out, and no other entry
+// may be made not to fit by the change.
+func (o *Office) build(s *runtimeState, ch *changing) (r *roster.Roster, out *leftOut, err error) {
 	base := o.o.Roster
-	dropUnit, dropCamp := map[string]bool{}, map[string]bool{}
+	out = &leftOut{units: map[string]string{}, camps: map[string]string{}}
+	if prev := o.ignored.Load(); ch != nil && prev != nil {
+		for id, why := range prev.units {
+			if !ch.units[id] {
+				out.units[id] = why
+			}
+		}
+		for id, why := range prev.camps {
+			if !ch.camps[id] {
+				out.camps[id] = why
+			}
+		}
+	}
 	for range 4 {
 		units := base.Units()
 		for _, u := range s.units {
-			if dropUnit[u.ID] {
+			if _, left := out.units[u.ID]; left {
 				continue
 			}
 			ru := roster.Unit{ID: u.ID, Name: u.Name, Aliases: slices.Clone(u.Aliases), Emails: slices.Clone(u.Emails), Kind: u.Kind}
@@ -175,14 +206,14 @@ func (o *Office) build(s *runtimeState, strict bool) (r *roster.Roster, ignored 
 		camps := base.Campaigns()
 		runtime := map[string]bool{}
 		for _, c := range s.camps {
-			if _, inConfig := base.Campaign(c.ID); inConfig {
-				if strict {
-					return nil, nil, &InputError{Problems: []string{fmt.Sprintf("任务编号 %s 已在 config.yaml 中定义", c.ID)}}
-				}
-				ignored = appendOnce(ignored, fmt.Sprintf("报送任务 %s（%s）：config.yaml 中也有这个编号，以配置文件为准，网页或命令添加的这个任务暂不生效", c.ID, c.Title))
+			if _, left := out.camps[c.ID]; left {
 				continue
 			}
-			if dropCamp[c.ID] {
+			if _, inConfig := base.Campaign(c.ID); inConfig {
+				if ch != nil {
+					return nil, nil, &InputError{Problems: []string{fmt.Sprintf("任务编号 %s 已在 config.yaml 中定义", c.ID)}}
+				}
+				out.camps[c.ID] = fmt.Sprintf("报送任务 %s（%s）：config.yaml 中也有这个编号，以配置文件为准，网页或命令添加的这个任务暂不生效", c.ID, c.Title)
 				continue
 			}
 			rc, err := campaignOf(c)
@@ -194,21 +225,19 @@ func (o *Office) build(s *runtimeState, strict bool) (r *roster.Roster, ignored 
 		}
 		r, err = roster.New(units, camps, o.o.Location)
 		if err == nil {
-			return r, ignored, nil
+			return r, out, nil
 		}
 		var re *roster.Error
-		if strict || !errors.As(err, &re) {
+		if ch != nil || !errors.As(err, &re) {
 			return nil, nil, err
 		}
 		progress := false
 		for _, p := range re.Details {
 			switch {
-			case p.What == "campaign" && runtime[p.ID] && !dropCamp[p.ID]:
-				dropCamp[p.ID], progress = true, true
-				ignored = appendOnce(ignored, fmt.Sprintf("报送任务 %s：%s（config.yaml 修改后不再成立），暂不生效", p.ID, p.ZH))
-			case p.What == "unit" && isRuntimeUnit(s, p.ID) && !dropUnit[p.ID]:
-				dropUnit[p.ID], progress = true, true
-				ignored = appendOnce(ignored, fmt.Sprintf("单位 %s：%s（config.yaml 修改后不再成立），网页修改的内容暂不生效", p.ID, p.ZH))
+			case p.What == "campaign" && runtime[p.ID] && out.camps[p.ID] == "":
+				out.camps[p.ID], progress = fmt.Sprintf("报送任务 %s：%s（config.yaml 修改后不再成立），暂不生效", p.ID, p.ZH), true
+			case p.What == "unit" && isRuntimeUnit(s, p.ID) && out.units[p.ID] == "":
+				out.units[p.ID], progress = fmt.Sprintf("单位 %s：%s（config.yaml 修改后不再成立），网页修改的内容暂不生效", p.ID, p.ZH), true
 			}
 		}
 		if !progress {

@@ -251,6 +251,25 @@ func TestConfigTakesAnIDLater(t *testing.T) {
 	if ig := o.off.Ignored(); len(ig) != 1 || !strings.Contains(ig[0], "config.yaml 中也有这个编号") {
 		t.Errorf("ignored %q", ig)
 	}
+	// The entry left out does not stop the office's other changes, and stays left out through them.
+	if _, err := o.off.AddCampaign(web, CampaignInput{ID: "another", Title: "另一个任务", Due: "2026-03-25"}); err != nil {
+		t.Errorf("adding another campaign: %v", err)
+	}
+	if _, err := o.off.AddUnit(web, UnitInput{ID: "newunit", Name: "新单位", Emails: "new@example.cn"}); err != nil {
+		t.Errorf("adding a unit: %v", err)
+	}
+	if _, err := o.off.EditCampaign(web, "later", CampaignInput{Title: "改名", Due: "2026-03-20"}); err == nil {
+		t.Error("editing the campaign config.yaml defines too was accepted")
+	}
+	if ig := o.off.Ignored(); len(ig) != 1 || !strings.Contains(ig[0], "later") {
+		t.Errorf("ignored after other changes %q", ig)
+	}
+	if c, _ := o.off.Roster().Campaign("later"); c.Title != "配置文件" {
+		t.Errorf("campaign after other changes %+v", c)
+	}
+	if _, ok := o.off.Roster().Campaign("another"); !ok {
+		t.Error("the campaign added after is not in the roster")
+	}
 }
 
 func TestUnits(t *testing.T) {

@@ -181,7 +181,11 @@ func (o *Office) changeUnits(us []store.UnitRecord, audit *store.AuditEntry, typ
 			next.units = append(next.units, u)
 		}
 	}
-	r, _, err := o.build(&next, true)
+	ch := &changing{units: map[string]bool{}}
+	for _, u := range us {
+		ch.units[u.ID] = true
+	}
+	r, left, err := o.build(&next, ch)
 	id := ""
 	if len(us) == 1 {
 		id = us[0].ID
@@ -194,6 +198,7 @@ func (o *Office) changeUnits(us []store.UnitRecord, audit *store.AuditEntry, typ
 	}
 	o.ros.Store(r)
 	o.runtime.Store(&next)
+	o.ignored.Store(left)
 	return nil
 }
 
@@ -323,7 +328,7 @@ func (o *Office) plan(file string, rows []roster.Unit, columns []string) (*UnitI
 		for _, p := range ps {
 			probs = append(probs, fmt.Sprintf("单位 %s：%s", row.ID, p))
 		}
-		if !idPattern.MatchString(u.ID) {
+		if !exists && !idPattern.MatchString(u.ID) { // a unit of config.yaml keeps the id it has there
 			probs = append(probs, fmt.Sprintf("第 %d 个单位的编号“%s”%s", i+1, u.ID, idRule))
 		}
 		after := unitOf(u)
@@ -358,7 +363,11 @@ func (o *Office) plan(file string, rows []roster.Unit, columns []string) (*UnitI
 			next.units = append(next.units, u)
 		}
 	}
-	_, _, err = o.build(&next, true)
+	ch := &changing{units: map[string]bool{}}
+	for _, u := range recs {
+		ch.units[u.ID] = true
+	}
+	_, _, err = o.build(&next, ch)
 	if err := rosterProblems(err, "unit", "", probs, nil); err != nil {
 		return nil, nil, err
 	}

@@ -44,6 +44,13 @@ func forwardArgs(cmd []string, fs *flag.FlagSet, pos []string) []string {
 	return append(append(out, "--"), pos...)
 }
 
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
 // absPaths makes each path absolute.
 func absPaths(paths []string) ([]string, error) {
 	out := make([]string, len(paths))
@@ -185,6 +192,9 @@ func cmdCampaign(ctx context.Context, e *env, args []string) error {
 				edit.Title = v
 			case "due":
 				edit.Due = v
+				if cur.Every == "month" && !flagSet(fs, "until") {
+					edit.Until = v // a monthly campaign's -due is its last due date, as in the dashboard
+				}
 			case "every":
 				edit.Every = v
 			case "until":

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -90,6 +91,23 @@ func TestCampaignCommands(t *testing.T) {
 	code, out, _ = run(t, secretEnv, "audit", "-since", day(1), "-config", p)
 	if code != 0 || !strings.Contains(out, "0 changes") {
 		t.Errorf("audit -since tomorrow:\n%s", out)
+	}
+
+	// A monthly campaign's -due is its last due date, as the dashboard's form has it.
+	if code, out, errs := run(t, secretEnv, "campaign", "add", "-config", p, "-id", "monthly", "-title", "月报", "-every", "month",
+		"-until", day(60)); code != 0 {
+		t.Fatalf("monthly add: exit %d\n%s%s", code, out, errs)
+	}
+	if code, out, errs := run(t, secretEnv, "campaign", "edit", "monthly", "-due", day(90), "-config", p); code != 0 {
+		t.Fatalf("monthly edit: exit %d\n%s%s", code, out, errs)
+	}
+	code, out, _ = run(t, secretEnv, "campaign", "list", "-json", "-config", p)
+	cs = nil
+	if err := json.Unmarshal([]byte(out), &cs); err != nil || code != 0 {
+		t.Fatalf("list -json: %v\n%s", err, out)
+	}
+	if i := slices.IndexFunc(cs, func(c office.CampaignInfo) bool { return c.ID == "monthly" }); i < 0 || cs[i].Until != day(90) {
+		t.Errorf("monthly campaign after -due %s: %+v", day(90), cs)
 	}
 }
 
