@@ -867,7 +867,11 @@ func (w *Watcher) commitInOrder(ctx context.Context, h Processor, ordered <-chan
 		}
 		queue = queue[got:]
 		if err != nil {
-			failure, discarding = &handlerError{fmt.Errorf("imap: handle uid %d: %w", queue[0].uid, err)}, true
+			what := "imap: handle"
+			if len(queue) > 0 { // the batch is all or none: name where the uncommitted part begins
+				what = fmt.Sprintf("imap: handle the batch from uid %d", queue[0].uid)
+			}
+			failure, discarding = &handlerError{fmt.Errorf("%s: %w", what, err)}, true
 			close(stop)
 		}
 	}
