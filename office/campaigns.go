@@ -221,14 +221,17 @@ func (o *Office) AddCampaign(by Source, in CampaignInput) (CampaignInfo, error) 
 	return info, nil
 }
 
-// EditCampaign changes a campaign added at run time (those of config.yaml are changed there). Dates
-// that change may not be in the past.
+// EditCampaign changes a campaign added at run time (those of config.yaml are changed there) that is not
+// closed. Dates that change may not be in the past.
 func (o *Office) EditCampaign(by Source, id string, in CampaignInput) (CampaignInfo, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	old, err := o.runtimeCampaign(id)
 	if err != nil {
 		return CampaignInfo{}, err
+	}
+	if old.Closed != "" {
+		return CampaignInfo{}, inputErr(fmt.Sprintf("报送任务 %s 已于 %s 关闭，不能再修改", id, old.Closed))
 	}
 	c, probs, bad := o.record(in, &old)
 	c.Updated = o.o.Now()

@@ -225,6 +225,8 @@ func TestEditAndCloseCampaign(t *testing.T) {
 	wantInput(t, err, "已于 2026-03-15 关闭")
 	_, err = o.off.CloseCampaign(web, "zjdh-study")
 	wantInput(t, err, "只能在配置文件中修改")
+	_, err = o.off.EditCampaign(web, "c", CampaignInput{Title: "关闭后改名", Opens: "2026-03-10", Due: "2026-03-25"})
+	wantInput(t, err, "已于 2026-03-15 关闭，不能再修改")
 	o.restart()
 	if c, _ := o.off.Roster().Campaign("c"); c.Closed.IsZero() {
 		t.Error("closed campaign open again after a restart")

@@ -836,22 +836,14 @@ func (s *Server) units(w http.ResponseWriter, r *http.Request, code int, probs [
 		s.internal(w, r, err)
 		return
 	}
-	learned, err := s.st.Learned()
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
 	p := unitsPage{base: s.base(w, r, "单位", "units")}
 	p.Pending, p.Problems = pending, probs
 	idx := map[string]int{}
-	for i, u := range ros.Units() {
+	for i, u := range s.o.Office.Units() {
 		idx[u.ID] = i
-		p.Cards = append(p.Cards, unitCard{Unit: u, Source: office.SourceConfig})
-	}
-	for _, u := range s.o.Office.Units() {
-		if i, ok := idx[u.ID]; ok {
-			p.Cards[i].Source = u.Source
-		}
+		// The addresses learned by hand (assign -learn) are listed apart from those registered.
+		u.Emails = slices.DeleteFunc(slices.Clone(u.Emails), func(e string) bool { return slices.Contains(u.Learned, e) })
+		p.Cards = append(p.Cards, unitCard{Unit: u.Unit, Learned: slices.Sorted(slices.Values(u.Learned)), Source: u.Source})
 	}
 	q := r.URL.Query()
 	switch q.Get("done") {
@@ -861,11 +853,6 @@ func (s *Server) units(w http.ResponseWriter, r *http.Request, code int, probs [
 		p.Flash = "单位已修改：" + ros.UnitName(q.Get("unit")) + "。"
 	case "import":
 		p.Flash = fmt.Sprintf("表格已导入：新增 %s 个单位，修改 %s 个。", digits(q.Get("added")), digits(q.Get("changed")))
-	}
-	for addr, unit := range learned {
-		if i, ok := idx[unit]; ok && !slices.Contains(p.Cards[i].Emails, addr) {
-			p.Cards[i].Learned = append(p.Cards[i].Learned, addr)
-		}
 	}
 	today := roster.DateOf(s.o.Now().In(s.o.Location))
 	for _, ps := range status {
@@ -882,9 +869,6 @@ func (s *Server) units(w http.ResponseWriter, r *http.Request, code int, probs [
 				c.Owing++
 			}
 		}
-	}
-	for i := range p.Cards {
-		slices.Sort(p.Cards[i].Learned)
 	}
 	s.render(w, r, code, "units", p)
 }

@@ -252,6 +252,10 @@ func (s *Server) campaignEdit(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusConflict, "这个报送任务定义在 config.yaml 中，只能在配置文件中修改。")
 		return
 	}
+	if c.Closed != "" {
+		s.fail(w, r, http.StatusConflict, "这个报送任务已于 "+c.Closed+" 关闭，不能再修改。")
+		return
+	}
 	in := c.Input()
 	if c.Every == "month" {
 		in.Due = c.Until // the form's one date field is the last due date of a monthly campaign

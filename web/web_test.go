@@ -510,8 +510,8 @@ func TestAssign(t *testing.T) {
 		t.Errorf("after the assign the PDF is not served (%d, %d bytes, want %d)", resp.StatusCode, len(body), len(f.pdfs[n]))
 	}
 	_, body = c.get("/units")
-	if !strings.Contains(body, "zhangsan1987@qq.com") {
-		t.Error("the learned address is not shown with its unit")
+	if !strings.Contains(body, `<span class="mono">zhangsan1987@qq.com</span> <small>（指定单位时登记）</small>`) {
+		t.Error("the learned address is not shown with its unit, marked as learned")
 	}
 	t.Run("assign error shown", func(t *testing.T) {
 		// The address is registered to 神池 now: learning it for 代县 fails and says so.
