@@ -644,6 +644,10 @@ func TestIMAPPollWatchdog(t *testing.T) {
 	st := openStore(t)
 	opts := baseOptions(proxy.Addr, srv.User, srv.Pass, t.TempDir())
 	opts.CycleTimeout = 300 * time.Millisecond
+	// One message in hand at a time: the second is downloaded only after the first is handled, so over
+	// the stalled connection. With more, it may be downloaded while the first is held, before the stall,
+	// and then only the logout (bounded at 5 s) meets the silence.
+	opts.Window = 1
 	rec := newRecorder(t, st)
 	rec.hold = make(chan struct{})
 	rec.inside = make(chan struct{}, 1)
