@@ -132,7 +132,7 @@ func cmdCampaign(ctx context.Context, e *env, args []string) error {
 		fs.StringVar(&in.Title, "title", "", "the title, as the notice names it")
 		fs.StringVar(&in.Due, "due", "", "the due date of a once campaign (the last due date of a monthly one)")
 		fs.StringVar(&in.Every, "every", "", "month: due at the end of every month")
-		fs.StringVar(&in.Until, "until", "", "a monthly campaign's last due date (default: the end of the year)")
+		fs.StringVar(&in.Until, "until", "", "a monthly campaign's last due date (default: the end of the year it opens)")
 		fs.StringVar(&in.Opens, "opens", "", "the day it opens (default: today)")
 		fs.StringVar(&in.Units, "units", "", "all (default), unit ids (xinfu,yuanping) or kinds (kind:county)")
 		fs.StringVar(&in.Keywords, "keywords", "", "words that mark its mail, separated by commas")
