@@ -47,6 +47,21 @@ func problems(err error) []string {
 	return nil
 }
 
+// refused answers a change the office refused or that failed: its problems (a mistake in what was typed,
+// office.InputError) go to show, which puts them on the caller's page; any other error is an internal
+// one. It reports whether there was an error, after which the handler returns.
+func (s *Server) refused(w http.ResponseWriter, r *http.Request, err error, show func(problems []string)) bool {
+	if ps := problems(err); ps != nil {
+		show(ps)
+		return true
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return true
+	}
+	return false
+}
+
 // ---- 报送任务 ----
 
 type campaignRow struct {
@@ -227,12 +242,9 @@ func (s *Server) campaignCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	in := campaignInput(r)
 	c, err := s.o.Office.AddCampaign(by(r), in)
-	if ps := problems(err); ps != nil {
+	if s.refused(w, r, err, func(ps []string) {
 		s.campaignForm(w, r, http.StatusBadRequest, in, false, ps)
-		return
-	}
-	if err != nil {
-		s.internal(w, r, err)
+	}) {
 		return
 	}
 	s.log.Info("web: campaign added", "campaign", c.ID, "client", clientIP(r))
@@ -271,12 +283,9 @@ func (s *Server) campaignUpdate(w http.ResponseWriter, r *http.Request) {
 	in := campaignInput(r)
 	in.ID = id
 	_, err := s.o.Office.EditCampaign(by(r), id, in)
-	if ps := problems(err); ps != nil {
+	if s.refused(w, r, err, func(ps []string) {
 		s.campaignForm(w, r, http.StatusBadRequest, in, true, ps)
-		return
-	}
-	if err != nil {
-		s.internal(w, r, err)
+	}) {
 		return
 	}
 	http.Redirect(w, r, "/campaigns/"+url.PathEscape(id)+"?done=edit", http.StatusSeeOther)
@@ -288,12 +297,9 @@ func (s *Server) campaignClose(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.PathValue("id")
 	_, err := s.o.Office.CloseCampaign(by(r), id)
-	if ps := problems(err); ps != nil {
+	if s.refused(w, r, err, func(ps []string) {
 		s.fail(w, r, http.StatusConflict, strings.Join(ps, "；"))
-		return
-	}
-	if err != nil {
-		s.internal(w, r, err)
+	}) {
 		return
 	}
 	http.Redirect(w, r, "/campaigns/"+url.PathEscape(id)+"?done=close", http.StatusSeeOther)
@@ -342,12 +348,9 @@ func (s *Server) unitCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	in := unitInput(r)
 	u, err := s.o.Office.AddUnit(by(r), in)
-	if ps := problems(err); ps != nil {
+	if s.refused(w, r, err, func(ps []string) {
 		s.unitForm(w, r, http.StatusBadRequest, in, false, ps)
-		return
-	}
-	if err != nil {
-		s.internal(w, r, err)
+	}) {
 		return
 	}
 	http.Redirect(w, r, "/units?done=add&unit="+url.QueryEscape(u.ID)+"#u-"+u.ID, http.StatusSeeOther)
@@ -373,12 +376,9 @@ func (s *Server) unitUpdate(w http.ResponseWriter, r *http.Request) {
 	in := unitInput(r)
 	in.ID = id
 	_, err := s.o.Office.EditUnit(by(r), id, in)
-	if ps := problems(err); ps != nil {
+	if s.refused(w, r, err, func(ps []string) {
 		s.unitForm(w, r, http.StatusBadRequest, in, true, ps)
-		return
-	}
-	if err != nil {
-		s.internal(w, r, err)
+	}) {
 		return
 	}
 	http.Redirect(w, r, "/units?done=edit&unit="+url.QueryEscape(id)+"#u-"+id, http.StatusSeeOther)
@@ -430,12 +430,9 @@ func (s *Server) unitImport(w http.ResponseWriter, r *http.Request) {
 	}
 	name := filepath.Base(hdr.Filename)
 	im, err := s.o.Office.PreviewUnits(name, data)
-	if ps := problems(err); ps != nil {
+	if s.refused(w, r, err, func(ps []string) {
 		s.unitsWithProblems(w, r, ps)
-		return
-	}
-	if err != nil {
-		s.internal(w, r, err)
+	}) {
 		return
 	}
 	tok, key := randomToken(), s.csrfBase(nil, r) // csrfBase takes s.mu: not inside it
@@ -474,12 +471,9 @@ func (s *Server) unitImportApply(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	done, err := s.o.Office.ApplyUnits(by(r), p.im)
-	if ps := problems(err); ps != nil {
+	if s.refused(w, r, err, func(ps []string) {
 		s.unitsWithProblems(w, r, ps)
-		return
-	}
-	if err != nil {
-		s.internal(w, r, err)
+	}) {
 		return
 	}
 	s.log.Info("web: units imported", "file", p.im.File, "added", len(done.Added), "changed", len(done.Changed), "client", clientIP(r))
@@ -552,16 +546,13 @@ func (s *Server) receiptCreate(w http.ResponseWriter, r *http.Request) {
 		in.Files = append(in.Files, intake.ManualFile{Name: filepath.Base(h.Filename), Path: path})
 	}
 	rec, err := s.o.Office.AddReceipt(r.Context(), by(r), in)
-	if ps := problems(err); ps != nil {
+	if s.refused(w, r, err, func(ps []string) {
 		in.Files = nil // a browser does not keep chosen files; the form says to choose them again
 		if len(uploads) > 0 {
 			ps = append(ps, "请重新选择要上传的文件。")
 		}
 		s.receiptForm(w, r, http.StatusBadRequest, in, ps)
-		return
-	}
-	if err != nil {
-		s.internal(w, r, err)
+	}) {
 		return
 	}
 	s.log.Info("web: receipt registered by hand", "receipt", rec.Number, "unit", rec.Unit, "client", clientIP(r))
@@ -595,12 +586,9 @@ func (s *Server) remind(w http.ResponseWriter, r *http.Request) {
 	}
 	campaign, unit := r.PostFormValue("campaign"), r.PostFormValue("unit")
 	res, err := s.o.Office.Remind(by(r), campaign, unit)
-	if ps := problems(err); ps != nil {
+	if s.refused(w, r, err, func(ps []string) {
 		s.fail(w, r, http.StatusBadRequest, strings.Join(ps, "；"))
-		return
-	}
-	if err != nil {
-		s.internal(w, r, err)
+	}) {
 		return
 	}
 	p := remindPage{base: s.base(w, r, "催报", "overview"), Result: res, Summary: office.RemindSummary(res)}
