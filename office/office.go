@@ -79,6 +79,9 @@ func New(o Options, st *store.Store, log *slog.Logger) (*Office, error) {
 // address is learned.
 func (o *Office) Roster() *roster.Roster { return o.ros.Load() }
 
+// Today is the office's date now (in its time zone).
+func (o *Office) Today() roster.Date { return roster.DateOf(o.o.Now().In(o.o.Location)) }
+
 // Store returns the store.
 func (o *Office) Store() *store.Store { return o.st }
 

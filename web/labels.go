@@ -54,7 +54,8 @@ var funcs = template.FuncMap{
 	"replyWord":    replyWord,
 	"matchWord":    matchWord,
 	"kindWord":     kindWord,
-	"unitKindWord": unitKindWord,
+	"unitKindWord": office.KindZH,
+	"definedIn":    office.DefinedInZH,
 	"size":         humanSize,
 	"httpURL":      httpURL,
 	"authWord":     authWord,
@@ -139,16 +140,6 @@ func kindWord(s string) string {
 		return "其他"
 	}
 	return s
-}
-
-func unitKindWord(s string) string {
-	switch s {
-	case "county":
-		return "县（市、区）"
-	case "school":
-		return "学校"
-	}
-	return "其他"
 }
 
 func humanSize(n int64) string {

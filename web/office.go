@@ -79,40 +79,8 @@ type campaignsPage struct {
 }
 
 func (s *Server) campaignRow(ros *roster.Roster, c office.CampaignInfo) campaignRow {
-	row := campaignRow{CampaignInfo: c, Units: unitsWords(ros, c.Units), Schedule: c.Due,
-		Editable: c.Source == office.SourceOffice && c.Closed == ""}
-	last := c.Due
-	if c.Every == "month" {
-		row.Schedule, last = "每月月底，至 "+c.Until, c.Until
-	}
-	today := roster.DateOf(s.o.Now().In(s.o.Location)).String()
-	switch {
-	case c.Closed != "":
-		row.State = "已关闭"
-	case today < c.Opens:
-		row.State = "未开始"
-	case today > last:
-		row.State = "已截止"
-	default:
-		row.State = "进行中"
-	}
-	return row
-}
-
-// unitsWords names who owes a campaign: 全部单位, 所有县（市、区）, or the units' names.
-func unitsWords(ros *roster.Roster, units []string) string {
-	if len(units) == 0 {
-		return "全部单位"
-	}
-	var out []string
-	for _, u := range units {
-		if kind, ok := strings.CutPrefix(u, "kind:"); ok {
-			out = append(out, "所有"+unitKindWord(kind))
-			continue
-		}
-		out = append(out, ros.UnitName(u))
-	}
-	return strings.Join(out, "、")
+	return campaignRow{CampaignInfo: c, Units: office.UnitsZH(ros, c.Units), Schedule: c.ScheduleZH(),
+		State: office.StateZH(c.State(roster.DateOf(s.o.Now().In(s.o.Location)))), Editable: c.Source == office.SourceOffice && c.Closed == ""}
 }
 
 func (s *Server) campaignList(w http.ResponseWriter, r *http.Request) {

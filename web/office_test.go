@@ -151,7 +151,7 @@ func TestUnitPages(t *testing.T) {
 	resp, _ = c.post("/units", url.Values{"csrf": {tok}, "id": {"jingle2"}, "name": {"静乐二中"}, "emails": {"jl2@example.cn"}, "kind": {"school"}})
 	wantStatus(t, "add unit", resp, http.StatusSeeOther)
 	_, body = c.get("/units?done=add&unit=jingle2")
-	wantBody(t, "units after add", body, "单位已添加：静乐二中", `id="u-jingle2"`, "网页添加", "jl2@example.cn")
+	wantBody(t, "units after add", body, "单位已添加：静乐二中", `id="u-jingle2"`, "网页或命令添加", "jl2@example.cn")
 
 	resp, _ = c.post("/units/xinfu/edit", url.Values{"csrf": {tok}, "name": {"忻府区教育局"}, "aliases": {"忻府区, 忻府"},
 		"emails": {"xinfu-jky@example.cn, xinfu2@example.cn"}, "kind": {"county"}})

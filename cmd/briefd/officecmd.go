@@ -224,23 +224,11 @@ func cmdCampaign(ctx context.Context, e *env, args []string) error {
 func printCampaigns(e *env, a *app, cs []office.CampaignInfo) {
 	t := &report.Text{Header: []string{"编号", "名称", "报送单位", "开始", "截止", "状态", "来源"}}
 	for _, c := range cs {
-		due := c.Due
-		if c.Every == "month" {
-			due = "每月，至 " + c.Until
-		}
-		state := "进行中"
+		state := office.StateZH(c.State(a.off.Today()))
 		if c.Closed != "" {
-			state = "已关闭 " + c.Closed
+			state += " " + c.Closed
 		}
-		src := "config.yaml"
-		if c.Source == office.SourceOffice {
-			src = "运行中添加"
-		}
-		units := strings.Join(c.Units, ",")
-		if units == "" {
-			units = "全部"
-		}
-		t.Add(c.ID, c.Title, units, c.Opens, due, state, src)
+		t.Add(c.ID, c.Title, office.UnitsZH(a.R(), c.Units), c.Opens, c.ScheduleZH(), state, office.DefinedInZH(c.Source))
 	}
 	t.Write(e.stdout)
 	for _, why := range a.off.Ignored() {
@@ -353,8 +341,7 @@ func cmdUnit(ctx context.Context, e *env, args []string) error {
 func printUnits(e *env, us []office.UnitInfo) {
 	t := &report.Text{Header: []string{"编号", "名称", "类型", "邮箱", "别名", "来源"}}
 	for _, u := range us {
-		src := map[string]string{office.SourceConfig: "config.yaml", office.SourceOffice: "运行中添加", office.SourceChanged: "运行中修改"}[u.Source]
-		t.Add(u.ID, u.Name, u.Kind, strings.Join(u.Emails, ", "), strings.Join(u.Aliases, "、"), src)
+		t.Add(u.ID, u.Name, office.KindZH(u.Kind), strings.Join(u.Emails, ", "), strings.Join(u.Aliases, "、"), office.DefinedInZH(u.Source))
 	}
 	t.Write(e.stdout)
 }

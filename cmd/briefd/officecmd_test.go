@@ -109,6 +109,19 @@ func TestCampaignCommands(t *testing.T) {
 	if i := slices.IndexFunc(cs, func(c office.CampaignInfo) bool { return c.ID == "monthly" }); i < 0 || cs[i].Until != day(90) {
 		t.Errorf("monthly campaign after -due %s: %+v", day(90), cs)
 	}
+
+	// The table says what the dashboard says: where each campaign stands, who owes it, its schedule.
+	if code, _, errs := run(t, secretEnv, "campaign", "add", "-config", p, "-id", "later", "-title", "下月专项", "-opens", day(5),
+		"-due", day(20), "-units", "xinfu"); code != 0 {
+		t.Fatalf("add later: %s", errs)
+	}
+	code, out, _ = run(t, secretEnv, "campaign", "list", "-config", p)
+	for _, w := range []string{"已关闭 " + day(0), "所有县（市、区）", "每月月底，至 " + day(90), "进行中", "未开始", "忻府区教育科技局",
+		"网页或命令添加", "配置文件"} {
+		if code != 0 || !strings.Contains(out, w) {
+			t.Errorf("campaign list lacks %q:\n%s", w, out)
+		}
+	}
 }
 
 // TestReceiptAddCommand: a PDF registered by hand counts in status at once; a Word file exits 2 and
