@@ -14,6 +14,7 @@ import (
 
 	"briefd/config"
 	"briefd/control"
+	"briefd/daemon"
 	"briefd/office"
 	"briefd/roster"
 	"briefd/store"
@@ -28,8 +29,8 @@ type app struct {
 	archive  store.Archive
 	log      *slog.Logger
 	now      func() time.Time
-	borrowed bool      // the daemon's app, lent to a forwarded command: close leaves it open
-	svc      *services // the daemon's services, for a forwarded command that needs its pipeline
+	borrowed bool           // the daemon's app, lent to a forwarded command: close leaves it open
+	shared   *daemon.Daemon // the daemon's parts, for a forwarded command that needs its pipeline
 }
 
 // createsDatabase are the commands that create the database when there is none: those that fetch mail,
@@ -143,6 +144,31 @@ func (a *app) close() {
 	if err := a.st.Close(); err != nil {
 		a.log.Error("closing the store", "err", err)
 	}
+}
+
+// parts are the options the daemon's parts are built from.
+func (a *app) parts(progress io.Writer) daemon.Options {
+	return daemon.Options{Config: a.cfg, Store: a.st, Office: a.off, Log: a.log, Now: a.now, Progress: progress}
+}
+
+// daemon builds the daemon's parts on the app; close them with Close.
+func (a *app) daemon(progress io.Writer) (*daemon.Daemon, error) {
+	return daemon.New(a.parts(progress))
+}
+
+// withParts makes the office's operations reach a pipeline and an outbox: the running daemon's for a
+// forwarded command, else parts built for this command (after finishing what a crash left staged).
+// done releases what it built.
+func (a *app) withParts() (done func(), err error) {
+	if a.shared != nil {
+		return func() {}, nil
+	}
+	d, err := a.daemon(nil)
+	if err != nil {
+		return nil, err
+	}
+	d.Recover()
+	return d.Close, nil
 }
 
 // newLogger sets up slog once for the process.

@@ -27,11 +27,6 @@ func (d *daemonRunning) Unwrap() error { return d.err }
 // notForwarded are commands that make no sense inside a running daemon.
 var notForwarded = []string{"run", "poll", "demo"}
 
-// listenControl binds the daemon's control socket beside the database.
-func listenControl(dbPath string) (net.Listener, error) {
-	return control.Listen(control.Socket(dbPath))
-}
-
 // serveControl runs the commands forwarded on ln in the daemon's app until ctx is done.
 func serveControl(ctx context.Context, a *app, ln net.Listener) error {
 	refuse := func(args []string) string {

@@ -184,7 +184,7 @@ func lastActivity(logPath string) string {
 }
 
 // kill sends SIGKILL and waits for the process to be gone.
-func (d *daemon) kill() {
+func (d *daemonProc) kill() {
 	d.t.Helper()
 	if d.cmd == nil {
 		return

@@ -66,14 +66,14 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.close()
-	svc, err := buildServices(a, io.Discard)
+	d, err := a.daemon(io.Discard)
 	if err != nil {
 		return err
 	}
-	defer svc.close()
+	defer d.Close()
 	fmt.Fprintf(e.stdout, "briefd demo: %d sample mails in an IMAP mailbox on %s, replies to an SMTP sink on %s\n\n",
 		len(samples), imapSrv.Addr, sink.Addr())
-	if _, err := svc.pollOnce(ctx); err != nil {
+	if _, err := d.Poll(ctx); err != nil {
 		return err
 	}
 	rs, err := a.st.Receipts(nil)
@@ -115,11 +115,12 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "demo finished in %s\n", time.Since(start).Round(10*time.Millisecond))
 	if *web {
-		if svc.web, err = svc.buildWeb(); err != nil {
+		if err := d.EnableDashboard(); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "\n总览 (dashboard): http://%s/  — the demo keeps running until Ctrl-C\n", a.cfg.Web.Listen)
-		return svc.run(ctx)
+		a.shared = d
+		return d.Run(ctx, func(ctx context.Context, ln net.Listener) error { return serveControl(ctx, a, ln) })
 	}
 	return nil
 }

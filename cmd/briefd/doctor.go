@@ -9,6 +9,7 @@ import (
 	"briefd/intake"
 	"briefd/internal/mailnet"
 	"briefd/outbox"
+	"briefd/robot"
 )
 
 // cmdDoctor implements `briefd doctor`: it tries the configured IMAP and SMTP servers and the group
@@ -39,7 +40,7 @@ func cmdDoctor(ctx context.Context, e *env, args []string) error {
 		Username: cfg.SMTP.Username, Password: cfg.SMTP.Value(), RootCAs: smtpCAs}))
 	if len(cfg.Robots) > 0 {
 		fmt.Fprintf(e.stdout, "\n检查群机器人…\n")
-		failed += printChecks(e.stdout, robotChecks(ctx, cfg))
+		failed += printChecks(e.stdout, robot.Diagnose(ctx, cfg.ResolvedRobots()))
 		fmt.Fprintln(e.stdout, "  最近的发送结果：briefd robot list")
 	}
 	if failed > 0 {

@@ -244,7 +244,7 @@ func TestOfficeRunsItsCampaigns(t *testing.T) {
 	}
 }
 
-func waitHTTP(t *testing.T, url string, d *daemon) {
+func waitHTTP(t *testing.T, url string, d *daemonProc) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
@@ -283,7 +283,7 @@ func exitCode(err error) int {
 }
 
 // runOK runs a briefd command (forwarded to the daemon) and returns its output.
-func runOK(t *testing.T, d *daemon, args ...string) string {
+func runOK(t *testing.T, d *daemonProc, args ...string) string {
 	t.Helper()
 	cmd := d.command(args...)
 	var out, errb bytes.Buffer
@@ -295,7 +295,7 @@ func runOK(t *testing.T, d *daemon, args ...string) string {
 }
 
 // statusOf is `briefd status -json -campaign ID`'s state of every unit in the campaign's first period.
-func statusOf(t *testing.T, d *daemon, cfg, campaign string) map[string]string {
+func statusOf(t *testing.T, d *daemonProc, cfg, campaign string) map[string]string {
 	t.Helper()
 	var st []struct {
 		Units []struct{ Unit, State string }

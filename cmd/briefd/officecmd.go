@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"briefd/daemon"
 	"briefd/intake"
 	"briefd/notify"
 	"briefd/office"
@@ -163,8 +164,8 @@ func cmdCampaign(ctx context.Context, e *env, args []string) error {
 		printCampaigns(e, a, cs)
 		return nil
 	case "notice":
-		if a.svc == nil {
-			n, err := composer(a)
+		if a.shared == nil {
+			n, err := daemon.Composer(a.parts(nil))
 			if err != nil {
 				return err
 			}
@@ -402,13 +403,11 @@ func cmdReceipt(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.close()
-	if a.svc == nil {
-		svc, err := buildServices(a, nil)
-		if err != nil {
-			return err
-		}
-		defer svc.close()
+	done, err := a.withParts()
+	if err != nil {
+		return err
 	}
+	defer done()
 	r, err := a.off.AddReceipt(ctx, e.source(), in)
 	if err != nil {
 		return err
@@ -439,13 +438,11 @@ func cmdRemind(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.close()
-	if a.svc == nil {
-		svc, err := buildServices(a, nil)
-		if err != nil {
-			return err
-		}
-		defer svc.close()
+	done, err := a.withParts()
+	if err != nil {
+		return err
 	}
+	defer done()
 	res, err := a.off.Remind(e.source(), *campaign, *unit)
 	if err != nil {
 		return err

@@ -35,14 +35,11 @@ func cmdRecheck(ctx context.Context, e *env, args []string) error {
 		}
 		opts.Since = d.Start(a.cfg.Location())
 	}
-	svc := a.svc
-	if svc == nil {
-		if svc, err = buildServices(a, nil); err != nil {
-			return err
-		}
-		defer svc.close()
-		svc.recover()
+	done, err := a.withParts()
+	if err != nil {
+		return err
 	}
+	defer done()
 	start := time.Now()
 	changed, replied := 0, 0
 	changes, err := a.off.Recheck(ctx, opts, func(i, n int, c *intake.Change, err error) {
@@ -68,7 +65,7 @@ func cmdRecheck(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stderr, "%d receipts checked again in %s: %d %s, %d corrected replies queued\n",
 		len(changes), time.Since(start).Round(time.Millisecond), changed, verb, replied)
-	if replied > 0 && a.svc == nil {
+	if replied > 0 && a.shared == nil {
 		fmt.Fprintln(e.stderr, "the daemon or `briefd poll` sends them")
 	}
 	return err

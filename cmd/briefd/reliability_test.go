@@ -123,7 +123,7 @@ func writeRelConfig(t testing.TB, dir string, c *relConfig) string {
 }
 
 // daemon is `briefd run` as a subprocess; its stdout and stderr go to a log file per start.
-type daemon struct {
+type daemonProc struct {
 	t      testing.TB
 	exe    string // "" : this test binary acting as briefd
 	config string
@@ -136,8 +136,8 @@ type daemon struct {
 	logs   []string // log file of each start
 }
 
-func newDaemon(t testing.TB, exe, config, dir string) *daemon {
-	d := &daemon{t: t, exe: exe, config: config, dir: dir}
+func newDaemon(t testing.TB, exe, config, dir string) *daemonProc {
+	d := &daemonProc{t: t, exe: exe, config: config, dir: dir}
 	t.Cleanup(func() {
 		if d.cmd != nil {
 			d.cmd.Process.Kill()
@@ -147,7 +147,7 @@ func newDaemon(t testing.TB, exe, config, dir string) *daemon {
 	return d
 }
 
-func (d *daemon) command(args ...string) *exec.Cmd {
+func (d *daemonProc) command(args ...string) *exec.Cmd {
 	var cmd *exec.Cmd
 	if d.exe != "" {
 		cmd = exec.Command(d.exe, args...)
@@ -165,7 +165,7 @@ func (d *daemon) command(args ...string) *exec.Cmd {
 }
 
 // start starts `briefd run`.
-func (d *daemon) start() {
+func (d *daemonProc) start() {
 	d.t.Helper()
 	if d.cmd != nil {
 		d.t.Fatal("daemon already running")
@@ -189,7 +189,7 @@ func (d *daemon) start() {
 }
 
 // stop sends SIGTERM and waits (at most limit) for a clean exit.
-func (d *daemon) stop(limit time.Duration) error {
+func (d *daemonProc) stop(limit time.Duration) error {
 	if d.cmd == nil {
 		return nil
 	}
@@ -206,7 +206,7 @@ func (d *daemon) stop(limit time.Duration) error {
 }
 
 // alive reports whether the daemon runs (did not exit on its own).
-func (d *daemon) alive() bool {
+func (d *daemonProc) alive() bool {
 	if d.cmd == nil {
 		return false
 	}
@@ -220,7 +220,7 @@ func (d *daemon) alive() bool {
 }
 
 // log returns everything the daemon logged over all its starts.
-func (d *daemon) log() string {
+func (d *daemonProc) log() string {
 	var b strings.Builder
 	for _, p := range d.logs {
 		data, _ := os.ReadFile(p)
@@ -230,7 +230,7 @@ func (d *daemon) log() string {
 }
 
 // logLines returns the JSON log records whose msg contains substr, over all starts.
-func (d *daemon) logLines(substr string) []map[string]any {
+func (d *daemonProc) logLines(substr string) []map[string]any {
 	var out []map[string]any
 	sc := bufio.NewScanner(strings.NewReader(d.log()))
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
@@ -247,7 +247,7 @@ func (d *daemon) logLines(substr string) []map[string]any {
 }
 
 // receipts runs `briefd receipts -json`, forwarded to the daemon when it runs.
-func (d *daemon) receipts() ([]*store.Receipt, error) {
+func (d *daemonProc) receipts() ([]*store.Receipt, error) {
 	cmd := d.command("receipts", "-json", "-config", d.config)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -262,7 +262,7 @@ func (d *daemon) receipts() ([]*store.Receipt, error) {
 }
 
 // waitReceipts polls `briefd receipts` until done says so or limit passes.
-func (d *daemon) waitReceipts(limit time.Duration, done func([]*store.Receipt) bool) ([]*store.Receipt, error) {
+func (d *daemonProc) waitReceipts(limit time.Duration, done func([]*store.Receipt) bool) ([]*store.Receipt, error) {
 	deadline := time.Now().Add(limit)
 	var rs []*store.Receipt
 	var err error
@@ -427,7 +427,7 @@ func wantReplies(samples []mailtest.Sample) int {
 }
 
 // logTimes returns the times of the JSON log records whose msg contains substr, over all starts.
-func (d *daemon) logTimes(substr string) []time.Time {
+func (d *daemonProc) logTimes(substr string) []time.Time {
 	var out []time.Time
 	for _, rec := range d.logLines(substr) {
 		if s, ok := rec["time"].(string); ok {
@@ -440,7 +440,7 @@ func (d *daemon) logTimes(substr string) []time.Time {
 }
 
 // waitLog waits until at least n log records' msg contains substr and returns the time of the n-th.
-func (d *daemon) waitLog(substr string, n int, limit time.Duration) (time.Time, error) {
+func (d *daemonProc) waitLog(substr string, n int, limit time.Duration) (time.Time, error) {
 	deadline := time.Now().Add(limit)
 	for {
 		if ts := d.logTimes(substr); len(ts) >= n {

@@ -6,45 +6,8 @@ import (
 	"strings"
 
 	"briefd/control"
-	"briefd/intake"
-	"briefd/notify"
-	"briefd/pdfcheck"
-	"briefd/robot"
+	"briefd/daemon"
 )
-
-// newScheduler wires the weekly summary, reminders and the health alert from the config.
-// newScheduler wires the scheduler; lastError (nil without a watcher) tells the health alert what went
-// wrong last.
-func newScheduler(a *app, n *notify.Notifier, lastError func() (string, bool)) (*notify.Scheduler, error) {
-	cfg := a.cfg
-	return notify.NewScheduler(notify.SchedulerOptions{
-		SummaryTo: cfg.Office.SummaryTo, SummaryWeekday: cfg.Summary.Weekday, SummaryAt: cfg.Summary.At,
-		RemindDays: cfg.Reminders.DaysBeforeDue, RemindAt: cfg.Reminders.At,
-		AlertAfter: cfg.Health.After(), HealthMark: intake.MarkIMAPLastOK, LastError: lastError,
-		Roster: a.R, Now: a.now,
-	}, a.st, n, a.log)
-}
-
-// composer is the notifier that writes the office's mail: for the outbox, and for `briefd summary`.
-func composer(a *app) (*notify.Notifier, error) {
-	cfg := a.cfg
-	return notify.New(notify.Options{
-		Office: notify.Office{Name: cfg.Office.Name, Address: cfg.Office.Address, Contact: cfg.Office.Contact,
-			Location: cfg.Location()},
-		TemplateDir: cfg.Replies.Templates, ReasonText: pdfcheck.ReasonText, Marker: replyMarker, Now: a.now,
-		MaxMessage: cfg.Limits.MessageBytes(), Robots: robotTargets(cfg.Robots), DashboardURL: cfg.Web.PublicURL,
-		Roster: a.R,
-	}, a.R())
-}
-
-// robotTargets are the configured group robots as notify sees them.
-func robotTargets(rs []robot.Config) []notify.Robot {
-	var out []notify.Robot
-	for _, r := range rs {
-		out = append(out, notify.Robot{Name: r.Name, Events: r.Events})
-	}
-	return out
-}
 
 // cmdSummary implements `briefd summary`: print this week's summary; -send queues it now.
 func cmdSummary(ctx context.Context, e *env, args []string) error {
@@ -62,11 +25,11 @@ func cmdSummary(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.close()
-	n, err := composer(a)
+	n, err := daemon.Composer(a.parts(nil))
 	if err != nil {
 		return err
 	}
-	s, err := newScheduler(a, n, nil)
+	s, err := daemon.Scheduler(a.parts(nil), n, nil)
 	if err != nil {
 		return err
 	}
