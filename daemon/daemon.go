@@ -35,7 +35,7 @@ type Options struct {
 	Config *config.Config
 	Store  *store.Store
 	Office *office.Office // its roster is the one every part sees; the parts are set on it
-	Log    *slog.Logger // default: discard
+	Log    *slog.Logger   // default: discard
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 	// Progress, when set, gets a line for every mail recorded: "[3/40] 忻府区教育科技局 accepted JB2026-0003".
