@@ -184,7 +184,7 @@ func (o *Office) record(in CampaignInput, old *store.CampaignRecord) (c store.Ca
 		if strings.TrimSpace(until) == "" {
 			until = in.Due // the last due date, typed in the due field
 		}
-		c.Until = date("until", "结束日期", until, was.Until)
+		c.Until = date("until", "最后一期的截止日期", until, was.Until)
 		if strings.TrimSpace(until) == "" {
 			year := today.Year
 			if d, err := roster.ParseDate(c.Opens); err == nil {
@@ -350,7 +350,7 @@ func campaignChanges(a, b store.CampaignRecord) []string {
 	diff("开始日期", a.Opens, b.Opens)
 	diff("周期", everyWord(a.Every), everyWord(b.Every))
 	diff("截止日期", a.Due, b.Due)
-	diff("结束日期", a.Until, b.Until)
+	diff("最后一期的截止日期", a.Until, b.Until)
 	diff("关键词", strings.Join(a.Keywords, "、"), strings.Join(b.Keywords, "、"))
 	return out
 }

@@ -162,6 +162,8 @@ func TestAddCampaignBadInput(t *testing.T) {
 		{"due in the past", CampaignInput{ID: "a", Title: "T", Due: "2026-03-01"}, []string{"截止日期 2026-03-01 已经过去（不能早于今天 2026-03-10）"}},
 		{"opens in the past", CampaignInput{ID: "a", Title: "T", Opens: "2026-02-01", Due: "2026-04-01"}, []string{"开始日期 2026-02-01 已经过去"}},
 		{"due before opens", CampaignInput{ID: "a", Title: "T", Opens: "2026-04-10", Due: "2026-04-01"}, []string{"截止日期 2026-04-01 早于开始日期 2026-04-10"}},
+		{"monthly, last due before opens", CampaignInput{ID: "a", Title: "T", Every: "month", Opens: "2026-05-10", Until: "2026-04-30"},
+			[]string{"最后一期的截止日期 2026-04-30 早于开始日期 2026-05-10"}},
 		{"unknown unit", CampaignInput{ID: "a", Title: "T", Due: "2026-04-01", Units: "xinfu,atlantis"}, []string{"没有编号为“atlantis”的单位"}},
 		{"unknown kind", CampaignInput{ID: "a", Title: "T", Due: "2026-04-01", Units: "kind:village"}, []string{"“kind:village”不是单位类型"}},
 		{"duplicate id of config.yaml", CampaignInput{ID: "zjdh-study", Title: "T", Due: "2026-04-01"}, []string{"任务编号 zjdh-study 已在 config.yaml 中定义"}},

@@ -227,9 +227,9 @@ func New(units []Unit, campaigns []Campaign, loc *time.Location) (*Roster, error
 			}
 		case "month":
 			if c.Until.IsZero() {
-				camp("until", "missing (a monthly campaign needs the last due date)", "每月报送的任务缺少结束日期")
+				camp("until", "missing (a monthly campaign needs the last due date)", "每月报送的任务缺少最后一期的截止日期")
 			} else if !c.Opens.IsZero() && c.Until.Before(c.Opens) {
-				camp("until", fmt.Sprintf("%s is before opens %s", c.Until, c.Opens), fmt.Sprintf("结束日期 %s 早于开始日期 %s", c.Until, c.Opens))
+				camp("until", fmt.Sprintf("%s is before opens %s", c.Until, c.Opens), fmt.Sprintf("最后一期的截止日期 %s 早于开始日期 %s", c.Until, c.Opens))
 			}
 		default:
 			camp("every", fmt.Sprintf("%q is not supported (leave it out for a once campaign, or use month)", c.Every),
