@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -74,10 +73,7 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 		for i, v := range verdicts {
 			out[i] = checkResult{v.File, v.Kind, v.Verdict, v.Pages, v.Encrypted, v.Reason}
 		}
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(out); err != nil {
+		if err := writeJSON(e.stdout, out); err != nil {
 			return fmt.Errorf("write output: %w", err)
 		}
 	} else if err := printCheckTable(e.stdout, verdicts, *verbose); err != nil {

@@ -14,20 +14,17 @@ import (
 // cmdRobot implements `briefd robot test [NAME...]` (post a test message now and print the service's
 // answer) and `briefd robot list` (the robots and what became of their posts).
 func cmdRobot(ctx context.Context, e *env, args []string) error {
-	const usage = "robot test [NAME...] | robot list  (-config PATH)"
-	if len(args) == 0 {
-		return usagef("usage: briefd %s", usage)
+	const usage = "  briefd robot test [NAME...] [-config PATH]\n  briefd robot list [-config PATH]\n" +
+		"test: post a test message to the robots (all, or those named) and print each service's answer\n" +
+		"list: the robots and what became of their posts in the last 30 days\n"
+	sub, args, err := subcommand(e, "robot", args, usage, "test", "list")
+	if err != nil {
+		return err
 	}
-	switch args[0] {
-	case "-h", "-help", "--help", "help":
-		fmt.Fprintf(e.stderr, "usage: briefd %s\n  test: post a test message to the robots (all, or those named) and print each service's answer\n  list: the robots and what became of their posts in the last 30 days\n", usage)
-		return errHelp
-	case "test":
-		return robotTest(ctx, e, args[1:])
-	case "list":
-		return robotList(e, args[1:])
+	if sub == "test" {
+		return robotTest(ctx, e, args)
 	}
-	return usagef("unknown robot command %q: %s", args[0], usage)
+	return robotList(e, args)
 }
 
 func robotTest(ctx context.Context, e *env, args []string) error {
