@@ -1,6 +1,7 @@
 package intake
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -351,6 +352,7 @@ type session struct {
 	uidValidity uint32        // of the selected mailbox
 	junk        string        // the spam folder to read too; "" none
 	newMail     chan struct{} // signalled by EXISTS
+	spoolBuf    *bufio.Writer // in front of the spool file of the message being downloaded
 }
 
 func (w *Watcher) dial(ctx context.Context) (*session, error) {
@@ -1037,7 +1039,17 @@ func (w *Watcher) spool(s *session, f *Fetched, headerOnly bool) (err error) {
 				}
 				want := it.Literal.Size()
 				fp := mailmsg.NewFingerprinter()
-				n, err := io.Copy(io.MultiWriter(faultWriter{file}, fp), &progressReader{r: it.Literal, wd: s.wd, d: o.CycleTimeout})
+				// The literal arrives in pieces of a few KB; written as they come, the system calls cost
+				// more than the copying (a quarter of the process's time on a backlog).
+				if s.spoolBuf == nil {
+					s.spoolBuf = bufio.NewWriterSize(nil, 256<<10)
+				}
+				bw := s.spoolBuf
+				bw.Reset(faultWriter{file})
+				n, err := io.Copy(io.MultiWriter(bw, fp), &progressReader{r: it.Literal, wd: s.wd, d: o.CycleTimeout})
+				if ferr := bw.Flush(); err == nil {
+					err = ferr
+				}
 				f.Fingerprint = fp.Sum()
 				switch {
 				case err != nil:

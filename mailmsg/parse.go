@@ -226,8 +226,9 @@ type parser struct {
 	links    map[string]bool
 	scanBuf  []byte
 	copyBuf  []byte
-	plain    *textCapture // the first text/plain body, as it comes (charset not yet applied)
-	html     *textCapture // the first text/html body
+	spoolBuf *bufio.Writer // in front of the attachment's spool file
+	plain    *textCapture  // the first text/plain body, as it comes (charset not yet applied)
+	html     *textCapture  // the first text/html body
 }
 
 type entityContext struct {

@@ -1,6 +1,7 @@
 package mailmsg
 
 import (
+	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -20,10 +21,12 @@ func (p *parser) spool(r io.Reader, a Attachment, where string) error {
 		return fmt.Errorf("mailmsg: spooling %s: %w", where, err)
 	}
 	a.Path = f.Name()
-	w := &spoolWriter{f: f, h: sha256.New(), max: p.opts.MaxAttachment}
 	if p.copyBuf == nil {
 		p.copyBuf = make([]byte, 64<<10)
+		p.spoolBuf = bufio.NewWriterSize(nil, 256<<10)
 	}
+	p.spoolBuf.Reset(f)
+	w := &spoolWriter{f: f, bw: p.spoolBuf, h: sha256.New(), max: p.opts.MaxAttachment}
 	_, cerr := io.CopyBuffer(w, r, p.copyBuf)
 	ferr := w.close()
 	var se *sourceError
@@ -58,6 +61,7 @@ func (p *parser) spool(r io.Reader, a Attachment, where string) error {
 // and hashing.
 type spoolWriter struct {
 	f        *os.File
+	bw       *bufio.Writer // in front of f: decoded pieces are small, system calls are not cheap
 	h        hash.Hash
 	n        int64
 	max      int64
@@ -79,7 +83,7 @@ func (w *spoolWriter) Write(b []byte) (int, error) {
 		os.Remove(name)
 		return len(b), nil
 	}
-	if _, err := w.f.Write(b); err != nil {
+	if _, err := w.bw.Write(b); err != nil {
 		w.err = err
 		return 0, err
 	}
@@ -89,6 +93,13 @@ func (w *spoolWriter) Write(b []byte) (int, error) {
 func (w *spoolWriter) close() error {
 	if w.f == nil {
 		return nil
+	}
+	if err := w.bw.Flush(); err != nil {
+		w.f.Close()
+		if w.err == nil {
+			w.err = err
+		}
+		return err
 	}
 	if err := w.f.Close(); err != nil {
 		return err

@@ -40,6 +40,7 @@ type backlogSet struct {
 	pool      *realPool
 
 	briefd, plain, mbsync, pipeline usage
+	unpack                          usage // mbsync + munpack: the mail and its files on disk, nothing checked
 	briefdNote, pipelineNote        string
 }
 
@@ -255,7 +256,7 @@ func (b *bench) backlog(ctx context.Context) error {
 			return fmt.Errorf("warm-up fetch: %w", err)
 		}
 	}
-	type runs struct{ bs, ps, ms, pls []usage }
+	type runs struct{ bs, ps, ms, pls, ups []usage }
 	all := make([]runs, len(b.sets))
 	var bsm []usage
 	for r := range b.c.runs {
@@ -291,6 +292,11 @@ func (b *bench) backlog(ctx context.Context) error {
 				set.pipelineNote = note
 				logf("%s: pipeline %d: wall %s cpu %s rss %s (%s)", set.name, r+1, secs(u.Wall), secs(u.CPU), mb(u.MaxRSS), note)
 				rs.pls = append(rs.pls, u)
+				if u, _, err = b.pipeline(ctx, fmt.Sprintf("unpack-%d-%d", k, r), set, "UNPACK_ONLY=1"); err != nil {
+					return err
+				}
+				logf("%s: mbsync + munpack %d: wall %s cpu %s written %s", set.name, r+1, secs(u.Wall), secs(u.CPU), mb(u.Written))
+				rs.ups = append(rs.ups, u)
 			}
 		}
 	}
@@ -309,7 +315,7 @@ func (b *bench) backlog(ctx context.Context) error {
 		rs := all[k]
 		set.briefd, set.plain, set.mbsync = median(rs.bs), median(rs.ps), median(rs.ms)
 		if len(rs.pls) > 0 {
-			set.pipeline = median(rs.pls)
+			set.pipeline, set.unpack = median(rs.pls), median(rs.ups)
 		}
 	}
 	return nil
@@ -449,7 +455,8 @@ func (b *bench) mbsync(ctx context.Context, name string, set *backlogSet) (usage
 	return u, nil
 }
 
-// pipelineScript is what an admin would glue together: download, unpack, check every PDF.
+// pipelineScript is what an admin would glue together: download, unpack, check every PDF (with
+// UNPACK_ONLY=1 it stops after unpacking: the same files on disk as briefd keeps, nothing checked).
 const pipelineScript = `set -u
 mbsync -q -c "$RC" bench || exit 1
 i=0
@@ -462,6 +469,7 @@ for m in "$BOX"/cur/* "$BOX"/new/*; do
   # so the declared type, not the name, says which parts are PDFs.
   munpack -q -t -C "$PARTS/$i" "$m" 2>/dev/null | sed -n 's|^\(.*\) (application/pdf)$|'"$PARTS/$i"'/\1|p' >> "$PARTS.list"
 done
+[ "${UNPACK_ONLY:-}" = 1 ] && exit 0
 n=0; bad=0
 while IFS= read -r f; do
   n=$((n+1))
@@ -472,7 +480,7 @@ done < "$PARTS.list"
 echo "mails=$i pdfs=$n failed=$bad"
 `
 
-func (b *bench) pipeline(ctx context.Context, name string, set *backlogSet) (usage, string, error) {
+func (b *bench) pipeline(ctx context.Context, name string, set *backlogSet, env ...string) (usage, string, error) {
 	dir := filepath.Join(b.tmp, name)
 	defer os.RemoveAll(dir)
 	rc, box, err := b.mbsyncrc(dir, set.mailbox)
@@ -480,7 +488,7 @@ func (b *bench) pipeline(ctx context.Context, name string, set *backlogSet) (usa
 		return usage{}, "", err
 	}
 	cmd := exec.Command("bash", "-c", pipelineScript)
-	cmd.Env = append(os.Environ(), "RC="+rc, "BOX="+box, "PARTS="+filepath.Join(dir, "parts"))
+	cmd.Env = append(append(os.Environ(), "RC="+rc, "BOX="+box, "PARTS="+filepath.Join(dir, "parts")), env...)
 	u, err := measure(ctx, cmd)
 	return u, strings.TrimSpace(lastLine(u.Output)), err
 }

@@ -52,6 +52,8 @@ func (b *bench) report() string {
 		if set.pipeline.Wall > 0 {
 			p("| admin pipeline: mbsync, munpack, qpdf --check | %s | %s | %s | %s |\n", secs(set.pipeline.Wall), secs(set.pipeline.CPU),
 				mb(set.pipeline.Written), mb(set.pipeline.MaxRSS))
+			p("| mbsync + munpack: the mail and its files on disk, nothing checked | %s | %s | %s | %s |\n", secs(set.unpack.Wall), secs(set.unpack.CPU),
+				mb(set.unpack.Written), mb(set.unpack.MaxRSS))
 		}
 		if set.pool == nil && r.briefdSmall.Wall > 0 {
 			p("| `briefd poll`, first %d mails only | %s | %s | %s | %s (main %s, worker %s) |\n", b.c.small,
@@ -64,6 +66,10 @@ func (b *bench) report() string {
 			limit = 1.5
 		}
 		t("| briefd poll ≤ %.1f× mbsync, %s | %.2f× | %s |", limit, set.name, bm, mark(bm <= limit))
+		if set.unpack.Wall > 0 {
+			t("| (for comparison) briefd poll / (mbsync + munpack), %s; mbsync + munpack / mbsync | %.2f×; %.2f× | |", set.name,
+				ratio(set.briefd.Wall, set.unpack.Wall), ratio(set.unpack.Wall, set.mbsync.Wall))
+		}
 		if set.pool != nil && set.pipeline.Wall > 0 {
 			pb := ratio(set.pipeline.Wall, set.briefd.Wall)
 			t("| admin pipeline ≥ 12× briefd poll, %s | %.2f× | %s |", set.name, pb, mark(pb >= 12))
