@@ -407,9 +407,18 @@ func (s *Server) unitImport(w http.ResponseWriter, r *http.Request) {
 	now := s.o.Now()
 	s.mu.Lock()
 	for k, p := range s.imports {
-		if now.Sub(p.at) > importTTL || len(s.imports) >= maxImports {
+		if now.Sub(p.at) > importTTL {
 			delete(s.imports, k)
 		}
+	}
+	for len(s.imports) >= maxImports { // the oldest preview gives way, not one chosen at random
+		oldest := ""
+		for k, p := range s.imports {
+			if oldest == "" || p.at.Before(s.imports[oldest].at) {
+				oldest = k
+			}
+		}
+		delete(s.imports, oldest)
 	}
 	s.imports[tok] = pendingImport{im: im, at: now, key: key}
 	s.mu.Unlock()

@@ -285,3 +285,27 @@ func TestOfficePagesReadOnly(t *testing.T) {
 	resp, _ := c.get("/audit")
 	wantStatus(t, "操作记录 read-only", resp, http.StatusOK)
 }
+
+// TestImportPreviewsGiveWayOldestFirst: when more previews wait than are kept, the oldest one gives way;
+// the others can still be applied.
+func TestImportPreviewsGiveWayOldestFirst(t *testing.T) {
+	f, _, c := setup(t, func(o *Options) { o.Password = "pw" })
+	c.login("pw")
+	tok := c.csrf("/units")
+	sheet := []byte("id,name,emails\nxinzhou-new,忻州新区教育局,xq@example.cn\n")
+	var tokens []string
+	for range maxImports + 1 {
+		f.now = f.now.Add(time.Second)
+		resp, body := c.postMultipart("/units/import", url.Values{"csrf": {tok}}, map[string]map[string][]byte{"file": {"a.csv": sheet}})
+		wantStatus(t, "preview", resp, http.StatusOK)
+		m := tokenRe.FindStringSubmatch(body)
+		if m == nil {
+			t.Fatal("no token on the preview page")
+		}
+		tokens = append(tokens, m[1])
+	}
+	resp, _ := c.post("/units/import", url.Values{"csrf": {tok}, "token": {tokens[0]}})
+	wantStatus(t, "the oldest preview", resp, http.StatusNotFound)
+	resp, _ = c.post("/units/import", url.Values{"csrf": {tok}, "token": {tokens[1]}})
+	wantStatus(t, "the second oldest preview", resp, http.StatusSeeOther)
+}
