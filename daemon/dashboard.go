@@ -20,6 +20,8 @@ func (d *Daemon) EnableDashboard() error {
 		Health:        d.health,
 		Now:           d.o.Now,
 		MailboxMaxAge: max(15*time.Minute, 3*cfg.IMAP.Every()),
+		// A briefing registered by hand may be as large as one that comes by mail.
+		MaxUpload: max(64<<20, cfg.Limits.MessageBytes()),
 	}, d.o.Store, d.o.Office.Archive(), d.o.Log)
 	if err != nil {
 		return err
