@@ -421,21 +421,16 @@ func (p *Pipeline) place(ros *roster.Roster, rec *store.Receipt, self string) {
 	if rec.Campaign == "" {
 		return
 	}
-	usable, dups := 0, 0
 	for i := range rec.Attachments {
 		a := &rec.Attachments[i]
 		if !a.OK() || a.SHA256 == "" {
 			continue
 		}
-		usable++
 		if n, ok, err := p.st.LookupFile(rec.Unit, rec.Campaign, rec.Period, a.SHA256); err == nil && ok && n != self {
 			a.DuplicateOf = n
-			dups++
 		}
 	}
-	if usable > 0 && dups == usable {
-		rec.DuplicateOf = rec.Attachments[firstOK(rec.Attachments)].DuplicateOf
-	}
+	markDuplicateMail(rec)
 }
 
 // shownName is a filename as it is recorded and shown to people: without control and format characters,
