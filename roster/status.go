@@ -22,7 +22,7 @@ type Submission struct {
 	At       time.Time
 	Usable   bool // it carried at least one PDF that opens
 
-	order int // position in the slice given to Status
+	order int // position among the submissions given to Status, or added to a Tally
 }
 
 // UnitState is one unit's state in one period.
@@ -73,38 +73,68 @@ type PeriodStatus struct {
 // one is Latest. subs must be in the order their receipts were numbered (store.Entries gives them so):
 // of two submissions at the same moment, the one numbered first came first.
 func (r *Roster) Status(subs []Submission, campaign string, now time.Time) []PeriodStatus {
-	type key struct{ campaign, period, unit string }
-	type pick struct {
-		usable, any *Submission // the earliest usable submission, the earliest of any kind
-		latest      *Submission // the latest usable one: 以最后一次报送为准
-		tries       int
+	var t Tally
+	for _, s := range subs {
+		t.Add(s)
 	}
-	// One pass, no sort: "earliest" is the earlier At, then the lower receipt number; on a full tie the
-	// one given first.
-	at := make(map[key]int32) // position in picks
-	var picks []pick
-	for i := range subs {
-		s := &subs[i]
-		s.order = i
-		k := key{s.Campaign, s.Period, s.Unit}
-		j, ok := at[k]
-		if !ok {
-			j = int32(len(picks))
-			at[k] = j
-			picks = append(picks, pick{})
-		}
-		p := &picks[j]
-		p.tries++
-		if p.any == nil || earlier(s, p.any) {
-			p.any = s
-		}
-		if s.Usable && (p.usable == nil || earlier(s, p.usable)) {
+	return r.StatusOf(&t, campaign, now)
+}
+
+// Tally is what Status keeps of the submissions, for each campaign, period and unit: how many came, the
+// earliest usable one, the earliest of any kind and the latest usable one. It depends on the submissions
+// only, not on the roster or the time, so it can be kept and added to as receipts come in
+// (report.StatusCache) and turned into a status with StatusOf. The zero Tally is empty.
+type Tally struct {
+	at    map[tallyKey]int32 // position in picks
+	picks []pick
+	n     int // submissions added: the order of the next
+}
+
+type tallyKey struct{ campaign, period, unit string }
+
+type pick struct {
+	usable, any Submission // the earliest usable submission, the earliest of any kind
+	latest      Submission // the latest usable one: 以最后一次报送为准
+	hasUsable   bool
+	tries       int
+}
+
+// Add counts s, which must come after every submission added before in the order their receipts were
+// numbered. "Earliest" is the earlier At, then the one added first.
+func (t *Tally) Add(s Submission) {
+	if t.at == nil {
+		t.at = make(map[tallyKey]int32)
+	}
+	s.order = t.n
+	t.n++
+	k := tallyKey{s.Campaign, s.Period, s.Unit}
+	j, ok := t.at[k]
+	if !ok {
+		j = int32(len(t.picks))
+		t.at[k] = j
+		t.picks = append(t.picks, pick{any: s})
+	}
+	p := &t.picks[j]
+	p.tries++
+	if ok && earlier(&s, &p.any) {
+		p.any = s
+	}
+	if s.Usable {
+		if !p.hasUsable || earlier(&s, &p.usable) {
 			p.usable = s
 		}
-		if s.Usable && (p.latest == nil || earlier(p.latest, s)) {
+		if !p.hasUsable || earlier(&p.latest, &s) {
 			p.latest = s
 		}
+		p.hasUsable = true
 	}
+}
+
+// Len is the number of submissions added.
+func (t *Tally) Len() int { return t.n }
+
+// StatusOf is Status over the submissions counted in t.
+func (r *Roster) StatusOf(t *Tally, campaign string, now time.Time) []PeriodStatus {
 	var out []PeriodStatus
 	for _, c := range r.campaigns {
 		if campaign != "" && c.ID != campaign {
@@ -114,18 +144,20 @@ func (r *Roster) Status(subs []Submission, campaign string, now time.Time) []Per
 		for _, p := range r.PeriodsUntil(c, now) {
 			ps := PeriodStatus{Campaign: c.ID, Title: c.Title, Period: p.Key, Opens: p.Opens.String(),
 				Due: p.Due.String(), Counts: map[string]int{StateReported: 0, StateLate: 0, StateRejected: 0, StateMissing: 0}}
+			if len(units) > 0 {
+				ps.Units = make([]UnitState, 0, len(units))
+			}
 			for _, u := range units {
-				k := key{c.ID, p.Key, u.ID}
 				us := UnitState{Unit: u.ID, Name: u.Name, State: StateMissing}
-				if j, ok := at[k]; ok {
-					pk := &picks[j]
+				if j, ok := t.at[tallyKey{c.ID, p.Key, u.ID}]; ok {
+					pk := &t.picks[j]
 					us.Tries = pk.tries
-					s := pk.usable
-					if s == nil {
-						s = pk.any
+					s := &pk.any
+					if pk.hasUsable {
+						s = &pk.usable
 					}
 					us.Receipt, us.At = s.Receipt, s.At.In(r.loc)
-					if pk.latest != nil {
+					if pk.hasUsable {
 						us.Latest, us.LatestAt = pk.latest.Receipt, pk.latest.At.In(r.loc)
 					}
 					switch {
@@ -147,8 +179,8 @@ func (r *Roster) Status(subs []Submission, campaign string, now time.Time) []Per
 }
 
 // earlier reports whether a came before b: the earlier time, then the lower receipt number.
-// earlier orders submissions by time, then by their order in the slice given to Status (the order the
-// receipts were numbered in).
+// earlier orders submissions by time, then by the order they were given to Status or added to a Tally
+// (the order the receipts were numbered in).
 func earlier(a, b *Submission) bool {
 	if c := a.At.Compare(b.At); c != 0 {
 		return c < 0

@@ -3,6 +3,7 @@ package roster
 import (
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -35,6 +36,10 @@ func TestStatusTies(t *testing.T) {
 			{Receipt: "JB2022-9998", Unit: "xinfu", Campaign: "zjdh-study", Period: "2022-01", At: at},
 			{Receipt: "JB2022-10001", Unit: "xinfu", Campaign: "zjdh-study", Period: "2022-01", At: at},
 		}, "JB2022-9998"},
+		{"none usable: the earliest time, given later", []Submission{
+			{Receipt: "JB2022-0001", Unit: "xinfu", Campaign: "zjdh-study", Period: "2022-01", At: at.Add(time.Hour)},
+			{Receipt: "JB2022-0002", Unit: "xinfu", Campaign: "zjdh-study", Period: "2022-01", At: at},
+		}, "JB2022-0002"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st := r.Status(tc.subs, "zjdh-study", now)
@@ -50,6 +55,29 @@ func TestStatusTies(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTallyAddedTo: a tally added to in steps gives, after each step, the status of all the submissions
+// given at once.
+func TestTallyAddedTo(t *testing.T) {
+	r := testRoster(t)
+	now := time.Date(2022, 3, 1, 12, 0, 0, 0, beijing)
+	rng := rand.New(rand.NewPCG(3, 4))
+	units := []string{"xinfu", "yuanping", "nobody"}
+	var subs []Submission
+	var tally Tally
+	for i := range 200 {
+		s := Submission{Receipt: fmt.Sprintf("JB2022-%04d", i+1), Unit: units[rng.IntN(len(units))], Campaign: "zjdh-study",
+			Period: "2022-01", At: time.Date(2022, 1, 5+rng.IntN(40), 9, 0, 0, 0, beijing), Usable: rng.IntN(2) == 0}
+		subs = append(subs, s)
+		tally.Add(s)
+		if got, want := r.StatusOf(&tally, "", now), r.Status(subs, "", now); !reflect.DeepEqual(got, want) {
+			t.Fatalf("after %d submissions:\n%v\nwant\n%v", i+1, got, want)
+		}
+	}
+	if tally.Len() != len(subs) {
+		t.Errorf("Len %d, want %d", tally.Len(), len(subs))
 	}
 }
 
