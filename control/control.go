@@ -193,13 +193,18 @@ func Forward(ctx context.Context, socket, version string, args []string, stdout,
 	r := bufio.NewReader(c)
 	var file io.WriteCloser
 	defer func() { Abort(file) }() // a file the daemon did not finish is not left behind
+	var buf []byte // each frame's payload, used once
 	for first := true; ; first = false {
 		var hdr [5]byte
 		if _, err := io.ReadFull(r, hdr[:]); err != nil {
 			fmt.Fprintf(stderr, "briefd %s: the daemon closed the connection: %v\n", args[0], err)
 			return 1
 		}
-		payload := make([]byte, binary.BigEndian.Uint32(hdr[1:]))
+		n := int(binary.BigEndian.Uint32(hdr[1:]))
+		if n > cap(buf) {
+			buf = make([]byte, n)
+		}
+		payload := buf[:n]
 		if _, err := io.ReadFull(r, payload); err != nil {
 			fmt.Fprintf(stderr, "briefd %s: %v\n", args[0], err)
 			return 1
