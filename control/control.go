@@ -193,7 +193,7 @@ func Forward(ctx context.Context, socket, version string, args []string, stdout,
 	r := bufio.NewReader(c)
 	var file io.WriteCloser
 	defer func() { Abort(file) }() // a file the daemon did not finish is not left behind
-	var buf []byte // each frame's payload, used once
+	var buf []byte                 // each frame's payload, used once
 	for first := true; ; first = false {
 		var hdr [5]byte
 		if _, err := io.ReadFull(r, hdr[:]); err != nil {
