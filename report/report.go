@@ -185,28 +185,33 @@ func (t *tally) load(st *store.Store) error {
 
 // update brings t up to date with st: it adds the receipts that came since, or counts all of them again
 // when a receipt changed in a way that matters to the status (its unit, campaign, period, time or
-// usable files: assign, recheck), which cannot be taken back from the tally. It reports whether
-// anything that matters changed, and whether it counted every receipt.
-func (t *tally) update(st *store.Store) (changed, counted bool, err error) {
+// usable files: assign, recheck), which cannot be taken back from the tally. It returns the campaign
+// periods of the submissions it added, or counted true when it counted every receipt.
+func (t *tally) update(st *store.Store) (touched map[[2]string]bool, counted bool, err error) {
 	if t.st == st {
 		v, ok, err := st.EntriesSince(t.version, func(before, now *store.Entry) bool {
-			if before == nil {
-				t.add(now)
-				changed = true
-				return true
+			if before != nil {
+				return sameForStatus(before, now)
 			}
-			return sameForStatus(before, now)
+			t.add(now)
+			if s, ok := submissionOf(now); ok {
+				if touched == nil {
+					touched = map[[2]string]bool{}
+				}
+				touched[[2]string{s.Campaign, s.Period}] = true
+			}
+			return true
 		})
 		if err != nil {
 			*t = tally{}
-			return false, false, err
+			return nil, false, err
 		}
 		if ok {
 			t.version = v
-			return changed, false, nil
+			return touched, false, nil
 		}
 	}
-	return true, true, t.load(st)
+	return nil, true, t.load(st)
 }
 
 // sameForStatus reports whether a and b count the same in a status: a change of the reply's state or of
@@ -248,7 +253,7 @@ func (c *StatusCache) Status(st *store.Store, ros *roster.Roster, campaign strin
 	key := statusKey{ros, campaign, roster.DateOf(now.In(ros.Location()))}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	changed, counted, err := c.tally.update(st)
+	touched, counted, err := c.tally.update(st)
 	if counted {
 		c.counted++
 	}
@@ -256,8 +261,13 @@ func (c *StatusCache) Status(st *store.Store, ros *roster.Roster, campaign strin
 		c.status = nil
 		return nil, 0, err
 	}
-	if changed || c.key != key || c.status == nil {
+	switch {
+	case counted || c.key != key || c.status == nil:
 		c.key, c.status = key, ros.StatusOf(&c.tally.Tally, campaign, now)
+	case touched != nil: // new receipts: their periods are worked out again
+		c.status = ros.UpdateStatus(&c.tally.Tally, c.status, func(campaign, period string) bool {
+			return touched[[2]string{campaign, period}]
+		})
 	}
 	return c.status, c.tally.unassigned, nil
 }

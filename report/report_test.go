@@ -286,7 +286,7 @@ func TestStatusCache(t *testing.T) {
 // moment as others, unassigned, not submissions), a reply sent, a question answered, a receipt assigned
 // or rechecked, a receipt of an earlier year numbered before the others — the cached status is the one
 // computed afresh; new receipts and changes that do not touch the status are added to what was counted,
-// not counted again with every receipt.
+// not counted again with every receipt, and only the period a new receipt is in is worked out again.
 func TestStatusCacheFollowsReceipts(t *testing.T) {
 	st, ros := fixture(t)
 	var c StatusCache
@@ -303,6 +303,7 @@ func TestStatusCacheFollowsReceipts(t *testing.T) {
 		return []store.Attachment{{Filename: "a.doc", Verdict: "reject"}}
 	}
 	var numbers []string
+	var prev []roster.PeriodStatus
 	check := func(step int, what string, wantCounted bool) {
 		t.Helper()
 		before := c.counted
@@ -310,6 +311,18 @@ func TestStatusCacheFollowsReceipts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if !wantCounted && len(got) == len(prev) { // one receipt changes one period at most: the others are kept
+			kept := 0
+			for i := range got {
+				if len(got[i].Units) > 0 && &got[i].Units[0] == &prev[i].Units[0] {
+					kept++
+				}
+			}
+			if kept < len(got)-1 {
+				t.Errorf("step %d, %s: %d of %d periods worked out again", step, what, len(got)-kept, len(got))
+			}
+		}
+		prev = got
 		want, wn, err := StoreStatus(st, ros, "", now)
 		if err != nil {
 			t.Fatal(err)

@@ -2,6 +2,7 @@ package roster
 
 import (
 	"encoding/json"
+	"slices"
 	"time"
 )
 
@@ -142,40 +143,66 @@ func (r *Roster) StatusOf(t *Tally, campaign string, now time.Time) []PeriodStat
 		}
 		units := r.UnitsOf(c)
 		for _, p := range r.PeriodsUntil(c, now) {
-			ps := PeriodStatus{Campaign: c.ID, Title: c.Title, Period: p.Key, Opens: p.Opens.String(),
-				Due: p.Due.String(), Counts: map[string]int{StateReported: 0, StateLate: 0, StateRejected: 0, StateMissing: 0}}
-			if len(units) > 0 {
-				ps.Units = make([]UnitState, 0, len(units))
-			}
-			for _, u := range units {
-				us := UnitState{Unit: u.ID, Name: u.Name, State: StateMissing}
-				if j, ok := t.at[tallyKey{c.ID, p.Key, u.ID}]; ok {
-					pk := &t.picks[j]
-					us.Tries = pk.tries
-					s := &pk.any
-					if pk.hasUsable {
-						s = &pk.usable
-					}
-					us.Receipt, us.At = s.Receipt, s.At.In(r.loc)
-					if pk.hasUsable {
-						us.Latest, us.LatestAt = pk.latest.Receipt, pk.latest.At.In(r.loc)
-					}
-					switch {
-					case !s.Usable:
-						us.State = StateRejected
-					case r.Late(p, s.At):
-						us.State = StateLate
-					default:
-						us.State = StateReported
-					}
-				}
-				ps.Counts[us.State]++
-				ps.Units = append(ps.Units, us)
-			}
-			out = append(out, ps)
+			out = append(out, r.periodStatus(t, c, units, p))
 		}
 	}
 	return out
+}
+
+// UpdateStatus is StatusOf when prev is what StatusOf gave with this roster, campaign and date, and
+// since then only submissions of the periods for which touched is true were added to t: those periods
+// are worked out again, the others are prev's (shared, not copied).
+func (r *Roster) UpdateStatus(t *Tally, prev []PeriodStatus, touched func(campaign, period string) bool) []PeriodStatus {
+	out := slices.Clone(prev)
+	for i := range out {
+		ps := &out[i]
+		if !touched(ps.Campaign, ps.Period) {
+			continue
+		}
+		c, _ := r.Campaign(ps.Campaign)
+		for _, p := range c.Periods() {
+			if p.Key == ps.Period {
+				*ps = r.periodStatus(t, c, r.UnitsOf(c), p)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// periodStatus is the state of the units of campaign c in period p.
+func (r *Roster) periodStatus(t *Tally, c Campaign, units []Unit, p Period) PeriodStatus {
+	ps := PeriodStatus{Campaign: c.ID, Title: c.Title, Period: p.Key, Opens: p.Opens.String(),
+		Due: p.Due.String(), Counts: map[string]int{StateReported: 0, StateLate: 0, StateRejected: 0, StateMissing: 0}}
+	if len(units) > 0 {
+		ps.Units = make([]UnitState, 0, len(units))
+	}
+	for _, u := range units {
+		us := UnitState{Unit: u.ID, Name: u.Name, State: StateMissing}
+		if j, ok := t.at[tallyKey{c.ID, p.Key, u.ID}]; ok {
+			pk := &t.picks[j]
+			us.Tries = pk.tries
+			s := &pk.any
+			if pk.hasUsable {
+				s = &pk.usable
+			}
+			us.Receipt, us.At = s.Receipt, s.At.In(r.loc)
+			if pk.hasUsable {
+				us.Latest, us.LatestAt = pk.latest.Receipt, pk.latest.At.In(r.loc)
+			}
+			switch {
+			case !s.Usable:
+				us.State = StateRejected
+			case r.Late(p, s.At):
+				us.State = StateLate
+			default:
+				us.State = StateReported
+			}
+		}
+		ps.Counts[us.State]++
+		ps.Units = append(ps.Units, us)
+	}
+	return ps
 }
 
 // earlier reports whether a came before b: the earlier time, then the lower receipt number.
