@@ -30,6 +30,8 @@ type app struct {
 	now      func() time.Time
 	borrowed bool      // the daemon's app, lent to a forwarded command: close leaves it open
 	svc      *services // the daemon's services, for a forwarded command that needs its pipeline
+	// statusText is what `briefd status` printed last, kept by the daemon's app for the next one.
+	statusText *statusText
 }
 
 // createsDatabase are the commands that create the database when there is none: those that fetch mail,
@@ -138,7 +140,7 @@ func openApp(e *env, configFlag string, needSecrets bool) (*app, error) {
 		st.Close()
 		return nil, err
 	}
-	return &app{cfg: cfg, st: st, off: off, archive: arch, log: log, now: time.Now}, nil
+	return &app{cfg: cfg, st: st, off: off, archive: arch, log: log, now: time.Now, statusText: &statusText{}}, nil
 }
 
 // source is who runs the command, for the audit log: this process's user, through the control socket
