@@ -22,8 +22,6 @@ type Submission struct {
 	Period   string
 	At       time.Time
 	Usable   bool // it carried at least one PDF that opens
-
-	order int // position among the submissions given to Status, or added to a Tally
 }
 
 // UnitState is one unit's state in one period.
@@ -94,10 +92,18 @@ type Tally struct {
 type tallyKey struct{ campaign, period, unit string }
 
 type pick struct {
-	usable, any Submission // the earliest usable submission, the earliest of any kind
-	latest      Submission // the latest usable one: 以最后一次报送为准
+	usable, any picked // the earliest usable submission, the earliest of any kind
+	latest      picked // the latest usable one: 以最后一次报送为准
 	hasUsable   bool
 	tries       int
+}
+
+// picked is what a pick keeps of a submission (its campaign, period and unit are the pick's).
+type picked struct {
+	receipt string
+	at      time.Time
+	usable  bool
+	order   int
 }
 
 // Add counts s, which must come after every submission added before in the order their receipts were
@@ -106,26 +112,26 @@ func (t *Tally) Add(s Submission) {
 	if t.at == nil {
 		t.at = make(map[tallyKey]int32)
 	}
-	s.order = t.n
-	t.n++
 	k := tallyKey{s.Campaign, s.Period, s.Unit}
+	ps := picked{receipt: s.Receipt, at: s.At, usable: s.Usable, order: t.n}
+	t.n++
 	j, ok := t.at[k]
 	if !ok {
 		j = int32(len(t.picks))
 		t.at[k] = j
-		t.picks = append(t.picks, pick{any: s})
+		t.picks = append(t.picks, pick{any: ps})
 	}
 	p := &t.picks[j]
 	p.tries++
-	if ok && earlier(&s, &p.any) {
-		p.any = s
+	if ok && earlier(&ps, &p.any) {
+		p.any = ps
 	}
-	if s.Usable {
-		if !p.hasUsable || earlier(&s, &p.usable) {
-			p.usable = s
+	if ps.usable {
+		if !p.hasUsable || earlier(&ps, &p.usable) {
+			p.usable = ps
 		}
-		if !p.hasUsable || earlier(&p.latest, &s) {
-			p.latest = s
+		if !p.hasUsable || earlier(&p.latest, &ps) {
+			p.latest = ps
 		}
 		p.hasUsable = true
 	}
@@ -186,14 +192,14 @@ func (r *Roster) periodStatus(t *Tally, c Campaign, units []Unit, p Period) Peri
 			if pk.hasUsable {
 				s = &pk.usable
 			}
-			us.Receipt, us.At = s.Receipt, s.At.In(r.loc)
+			us.Receipt, us.At = s.receipt, s.at.In(r.loc)
 			if pk.hasUsable {
-				us.Latest, us.LatestAt = pk.latest.Receipt, pk.latest.At.In(r.loc)
+				us.Latest, us.LatestAt = pk.latest.receipt, pk.latest.at.In(r.loc)
 			}
 			switch {
-			case !s.Usable:
+			case !s.usable:
 				us.State = StateRejected
-			case r.Late(p, s.At):
+			case r.Late(p, s.at):
 				us.State = StateLate
 			default:
 				us.State = StateReported
@@ -205,11 +211,10 @@ func (r *Roster) periodStatus(t *Tally, c Campaign, units []Unit, p Period) Peri
 	return ps
 }
 
-// earlier reports whether a came before b: the earlier time, then the lower receipt number.
-// earlier orders submissions by time, then by the order they were given to Status or added to a Tally
-// (the order the receipts were numbered in).
-func earlier(a, b *Submission) bool {
-	if c := a.At.Compare(b.At); c != 0 {
+// earlier reports whether a came before b: the earlier time, then the one added to the tally first (the
+// lower receipt number).
+func earlier(a, b *picked) bool {
+	if c := a.at.Compare(b.at); c != 0 {
 		return c < 0
 	}
 	return a.order < b.order
