@@ -261,13 +261,18 @@ func (c *StatusCache) Status(st *store.Store, ros *roster.Roster, campaign strin
 		c.status = nil
 		return nil, 0, err
 	}
-	switch {
-	case counted || c.key != key || c.status == nil:
-		c.key, c.status = key, ros.StatusOf(&c.tally.Tally, campaign, now)
-	case touched != nil: // new receipts: their periods are worked out again
-		c.status = ros.UpdateStatus(&c.tally.Tally, c.status, func(campaign, period string) bool {
+	if !counted && c.key == key && c.status != nil && touched != nil { // new receipts: their periods are worked out again
+		status, ok := ros.UpdateStatus(&c.tally.Tally, c.status, func(campaign, period string) bool {
 			return touched[[2]string{campaign, period}]
 		})
+		if ok {
+			c.status = status
+			return c.status, c.tally.unassigned, nil
+		}
+		c.status = nil
+	}
+	if counted || c.key != key || c.status == nil {
+		c.key, c.status = key, ros.StatusOf(&c.tally.Tally, campaign, now)
 	}
 	return c.status, c.tally.unassigned, nil
 }

@@ -157,23 +157,27 @@ func (r *Roster) StatusOf(t *Tally, campaign string, now time.Time) []PeriodStat
 
 // UpdateStatus is StatusOf when prev is what StatusOf gave with this roster, campaign and date, and
 // since then only submissions of the periods for which touched is true were added to t: those periods
-// are worked out again, the others are prev's (shared, not copied).
-func (r *Roster) UpdateStatus(t *Tally, prev []PeriodStatus, touched func(campaign, period string) bool) []PeriodStatus {
+// are worked out again, the others are prev's (shared, not copied). It returns false when a period of
+// prev is not the roster's (prev was not made with it): then StatusOf is needed.
+func (r *Roster) UpdateStatus(t *Tally, prev []PeriodStatus, touched func(campaign, period string) bool) ([]PeriodStatus, bool) {
 	out := slices.Clone(prev)
 	for i := range out {
 		ps := &out[i]
 		if !touched(ps.Campaign, ps.Period) {
 			continue
 		}
-		c, _ := r.Campaign(ps.Campaign)
-		for _, p := range c.Periods() {
-			if p.Key == ps.Period {
-				*ps = r.periodStatus(t, c, r.UnitsOf(c), p)
-				break
-			}
+		c, ok := r.Campaign(ps.Campaign)
+		if !ok {
+			return nil, false
 		}
+		periods := c.Periods()
+		j := slices.IndexFunc(periods, func(p Period) bool { return p.Key == ps.Period })
+		if j < 0 {
+			return nil, false
+		}
+		*ps = r.periodStatus(t, c, r.UnitsOf(c), periods[j])
 	}
-	return out
+	return out, true
 }
 
 // periodStatus is the state of the units of campaign c in period p.

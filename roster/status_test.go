@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 )
@@ -78,6 +79,34 @@ func TestTallyAddedTo(t *testing.T) {
 	}
 	if tally.Len() != len(subs) {
 		t.Errorf("Len %d, want %d", tally.Len(), len(subs))
+	}
+}
+
+// TestUpdateStatus: the periods touched are worked out again and equal StatusOf, the others are shared
+// with prev; a prev the roster did not make is refused.
+func TestUpdateStatus(t *testing.T) {
+	r := testRoster(t)
+	now := time.Date(2022, 3, 1, 12, 0, 0, 0, beijing)
+	var tally Tally
+	tally.Add(Submission{Receipt: "JB2022-0001", Unit: "xinfu", Campaign: "zjdh-study", Period: "2022-01",
+		At: time.Date(2022, 1, 10, 9, 0, 0, 0, beijing), Usable: true})
+	prev := r.StatusOf(&tally, "", now)
+	if len(prev) < 2 {
+		t.Fatalf("%d periods: the test needs two", len(prev))
+	}
+	tally.Add(Submission{Receipt: "JB2022-0002", Unit: "xinfu", Campaign: prev[1].Campaign, Period: prev[1].Period,
+		At: time.Date(2022, 2, 10, 9, 0, 0, 0, beijing), Usable: true})
+	got, ok := r.UpdateStatus(&tally, prev, func(c, p string) bool { return c == prev[1].Campaign && p == prev[1].Period })
+	if want := r.StatusOf(&tally, "", now); !ok || !reflect.DeepEqual(got, want) {
+		t.Fatalf("UpdateStatus %v:\n%v\nwant\n%v", ok, got, want)
+	}
+	if &got[0].Units[0] != &prev[0].Units[0] || &got[1].Units[0] == &prev[1].Units[0] {
+		t.Error("the period not touched was worked out again, or the touched one was not")
+	}
+	foreign := slices.Clone(prev)
+	foreign[1].Campaign = "nope"
+	if _, ok := r.UpdateStatus(&tally, foreign, func(c, p string) bool { return true }); ok {
+		t.Error("a status of a campaign the roster does not have was updated")
 	}
 }
 
