@@ -266,6 +266,7 @@ type frameConn struct {
 	w       io.Writer
 	kind    byte   // of pending
 	pending []byte // output not sent yet
+	out     []byte // the frame being written, kept for the next
 	err     error  // the first write error: everything after it fails
 }
 
@@ -327,10 +328,10 @@ func (f *frameConn) frameLocked(kind byte, p []byte) error {
 	if f.err != nil {
 		return f.err
 	}
-	buf := make([]byte, 5, 5+len(p))
-	buf[0] = kind
-	binary.BigEndian.PutUint32(buf[1:], uint32(len(p)))
-	_, f.err = f.w.Write(append(buf, p...))
+	f.out = append(f.out[:0], kind, 0, 0, 0, 0)
+	binary.BigEndian.PutUint32(f.out[1:], uint32(len(p)))
+	f.out = append(f.out, p...)
+	_, f.err = f.w.Write(f.out)
 	return f.err
 }
 
