@@ -258,6 +258,27 @@ func Load(path string, getenv func(string) string, needSecrets bool) (*Config, e
 	return Parse(path, data, getenv, needSecrets)
 }
 
+// StorePath reads only store.path from the config file at path (its default when the file does not set
+// it), without checking anything else: enough to find a running daemon's control socket, to which a
+// command is forwarded and which runs it with the config it loaded itself. ok is false when the file
+// cannot be read or is not YAML with a store section of the right shape; Load then says why.
+func StorePath(path string) (dbPath string, ok bool) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", false
+	}
+	var c struct {
+		Store struct {
+			Path string `yaml:"path"`
+		} `yaml:"store"`
+	}
+	c.Store.Path = Default().Store.Path
+	if yaml.Unmarshal(data, &c) != nil || c.Store.Path == "" {
+		return "", false
+	}
+	return c.Store.Path, true
+}
+
 var yamlLine = regexp.MustCompile(`^yaml: (line \d+: )?`)
 
 // Parse is Load of the data of a file.

@@ -108,3 +108,57 @@ func fieldByYAML(v reflect.Value, name string) reflect.Value {
 	}
 	return reflect.Value{}
 }
+
+// TestStorePath: the database path read alone is the one Load resolves, written in block or flow style,
+// through an alias, or left to its default; a file that does not say it clearly gives nothing.
+func TestStorePath(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		t.Helper()
+		p := dir + "/" + name
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	example, err := os.ReadFile("../config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, text, want string
+	}{
+		{"example", string(example), ""},
+		{"block", "office:\n  name: x\nstore:\n  path: /var/lib/briefd/b.db\n  archive: a\n", "/var/lib/briefd/b.db"},
+		{"flow", `store: {path: "/srv/briefd.db", archive: a}`, "/srv/briefd.db"},
+		{"alias", "x: &p /srv/alias.db\nstore:\n  path: *p\n", "/srv/alias.db"},
+		{"default", "office: {name: x}\n", Default().Store.Path},
+		{"store without path", "store: {archive: a}\n", Default().Store.Path},
+	} {
+		p := write(c.name+".yaml", c.text)
+		got, ok := StorePath(p)
+		want := c.want
+		if want == "" { // as Load resolves it
+			cfg, err := Load(p, func(string) string { return "" }, false)
+			if err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+			want = cfg.Store.Path
+		}
+		if !ok || got != want {
+			t.Errorf("%s: StorePath = %q %v, want %q", c.name, got, ok, want)
+		}
+	}
+	for _, c := range []struct{ name, text string }{
+		{"not yaml", "store: [path: x\n"},
+		{"store is a word", "store: b.db\n"},
+		{"empty path", "store: {path: \"\"}\n"},
+	} {
+		if got, ok := StorePath(write(c.name+".yaml", c.text)); ok {
+			t.Errorf("%s: StorePath = %q, true", c.name, got)
+		}
+	}
+	if got, ok := StorePath(dir + "/missing.yaml"); ok {
+		t.Errorf("a missing file: StorePath = %q, true", got)
+	}
+}

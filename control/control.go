@@ -193,13 +193,18 @@ func Forward(ctx context.Context, socket, version string, args []string, stdout,
 	r := bufio.NewReader(c)
 	var file io.WriteCloser
 	defer func() { Abort(file) }() // a file the daemon did not finish is not left behind
+	var buf []byte                 // each frame's payload, used once
 	for first := true; ; first = false {
 		var hdr [5]byte
 		if _, err := io.ReadFull(r, hdr[:]); err != nil {
 			fmt.Fprintf(stderr, "briefd %s: the daemon closed the connection: %v\n", args[0], err)
 			return 1
 		}
-		payload := make([]byte, binary.BigEndian.Uint32(hdr[1:]))
+		n := int(binary.BigEndian.Uint32(hdr[1:]))
+		if n > cap(buf) {
+			buf = make([]byte, n)
+		}
+		payload := buf[:n]
 		if _, err := io.ReadFull(r, payload); err != nil {
 			fmt.Fprintf(stderr, "briefd %s: %v\n", args[0], err)
 			return 1
@@ -261,6 +266,7 @@ type frameConn struct {
 	w       io.Writer
 	kind    byte   // of pending
 	pending []byte // output not sent yet
+	out     []byte // the frame being written, kept for the next
 	err     error  // the first write error: everything after it fails
 }
 
@@ -322,10 +328,10 @@ func (f *frameConn) frameLocked(kind byte, p []byte) error {
 	if f.err != nil {
 		return f.err
 	}
-	buf := make([]byte, 5, 5+len(p))
-	buf[0] = kind
-	binary.BigEndian.PutUint32(buf[1:], uint32(len(p)))
-	_, f.err = f.w.Write(append(buf, p...))
+	f.out = append(f.out[:0], kind, 0, 0, 0, 0)
+	binary.BigEndian.PutUint32(f.out[1:], uint32(len(p)))
+	f.out = append(f.out, p...)
+	_, f.err = f.w.Write(f.out)
 	return f.err
 }
 

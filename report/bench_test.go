@@ -95,3 +95,24 @@ func BenchmarkExportXLSX(b *testing.B) {
 	}
 	b.ReportMetric(float64(time.Since(start).Microseconds())/1000/float64(b.N), "ms/op")
 }
+
+// BenchmarkText is the table `briefd status` prints over the bench's scale store: 223 campaign periods of
+// 60 units, each a Chinese name, a state, a receipt number and a time.
+func BenchmarkText(b *testing.B) {
+	names, numbers := make([]string, 60), make([]string, 223*60)
+	for u := range names {
+		names[u] = fmt.Sprintf("忻州市第%d职业中学", u)
+	}
+	for i := range numbers {
+		numbers[i] = fmt.Sprintf("JB2026-%d", i)
+	}
+	for b.Loop() {
+		for p := range 223 {
+			t := &Text{Header: []string{"单位", "状态", "回执编号", "时间"}, Indent: "  "}
+			for u, name := range names {
+				t.Add(name, StateZH(roster.StateReported), numbers[p*60+u], "2026-03-04 09:30")
+			}
+			t.Write(io.Discard)
+		}
+	}
+}

@@ -3,6 +3,8 @@ package report
 import (
 	"bytes"
 	"encoding/csv"
+	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -278,6 +280,121 @@ func TestStatusCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("another roster", ros2, "study", now.Add(24*time.Hour), false, s1)
+}
+
+// TestStatusCacheFollowsReceipts: after every kind of change a store sees — new receipts (at the same
+// moment as others, unassigned, not submissions), a reply sent, a question answered, a receipt assigned
+// or rechecked, a receipt of an earlier year numbered before the others — the cached status is the one
+// computed afresh; new receipts and changes that do not touch the status are added to what was counted,
+// not counted again with every receipt, and only the period a new receipt is in is worked out again.
+func TestStatusCacheFollowsReceipts(t *testing.T) {
+	st, ros := fixture(t)
+	var c StatusCache
+	now := time.Date(2026, 4, 10, 9, 0, 0, 0, cst)
+	rng := rand.New(rand.NewPCG(1, 2))
+	units := []string{"xinfu", "evil", "quiet", ""}
+	places := [][2]string{{"study", "2026-01"}, {"monthly", "2026-01"}, {"monthly", "2026-02"}, {"monthly", "2026-03"}}
+	times := []time.Time{time.Date(2026, 1, 20, 9, 0, 0, 0, cst), time.Date(2026, 2, 1, 0, 0, 0, 0, cst),
+		time.Date(2026, 2, 27, 23, 59, 0, 0, cst), time.Date(2026, 3, 31, 16, 0, 0, 0, cst)}
+	files := func(usable bool) []store.Attachment {
+		if usable {
+			return []store.Attachment{{Filename: "a.pdf", Verdict: "ok", Pages: 1}}
+		}
+		return []store.Attachment{{Filename: "a.doc", Verdict: "reject"}}
+	}
+	var numbers []string
+	var prev []roster.PeriodStatus
+	check := func(step int, what string, wantCounted bool) {
+		t.Helper()
+		before := c.counted
+		got, n, err := c.Status(st, ros, "", now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !wantCounted && len(got) == len(prev) { // one receipt changes one period at most: the others are kept
+			kept := 0
+			for i := range got {
+				if len(got[i].Units) > 0 && &got[i].Units[0] == &prev[i].Units[0] {
+					kept++
+				}
+			}
+			if kept < len(got)-1 {
+				t.Errorf("step %d, %s: %d of %d periods worked out again", step, what, len(got)-kept, len(got))
+			}
+		}
+		prev = got
+		want, wn, err := StoreStatus(st, ros, "", now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) || n != wn {
+			t.Fatalf("step %d, %s: cached status differs from a fresh one:\n%v %d\n%v %d", step, what, got, n, want, wn)
+		}
+		if counted := c.counted > before; counted && !wantCounted {
+			t.Errorf("step %d, %s: every receipt was counted again", step, what)
+		}
+	}
+	check(0, "first", true)
+	for step := 1; step <= 300; step++ {
+		switch op := rng.IntN(10); {
+		case op < 5 || len(numbers) == 0: // a new receipt
+			u, pl := units[rng.IntN(len(units))], places[rng.IntN(len(places))]
+			r := &store.Receipt{Received: times[rng.IntN(len(times))], MessageID: fmt.Sprintf("<r%d@x>", step),
+				From: "a@example.cn", Unit: u, Match: "address", Campaign: pl[0], Period: pl[1], Verdict: store.VerdictAccepted,
+				Attachments: files(rng.IntN(3) > 0)}
+			if u == "" {
+				r.Match, r.Campaign, r.Period = "none", "", ""
+			}
+			if rng.IntN(10) == 0 {
+				r.Verdict = store.VerdictIgnored
+			}
+			n, _, err := st.Record(r, nil, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			numbers = append(numbers, n)
+			check(step, "new receipt "+n, false)
+		case op < 7: // the reply sent, or a question answered: nothing the status reads
+			n := numbers[rng.IntN(len(numbers))]
+			if err := st.UpdateReceipt(n, func(r *store.Receipt) error {
+				r.Reply, r.Answered = store.ReplySent, now
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			check(step, "reply of "+n, false)
+		case op < 8: // assigned to another unit
+			n := numbers[rng.IntN(len(numbers))]
+			if err := st.UpdateReceipt(n, func(r *store.Receipt) error {
+				pl := places[rng.IntN(len(places))]
+				r.Unit, r.Match, r.Campaign, r.Period = units[rng.IntN(3)], "manual", pl[0], pl[1]
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			check(step, "assign "+n, true)
+		case op < 9: // rechecked: its files are usable now, or no longer
+			n := numbers[rng.IntN(len(numbers))]
+			if err := st.UpdateReceipt(n, func(r *store.Receipt) error {
+				r.Attachments = files(!r.Counts())
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			check(step, "recheck "+n, true)
+		default: // mail dated last year: numbered before every receipt of this year
+			n, _, err := st.Record(&store.Receipt{Received: time.Date(2025, 12, 31, 9, 0, 0, 0, cst),
+				MessageID: fmt.Sprintf("<old%d@x>", step), From: "a@example.cn", Unit: "xinfu", Match: "address",
+				Campaign: "study", Period: "2026-01", Verdict: store.VerdictAccepted, Attachments: files(true)}, nil, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			check(step, "last year's "+n, true)
+		}
+	}
+	if c.counted > 120 {
+		t.Errorf("every receipt was counted %d times in 300 steps", c.counted)
+	}
 }
 
 // TestText: columns line up on a terminal, Chinese characters counted as two columns.

@@ -2,6 +2,7 @@ package roster
 
 import (
 	"encoding/json"
+	"slices"
 	"time"
 )
 
@@ -21,8 +22,6 @@ type Submission struct {
 	Period   string
 	At       time.Time
 	Usable   bool // it carried at least one PDF that opens
-
-	order int // position in the slice given to Status
 }
 
 // UnitState is one unit's state in one period.
@@ -73,38 +72,76 @@ type PeriodStatus struct {
 // one is Latest. subs must be in the order their receipts were numbered (store.Entries gives them so):
 // of two submissions at the same moment, the one numbered first came first.
 func (r *Roster) Status(subs []Submission, campaign string, now time.Time) []PeriodStatus {
-	type key struct{ campaign, period, unit string }
-	type pick struct {
-		usable, any *Submission // the earliest usable submission, the earliest of any kind
-		latest      *Submission // the latest usable one: 以最后一次报送为准
-		tries       int
+	var t Tally
+	for _, s := range subs {
+		t.Add(s)
 	}
-	// One pass, no sort: "earliest" is the earlier At, then the lower receipt number; on a full tie the
-	// one given first.
-	at := make(map[key]int32) // position in picks
-	var picks []pick
-	for i := range subs {
-		s := &subs[i]
-		s.order = i
-		k := key{s.Campaign, s.Period, s.Unit}
-		j, ok := at[k]
-		if !ok {
-			j = int32(len(picks))
-			at[k] = j
-			picks = append(picks, pick{})
-		}
-		p := &picks[j]
-		p.tries++
-		if p.any == nil || earlier(s, p.any) {
-			p.any = s
-		}
-		if s.Usable && (p.usable == nil || earlier(s, p.usable)) {
-			p.usable = s
-		}
-		if s.Usable && (p.latest == nil || earlier(p.latest, s)) {
-			p.latest = s
-		}
+	return r.StatusOf(&t, campaign, now)
+}
+
+// Tally is what Status keeps of the submissions, for each campaign, period and unit: how many came, the
+// earliest usable one, the earliest of any kind and the latest usable one. It depends on the submissions
+// only, not on the roster or the time, so it can be kept and added to as receipts come in
+// (report.StatusCache) and turned into a status with StatusOf. The zero Tally is empty.
+type Tally struct {
+	at    map[tallyKey]int32 // position in picks
+	picks []pick
+	n     int // submissions added: the order of the next
+}
+
+type tallyKey struct{ campaign, period, unit string }
+
+type pick struct {
+	usable, any picked // the earliest usable submission, the earliest of any kind
+	latest      picked // the latest usable one: 以最后一次报送为准
+	hasUsable   bool
+	tries       int
+}
+
+// picked is what a pick keeps of a submission (its campaign, period and unit are the pick's).
+type picked struct {
+	receipt string
+	at      time.Time
+	usable  bool
+	order   int
+}
+
+// Add counts s, which must come after every submission added before in the order their receipts were
+// numbered. "Earliest" is the earlier At, then the one added first.
+func (t *Tally) Add(s Submission) {
+	if t.at == nil {
+		t.at = make(map[tallyKey]int32)
 	}
+	k := tallyKey{s.Campaign, s.Period, s.Unit}
+	ps := picked{receipt: s.Receipt, at: s.At, usable: s.Usable, order: t.n}
+	t.n++
+	j, ok := t.at[k]
+	if !ok {
+		j = int32(len(t.picks))
+		t.at[k] = j
+		t.picks = append(t.picks, pick{any: ps})
+	}
+	p := &t.picks[j]
+	p.tries++
+	if ok && earlier(&ps, &p.any) {
+		p.any = ps
+	}
+	if ps.usable {
+		if !p.hasUsable || earlier(&ps, &p.usable) {
+			p.usable = ps
+		}
+		if !p.hasUsable || earlier(&p.latest, &ps) {
+			p.latest = ps
+		}
+		p.hasUsable = true
+	}
+}
+
+// Len is the number of submissions added.
+func (t *Tally) Len() int { return t.n }
+
+// StatusOf is Status over the submissions counted in t.
+func (r *Roster) StatusOf(t *Tally, campaign string, now time.Time) []PeriodStatus {
 	var out []PeriodStatus
 	for _, c := range r.campaigns {
 		if campaign != "" && c.ID != campaign {
@@ -112,45 +149,76 @@ func (r *Roster) Status(subs []Submission, campaign string, now time.Time) []Per
 		}
 		units := r.UnitsOf(c)
 		for _, p := range r.PeriodsUntil(c, now) {
-			ps := PeriodStatus{Campaign: c.ID, Title: c.Title, Period: p.Key, Opens: p.Opens.String(),
-				Due: p.Due.String(), Counts: map[string]int{StateReported: 0, StateLate: 0, StateRejected: 0, StateMissing: 0}}
-			for _, u := range units {
-				k := key{c.ID, p.Key, u.ID}
-				us := UnitState{Unit: u.ID, Name: u.Name, State: StateMissing}
-				if j, ok := at[k]; ok {
-					pk := &picks[j]
-					us.Tries = pk.tries
-					s := pk.usable
-					if s == nil {
-						s = pk.any
-					}
-					us.Receipt, us.At = s.Receipt, s.At.In(r.loc)
-					if pk.latest != nil {
-						us.Latest, us.LatestAt = pk.latest.Receipt, pk.latest.At.In(r.loc)
-					}
-					switch {
-					case !s.Usable:
-						us.State = StateRejected
-					case r.Late(p, s.At):
-						us.State = StateLate
-					default:
-						us.State = StateReported
-					}
-				}
-				ps.Counts[us.State]++
-				ps.Units = append(ps.Units, us)
-			}
-			out = append(out, ps)
+			out = append(out, r.periodStatus(t, c, units, p))
 		}
 	}
 	return out
 }
 
-// earlier reports whether a came before b: the earlier time, then the lower receipt number.
-// earlier orders submissions by time, then by their order in the slice given to Status (the order the
-// receipts were numbered in).
-func earlier(a, b *Submission) bool {
-	if c := a.At.Compare(b.At); c != 0 {
+// UpdateStatus is StatusOf when prev is what StatusOf gave with this roster, campaign and date, and
+// since then only submissions of the periods for which touched is true were added to t: those periods
+// are worked out again, the others are prev's (shared, not copied). It returns false when a period of
+// prev is not the roster's (prev was not made with it): then StatusOf is needed.
+func (r *Roster) UpdateStatus(t *Tally, prev []PeriodStatus, touched func(campaign, period string) bool) ([]PeriodStatus, bool) {
+	out := slices.Clone(prev)
+	for i := range out {
+		ps := &out[i]
+		if !touched(ps.Campaign, ps.Period) {
+			continue
+		}
+		c, ok := r.Campaign(ps.Campaign)
+		if !ok {
+			return nil, false
+		}
+		periods := c.Periods()
+		j := slices.IndexFunc(periods, func(p Period) bool { return p.Key == ps.Period })
+		if j < 0 {
+			return nil, false
+		}
+		*ps = r.periodStatus(t, c, r.UnitsOf(c), periods[j])
+	}
+	return out, true
+}
+
+// periodStatus is the state of the units of campaign c in period p.
+func (r *Roster) periodStatus(t *Tally, c Campaign, units []Unit, p Period) PeriodStatus {
+	ps := PeriodStatus{Campaign: c.ID, Title: c.Title, Period: p.Key, Opens: p.Opens.String(),
+		Due: p.Due.String(), Counts: map[string]int{StateReported: 0, StateLate: 0, StateRejected: 0, StateMissing: 0}}
+	if len(units) > 0 {
+		ps.Units = make([]UnitState, 0, len(units))
+	}
+	for _, u := range units {
+		us := UnitState{Unit: u.ID, Name: u.Name, State: StateMissing}
+		if j, ok := t.at[tallyKey{c.ID, p.Key, u.ID}]; ok {
+			pk := &t.picks[j]
+			us.Tries = pk.tries
+			s := &pk.any
+			if pk.hasUsable {
+				s = &pk.usable
+			}
+			us.Receipt, us.At = s.receipt, s.at.In(r.loc)
+			if pk.hasUsable {
+				us.Latest, us.LatestAt = pk.latest.receipt, pk.latest.at.In(r.loc)
+			}
+			switch {
+			case !s.usable:
+				us.State = StateRejected
+			case r.Late(p, s.at):
+				us.State = StateLate
+			default:
+				us.State = StateReported
+			}
+		}
+		ps.Counts[us.State]++
+		ps.Units = append(ps.Units, us)
+	}
+	return ps
+}
+
+// earlier reports whether a came before b: the earlier time, then the one added to the tally first (the
+// lower receipt number).
+func earlier(a, b *picked) bool {
+	if c := a.at.Compare(b.at); c != 0 {
 		return c < 0
 	}
 	return a.order < b.order

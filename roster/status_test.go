@@ -3,6 +3,8 @@ package roster
 import (
 	"fmt"
 	"math/rand/v2"
+	"reflect"
+	"slices"
 	"testing"
 	"time"
 )
@@ -35,6 +37,10 @@ func TestStatusTies(t *testing.T) {
 			{Receipt: "JB2022-9998", Unit: "xinfu", Campaign: "zjdh-study", Period: "2022-01", At: at},
 			{Receipt: "JB2022-10001", Unit: "xinfu", Campaign: "zjdh-study", Period: "2022-01", At: at},
 		}, "JB2022-9998"},
+		{"none usable: the earliest time, given later", []Submission{
+			{Receipt: "JB2022-0001", Unit: "xinfu", Campaign: "zjdh-study", Period: "2022-01", At: at.Add(time.Hour)},
+			{Receipt: "JB2022-0002", Unit: "xinfu", Campaign: "zjdh-study", Period: "2022-01", At: at},
+		}, "JB2022-0002"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st := r.Status(tc.subs, "zjdh-study", now)
@@ -50,6 +56,57 @@ func TestStatusTies(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTallyAddedTo: a tally added to in steps gives, after each step, the status of all the submissions
+// given at once.
+func TestTallyAddedTo(t *testing.T) {
+	r := testRoster(t)
+	now := time.Date(2022, 3, 1, 12, 0, 0, 0, beijing)
+	rng := rand.New(rand.NewPCG(3, 4))
+	units := []string{"xinfu", "yuanping", "nobody"}
+	var subs []Submission
+	var tally Tally
+	for i := range 200 {
+		s := Submission{Receipt: fmt.Sprintf("JB2022-%04d", i+1), Unit: units[rng.IntN(len(units))], Campaign: "zjdh-study",
+			Period: "2022-01", At: time.Date(2022, 1, 5+rng.IntN(40), 9, 0, 0, 0, beijing), Usable: rng.IntN(2) == 0}
+		subs = append(subs, s)
+		tally.Add(s)
+		if got, want := r.StatusOf(&tally, "", now), r.Status(subs, "", now); !reflect.DeepEqual(got, want) {
+			t.Fatalf("after %d submissions:\n%v\nwant\n%v", i+1, got, want)
+		}
+	}
+	if tally.Len() != len(subs) {
+		t.Errorf("Len %d, want %d", tally.Len(), len(subs))
+	}
+}
+
+// TestUpdateStatus: the periods touched are worked out again and equal StatusOf, the others are shared
+// with prev; a prev the roster did not make is refused.
+func TestUpdateStatus(t *testing.T) {
+	r := testRoster(t)
+	now := time.Date(2022, 3, 1, 12, 0, 0, 0, beijing)
+	var tally Tally
+	tally.Add(Submission{Receipt: "JB2022-0001", Unit: "xinfu", Campaign: "zjdh-study", Period: "2022-01",
+		At: time.Date(2022, 1, 10, 9, 0, 0, 0, beijing), Usable: true})
+	prev := r.StatusOf(&tally, "", now)
+	if len(prev) < 2 {
+		t.Fatalf("%d periods: the test needs two", len(prev))
+	}
+	tally.Add(Submission{Receipt: "JB2022-0002", Unit: "xinfu", Campaign: prev[1].Campaign, Period: prev[1].Period,
+		At: time.Date(2022, 2, 10, 9, 0, 0, 0, beijing), Usable: true})
+	got, ok := r.UpdateStatus(&tally, prev, func(c, p string) bool { return c == prev[1].Campaign && p == prev[1].Period })
+	if want := r.StatusOf(&tally, "", now); !ok || !reflect.DeepEqual(got, want) {
+		t.Fatalf("UpdateStatus %v:\n%v\nwant\n%v", ok, got, want)
+	}
+	if &got[0].Units[0] != &prev[0].Units[0] || &got[1].Units[0] == &prev[1].Units[0] {
+		t.Error("the period not touched was worked out again, or the touched one was not")
+	}
+	foreign := slices.Clone(prev)
+	foreign[1].Campaign = "nope"
+	if _, ok := r.UpdateStatus(&tally, foreign, func(c, p string) bool { return true }); ok {
+		t.Error("a status of a campaign the roster does not have was updated")
 	}
 }
 

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -58,8 +59,24 @@ type index struct {
 	loaded  bool
 	entries []Entry // in number order
 	version uint64  // counts the changes of entries (EntriesVersion)
-	err     error
+	// rewritten is the version of the last change EntriesSince cannot replay (the index loaded, a number
+	// put before others, too many changes); since then, every version is one entry added at the end or
+	// one of changed.
+	rewritten uint64
+	changed   []changedEntry // the entries changed in place since rewritten, in version order
+	err       error
 }
+
+// changedEntry is an entry changed in place: its position, the version of the change and what it was.
+type changedEntry struct {
+	version uint64
+	pos     int
+	before  Entry
+}
+
+// maxChanged bounds the log of entries changed in place (a recheck of every receipt changes them all):
+// beyond it, EntriesSince makes its callers compute again over every entry.
+const maxChanged = 4096
 
 // find returns the position of number in the index, or where it would go.
 func (x *index) find(number string) (int, bool) {
@@ -77,11 +94,17 @@ func (x *index) put(e Entry) {
 	i, ok := x.find(e.Number)
 	switch {
 	case ok:
+		if len(x.changed) < maxChanged {
+			x.changed = append(x.changed, changedEntry{x.version, i, x.entries[i]})
+		} else {
+			x.changed, x.rewritten = nil, x.version
+		}
 		x.entries[i] = e
 	case i == len(x.entries):
 		x.entries = append(x.entries, e)
 	default:
 		x.entries = slices.Insert(x.entries, i, e)
+		x.changed, x.rewritten = nil, x.version // positions moved
 	}
 }
 
@@ -103,6 +126,7 @@ func (x *index) set(es []Entry) {
 	x.entries = es
 	x.loaded = true
 	x.version++
+	x.changed, x.rewritten = nil, x.version
 }
 
 // putReceipt writes a receipt and updates the index when the transaction commits.
@@ -231,6 +255,64 @@ func (s *Store) EntriesVersion() (uint64, error) {
 	s.idx.mu.RLock()
 	defer s.idx.mu.RUnlock()
 	return s.idx.version, nil
+}
+
+// EachEntry calls fn with the Entry of every receipt, in number order, and returns the EntriesVersion
+// they are of. fn reads the index in place, under its lock: it must not keep the pointer, change the
+// Entry or call the store. It is Entries without the copy, for what is computed over every receipt.
+func (s *Store) EachEntry(fn func(*Entry)) (uint64, error) {
+	if err := s.loadIndex(); err != nil {
+		return 0, err
+	}
+	s.idx.mu.RLock()
+	defer s.idx.mu.RUnlock()
+	for i := range s.idx.entries {
+		fn(&s.idx.entries[i])
+	}
+	return s.idx.version, nil
+}
+
+// EntriesSince brings what was computed from the entries as of EntriesVersion since up to date. It
+// calls fn(before, now) for each entry changed since then (before: as it was at since; now: as it is),
+// then fn(nil, now) for each entry added since, in number order, and returns the version they bring it
+// to and true. When fn returns false (the change matters and cannot be applied), or when the changes
+// since cannot be told (since is not a recent version of this index, or a receipt was numbered before
+// others), it stops and returns false: the caller computes again over every entry (EachEntry). fn is
+// held as EachEntry's.
+func (s *Store) EntriesSince(since uint64, fn func(before, now *Entry) bool) (version uint64, ok bool, err error) {
+	if err := s.loadIndex(); err != nil {
+		return 0, false, err
+	}
+	s.idx.mu.RLock()
+	defer s.idx.mu.RUnlock()
+	x := &s.idx
+	if since < x.rewritten || since > x.version {
+		return x.version, false, nil
+	}
+	first, _ := slices.BinarySearchFunc(x.changed, since+1, func(c changedEntry, v uint64) int { return cmp.Compare(c.version, v) })
+	changes := x.changed[first:]
+	added := int(x.version-since) - len(changes) // every other version added one entry at the end
+	if added < 0 || added > len(x.entries) {
+		return x.version, false, nil
+	}
+	old := len(x.entries) - added // the entries at since; after them, the ones added
+	seen := map[int]bool{}
+	for i := range changes {
+		c := &changes[i]
+		if c.pos >= old || seen[c.pos] {
+			continue // an entry added since (given as it is now), or changed again (its first change holds it as it was)
+		}
+		seen[c.pos] = true
+		if !fn(&c.before, &x.entries[c.pos]) {
+			return x.version, false, nil
+		}
+	}
+	for i := old; i < len(x.entries); i++ {
+		if !fn(nil, &x.entries[i]) {
+			return x.version, false, nil
+		}
+	}
+	return x.version, true, nil
 }
 
 // entryKey is a receipt's key in the entries bucket: its number with the length of the sequence put

@@ -306,3 +306,111 @@ func TestCompareNumbers(t *testing.T) {
 		t.Error("CompareNumbers orders by year, then by sequence as a number")
 	}
 }
+
+// TestEntriesSince: a caller that computed something at one version is given exactly what came since —
+// each entry changed in place with what it was then, each entry added after all others — and is told
+// to compute afresh when that cannot be said (an entry numbered before others, an unknown version, a
+// caller that refuses a change, more changes than are kept).
+func TestEntriesSince(t *testing.T) {
+	s := openTest(t, "")
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, beijing)
+	record := func(id string, at time.Time) string {
+		t.Helper()
+		n, _, err := s.Record(receipt(id, at), nil, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	version := func() uint64 {
+		t.Helper()
+		v, err := s.EntriesVersion()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	// since returns what EntriesSince gives: "+N" for an entry added, "~N subject>subject" for a change.
+	since := func(v uint64) ([]string, bool) {
+		t.Helper()
+		var got []string
+		nv, ok, err := s.EntriesSince(v, func(before, now *Entry) bool {
+			if before == nil {
+				got = append(got, "+"+now.Number)
+			} else {
+				if before.Number != now.Number {
+					t.Errorf("a change of %s given as one of %s", before.Number, now.Number)
+				}
+				got = append(got, "~"+now.Number+" "+before.Subject+">"+now.Subject)
+			}
+			return true
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if nv != version() {
+			t.Errorf("EntriesSince(%d) returned version %d, the index is at %d", v, nv, version())
+		}
+		return got, ok
+	}
+	subject := func(number, subject string) {
+		t.Helper()
+		if err := s.UpdateReceipt(number, func(r *Receipt) error { r.Subject = subject; return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := record("<a@x>", at)
+	v0 := version()
+	if got, ok := since(v0); !ok || len(got) != 0 {
+		t.Errorf("nothing since: %v %v", got, ok)
+	}
+	b, c := record("<b@x>", at), record("<c@x>", at)
+	subject(a, "A1")
+	subject(b, "B1") // added since v0: given once, as it is now
+	subject(a, "A2") // changed twice: given once, with what it was at v0
+	d := record("<d@x>", at)
+	want := []string{"~" + a + " 简报>A2", "+" + b, "+" + c, "+" + d}
+	if got, ok := since(v0); !ok || !slices.Equal(got, want) {
+		t.Errorf("since v0: %v %v, want %v", got, ok, want)
+	}
+	v1 := version()
+	subject(c, "C1")
+	if got, ok := since(v1); !ok || !slices.Equal(got, []string{"~" + c + " 简报>C1"}) {
+		t.Errorf("since v1: %v %v", got, ok)
+	}
+	if got, ok := since(version()); !ok || len(got) != 0 {
+		t.Errorf("since now: %v %v", got, ok)
+	}
+	if _, ok := since(version() + 1); ok {
+		t.Error("a version the index has not reached was taken")
+	}
+	if _, ok, _ := s.EntriesSince(v1, func(before, now *Entry) bool { return before == nil }); ok {
+		t.Error("a refused change did not end in false")
+	}
+
+	// A receipt of an earlier year is numbered before the others: the positions moved.
+	v2 := version()
+	record("<old@x>", at.AddDate(-1, 0, 0))
+	if got, ok := since(v2); ok {
+		t.Errorf("an entry put before others was given as %v", got)
+	}
+	v3 := version()
+	e := record("<e@x>", at)
+	if got, ok := since(v3); !ok || !slices.Equal(got, []string{"+" + e}) {
+		t.Errorf("after the insert: %v %v", got, ok)
+	}
+
+	// More changes than are kept.
+	v4 := version()
+	for i := range maxChanged + 1 {
+		subject(e, fmt.Sprint(i))
+	}
+	if got, ok := since(v4); ok {
+		t.Errorf("%d changes were given as %d", maxChanged+1, len(got))
+	}
+	v5 := version()
+	subject(d, "D1")
+	if got, ok := since(v5); !ok || !slices.Equal(got, []string{"~" + d + " 简报>D1"}) {
+		t.Errorf("after the log was dropped: %v %v", got, ok)
+	}
+}

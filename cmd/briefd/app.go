@@ -31,6 +31,8 @@ type app struct {
 	now      func() time.Time
 	borrowed bool           // the daemon's app, lent to a forwarded command: close leaves it open
 	shared   *daemon.Daemon // the daemon's parts, for a forwarded command that needs its pipeline
+	// statusText is what `briefd status` printed last, kept by the daemon's app for the next one.
+	statusText *statusText
 }
 
 // createsDatabase are the commands that create the database when there is none: those that fetch mail,
@@ -96,14 +98,23 @@ func openApp(e *env, configFlag string, needSecrets bool) (*app, error) {
 		shared.borrowed = true
 		return &shared, nil
 	}
-	cfg, err := config.Load(config.Path(configFlag, e.getenv), e.getenv, needSecrets)
+	path := config.Path(configFlag, e.getenv)
+	// A daemon that answers on its control socket holds the database: forward at once rather than wait
+	// out the lock timeout. The daemon runs the command with the config it loaded, so only the database's
+	// path is read here, not the whole config checked (which costs more than the forwarded status).
+	tried := ""
+	if db, ok := config.StorePath(path); ok {
+		if sock := control.Socket(db); control.Answers(sock) {
+			return nil, &daemonRunning{socket: sock, err: store.ErrInUse}
+		}
+		tried = db
+	}
+	cfg, err := config.Load(path, e.getenv, needSecrets)
 	if err != nil {
 		return nil, err
 	}
 	log := newLogger(e.stderr, cfg.Log)
-	// A daemon that answers on its control socket holds the database: forward at once rather than wait
-	// out the lock timeout.
-	if sock := control.Socket(cfg.Store.Path); control.Answers(sock) {
+	if sock := control.Socket(cfg.Store.Path); cfg.Store.Path != tried && control.Answers(sock) {
 		return nil, &daemonRunning{socket: sock, err: store.ErrInUse}
 	}
 	if _, err := os.Stat(cfg.Store.Path); errors.Is(err, fs.ErrNotExist) && !slices.Contains(createsDatabase, e.command) {
@@ -130,7 +141,7 @@ func openApp(e *env, configFlag string, needSecrets bool) (*app, error) {
 		st.Close()
 		return nil, err
 	}
-	return &app{cfg: cfg, st: st, off: off, archive: arch, log: log, now: time.Now}, nil
+	return &app{cfg: cfg, st: st, off: off, archive: arch, log: log, now: time.Now, statusText: &statusText{}}, nil
 }
 
 // source is who runs the command, for the audit log: this process's user, through the control socket
