@@ -206,6 +206,12 @@ func (s *Scheduler) SummaryDue(now time.Time) (time.Time, string) {
 	return due, fmt.Sprintf("%04d-W%02d", y, w)
 }
 
+// summaryMark is the store mark set when the summary of a week (2026-W48) was queued.
+func summaryMark(week string) string { return "summary:" + week }
+
+// SummaryQueued reports when the summary of week (SummaryDue's key) was queued, if it was.
+func (s *Scheduler) SummaryQueued(week string) (time.Time, bool, error) { return s.st.Mark(summaryMark(week)) }
+
 func (s *Scheduler) tickSummary(now time.Time) (int, error) {
 	if len(s.o.SummaryTo) == 0 && len(s.n.robotsFor(robot.EventSummary)) == 0 {
 		return 0, nil
@@ -214,7 +220,7 @@ func (s *Scheduler) tickSummary(now time.Time) (int, error) {
 	if now.Before(due) {
 		return 0, nil
 	}
-	mark := "summary:" + week
+	mark := summaryMark(week)
 	if _, done, err := s.st.Mark(mark); err != nil || done {
 		return 0, err
 	}
@@ -245,8 +251,8 @@ func (s *Scheduler) QueueSummary(now time.Time) (int, error) {
 	if _, err := s.st.EnqueueOnce("summary-manual:"+week+":"+now.UTC().Format(time.RFC3339Nano), now, items...); err != nil {
 		return 0, err
 	}
-	if _, done, err := s.st.Mark("summary:" + week); err == nil && !done {
-		if err := s.st.SetMark("summary:"+week, now); err != nil {
+	if _, done, err := s.st.Mark(summaryMark(week)); err == nil && !done {
+		if err := s.st.SetMark(summaryMark(week), now); err != nil {
 			return len(items), err
 		}
 	}

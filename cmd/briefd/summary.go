@@ -56,7 +56,7 @@ func cmdSummary(ctx context.Context, e *env, args []string) error {
 	if !*send {
 		due, week := s.SummaryDue(now)
 		state := "not sent yet; due " + due.Format("2006-01-02 15:04 MST")
-		if t, ok, err := a.st.Mark("summary:" + week); err == nil && ok {
+		if t, ok, err := s.SummaryQueued(week); err == nil && ok {
 			state = "queued at " + t.In(a.cfg.Location()).Format("2006-01-02 15:04")
 		}
 		fmt.Fprintf(e.stderr, "this week's (%s) summary: %s; -send queues it now\n", week, state)
