@@ -45,6 +45,16 @@ func forwardArgs(cmd []string, fs *flag.FlagSet, pos []string) []string {
 	return append(append(out, "--"), pos...)
 }
 
+// given copies the flags given on the command line onto the fields they are named for (an edit changes
+// only what was typed).
+func given(fs *flag.FlagSet, fields map[string]*string) {
+	fs.Visit(func(f *flag.Flag) {
+		if p, ok := fields[f.Name]; ok {
+			*p = f.Value.String()
+		}
+	})
+}
+
 // flagSet reports whether the flag name was given on the command line.
 func flagSet(fs *flag.FlagSet, name string) bool {
 	set := false
@@ -186,28 +196,11 @@ func cmdCampaign(ctx context.Context, e *env, args []string) error {
 			return &office.InputError{Problems: []string{fmt.Sprintf("没有编号为“%s”的报送任务", id)}}
 		}
 		edit := cur.Input()
-		fs.Visit(func(f *flag.Flag) {
-			v := f.Value.String()
-			switch f.Name {
-			case "title":
-				edit.Title = v
-			case "due":
-				edit.Due = v
-				if cur.Every == "month" && !flagSet(fs, "until") {
-					edit.Until = v // a monthly campaign's -due is its last due date, as in the dashboard
-				}
-			case "every":
-				edit.Every = v
-			case "until":
-				edit.Until = v
-			case "opens":
-				edit.Opens = v
-			case "units":
-				edit.Units = v
-			case "keywords":
-				edit.Keywords = v
-			}
-		})
+		given(fs, map[string]*string{"title": &edit.Title, "due": &edit.Due, "every": &edit.Every, "until": &edit.Until,
+			"opens": &edit.Opens, "units": &edit.Units, "keywords": &edit.Keywords})
+		if cur.Every == "month" && flagSet(fs, "due") && !flagSet(fs, "until") {
+			edit.Until = edit.Due // a monthly campaign's -due is its last due date, as in the dashboard
+		}
 		info, err = a.off.EditCampaign(e.source(), id, edit)
 	case "close":
 		info, err = a.off.CloseCampaign(e.source(), fs.Arg(0))
@@ -303,18 +296,7 @@ func cmdUnit(ctx context.Context, e *env, args []string) error {
 			return &office.InputError{Problems: []string{fmt.Sprintf("没有编号为“%s”的单位", pos[0])}}
 		}
 		edit := cur.Input()
-		fs.Visit(func(f *flag.Flag) {
-			switch f.Name {
-			case "name":
-				edit.Name = in.Name
-			case "aliases":
-				edit.Aliases = in.Aliases
-			case "emails":
-				edit.Emails = in.Emails
-			case "kind":
-				edit.Kind = in.Kind
-			}
-		})
+		given(fs, map[string]*string{"name": &edit.Name, "aliases": &edit.Aliases, "emails": &edit.Emails, "kind": &edit.Kind})
 		u, err := a.off.EditUnit(e.source(), pos[0], edit)
 		if err != nil {
 			return err

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -210,6 +211,11 @@ func TestUnitCommands(t *testing.T) {
 	}
 	if code, _, errs = run(t, secretEnv, "unit", "edit", "dingxiang", "-emails", "dx@example.cn", "-config", p); code != 0 {
 		t.Fatal(errs)
+	}
+	// Only what was typed changes: the name and kind stay.
+	if code, out, _ := run(t, secretEnv, "unit", "list", "-config", p); code != 0 ||
+		!regexp.MustCompile(`dingxiang +定襄县教育科技局 +县（市、区） +dx@example.cn `).MatchString(out) {
+		t.Errorf("after unit edit -emails:\n%s", out)
 	}
 	sheet, _ := simplifiedchinese.GBK.NewEncoder().Bytes([]byte("编号,单位名称,邮箱\nwutai,五台县教育科技局,wutai@example.cn\nxinfu,忻府区教育局,xinfu-jky@example.cn\n"))
 	csv := filepath.Join(filepath.Dir(p), "单位.csv")
