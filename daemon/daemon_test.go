@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -28,41 +27,18 @@ func TestMain(m *testing.M) {
 // open builds the parts on the demo's config, its IMAP server holding the demo's sample mail.
 func open(t *testing.T) (*daemon.Daemon, *store.Store, *demo.SMTPSink, int, *config.Config) {
 	t.Helper()
-	dir := t.TempDir()
-	imapSrv, err := demo.StartIMAP(demo.IMAPOptions{User: "office", Pass: "demo-imap-password"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { imapSrv.Close() })
-	sink, err := demo.NewSMTPSink(demo.SinkOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sink.Close() })
-	now := time.Now()
-	samples, err := demo.Samples(now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range samples {
-		if _, err := imapSrv.Append("INBOX", s.Raw, s.Date); err != nil {
-			t.Fatal(err)
-		}
-	}
 	// The dashboard's port is one that is taken.
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { taken.Close() })
-	c, err := demo.Config(dir, imapSrv.Addr, sink.Addr(), taken.Addr().(*net.TCPAddr).Port, now)
+	set, err := demo.Start(t.TempDir(), time.Now(), taken.Addr().(*net.TCPAddr).Port)
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(dir, "config.yaml")
-	if err := config.Write(path, c); err != nil {
-		t.Fatal(err)
-	}
+	t.Cleanup(func() { set.Close() })
+	path := set.ConfigPath
 	cfg, err := config.Load(path, os.Getenv, true)
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +58,7 @@ func open(t *testing.T) (*daemon.Daemon, *store.Store, *demo.SMTPSink, int, *con
 		t.Fatal(err)
 	}
 	t.Cleanup(d.Close)
-	return d, st, sink, len(samples), cfg
+	return d, st, set.Sink, len(set.Samples), cfg
 }
 
 // TestPoll: one pass records every sample mail and sends the replies before it returns; a second pass

@@ -8,12 +8,10 @@ import (
 	"io"
 	"net"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
-	"briefd/config"
 	"briefd/demo"
 	"briefd/mailmsg"
 )
@@ -36,32 +34,13 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	} else {
 		defer os.RemoveAll(dir)
 	}
-	imapSrv, err := demo.StartIMAP(demo.IMAPOptions{User: "office", Pass: "demo-imap-password"})
-	if err != nil {
-		return fmt.Errorf("starting the demo IMAP server: %w", err)
-	}
-	defer imapSrv.Close()
-	sink, err := demo.NewSMTPSink(demo.SinkOptions{})
-	if err != nil {
-		return fmt.Errorf("starting the demo SMTP sink: %w", err)
-	}
-	defer sink.Close()
-
-	now := time.Now()
-	samples, err := demo.Samples(now)
+	set, err := demo.Start(dir, time.Now(), freePort(8080))
 	if err != nil {
 		return err
 	}
-	for _, s := range samples {
-		if _, err := imapSrv.Append("INBOX", s.Raw, s.Date); err != nil {
-			return fmt.Errorf("filling the demo mailbox: %w", err)
-		}
-	}
-	cfgPath, err := writeDemoConfig(dir, imapSrv.Addr, sink.Addr(), now)
-	if err != nil {
-		return err
-	}
-	a, err := openApp(e, cfgPath, true)
+	defer set.Close()
+	samples, sink := set.Samples, set.Sink
+	a, err := openApp(e, set.ConfigPath, true)
 	if err != nil {
 		return err
 	}
@@ -72,7 +51,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	}
 	defer d.Close()
 	fmt.Fprintf(e.stdout, "briefd demo: %d sample mails in an IMAP mailbox on %s, replies to an SMTP sink on %s\n\n",
-		len(samples), imapSrv.Addr, sink.Addr())
+		len(samples), set.IMAP.Addr, sink.Addr())
 	if _, err := d.Poll(ctx); err != nil {
 		return err
 	}
@@ -123,17 +102,6 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 		return d.Run(ctx, func(ctx context.Context, ln net.Listener) error { return serveControl(ctx, a, ln) })
 	}
 	return nil
-}
-
-// writeDemoConfig writes the demo's config (its servers at imapAddr and smtpAddr, its state in dir, the
-// dashboard on 8080 when it is free) and returns its path.
-func writeDemoConfig(dir, imapAddr, smtpAddr string, now time.Time) (string, error) {
-	c, err := demo.Config(dir, imapAddr, smtpAddr, freePort(8080), now)
-	if err != nil {
-		return "", err
-	}
-	path := filepath.Join(dir, "config.yaml")
-	return path, config.Write(path, c)
 }
 
 func indent(s, prefix string) string {

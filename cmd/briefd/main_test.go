@@ -3,10 +3,13 @@ package main
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"briefd/config"
+	"briefd/demo"
 	"briefd/internal/mailtest"
 	"briefd/pdfcheck"
 )
@@ -77,4 +80,15 @@ func TestDemo(t *testing.T) {
 	if len(left) != 0 {
 		t.Errorf("the demo left %d files in its temp folder", len(left))
 	}
+}
+
+// writeDemoConfig writes the demo's config around servers of a test's own (its state in dir, the
+// dashboard on 8080 when it is free) and returns its path.
+func writeDemoConfig(dir, imapAddr, smtpAddr string, now time.Time) (string, error) {
+	c, err := demo.Config(dir, imapAddr, smtpAddr, freePort(8080), now)
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "config.yaml")
+	return path, config.Write(path, c)
 }
