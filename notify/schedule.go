@@ -210,7 +210,9 @@ func (s *Scheduler) SummaryDue(now time.Time) (time.Time, string) {
 func summaryMark(week string) string { return "summary:" + week }
 
 // SummaryQueued reports when the summary of week (SummaryDue's key) was queued, if it was.
-func (s *Scheduler) SummaryQueued(week string) (time.Time, bool, error) { return s.st.Mark(summaryMark(week)) }
+func (s *Scheduler) SummaryQueued(week string) (time.Time, bool, error) {
+	return s.st.Mark(summaryMark(week))
+}
 
 func (s *Scheduler) tickSummary(now time.Time) (int, error) {
 	if len(s.o.SummaryTo) == 0 && len(s.n.robotsFor(robot.EventSummary)) == 0 {
