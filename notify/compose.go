@@ -170,9 +170,7 @@ func (n *Notifier) replyData(r *store.Receipt) *ReplyData {
 		cl := &CampaignLine{Title: Clean(c.Title, 120), Late: r.Late, Counted: r.Counts()}
 		if p, ok := c.Period(r.Period); ok {
 			cl.Due = cnDate(p.Due)
-			if c.Monthly() {
-				cl.Period = cnMonth(p.Key)
-			}
+			cl.Period = c.PeriodName(p.Key)
 			cl.Open = n.now().Before(p.Due.End(loc))
 		}
 		d.Campaign = cl
@@ -427,16 +425,6 @@ func cnDateTime(t time.Time) string {
 }
 
 func cnDate(d roster.Date) string { return fmt.Sprintf("%d年%d月%d日", d.Year, d.Month, d.Day) }
-
-// cnMonth turns a period key "2022-01" into 2022年1月.
-func cnMonth(key string) string {
-	y, m, ok := strings.Cut(key, "-")
-	mi, err := strconv.Atoi(m)
-	if !ok || err != nil {
-		return key
-	}
-	return y + "年" + strconv.Itoa(mi) + "月"
-}
 
 func zoneName(t time.Time) string {
 	if _, off := t.Zone(); off == 8*3600 {

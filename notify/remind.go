@@ -108,9 +108,7 @@ func (s *Scheduler) reminders(now time.Time, dues []due, unit string) ([]Reminde
 				data := &ReminderData{UnitName: Clean(un.Name, 80), Title: Clean(d.c.Title, 120), Due: cnDate(d.p.Due),
 					DaysLeft: max(d.left, 0), Overdue: max(-d.left, 0), Rejected: u.State == roster.StateRejected,
 					Receipt: Clean(u.Receipt, 40), OfficeAddress: s.n.o.Office.Address, Office: s.n.o.Office}
-				if d.c.Monthly() {
-					data.Period = cnMonth(d.p.Key)
-				}
+				data.Period = d.c.PeriodName(d.p.Key)
 				r := Reminder{Mark: "remind:" + d.c.ID + ":" + d.p.Key + ":" + u.Unit + ":" + today.String(),
 					Campaign: d.c.ID, Period: d.p.Key, Unit: u.Unit, Emails: un.Emails, Data: data}
 				out = append(out, r)
@@ -222,14 +220,16 @@ type RemindResult struct {
 
 // RemindLine is one unit and period of a RemindResult.
 type RemindLine struct {
-	Campaign string   `json:"campaign"`
-	Title    string   `json:"title"`
-	Period   string   `json:"period"`
-	Due      string   `json:"due"`
-	Unit     string   `json:"unit"`
-	UnitName string   `json:"name"`
-	To       []string `json:"to,omitempty"`
-	Why      string   `json:"why,omitempty"` // why it was skipped, in Chinese
+	Campaign string `json:"campaign"`
+	Title    string `json:"title"`
+	Period   string `json:"period"`
+	// PeriodName is the period as people read it: 2026年11月, "" for a once campaign (roster.PeriodName).
+	PeriodName string   `json:"period_name,omitempty"`
+	Due        string   `json:"due"`
+	Unit       string   `json:"unit"`
+	UnitName   string   `json:"name"`
+	To         []string `json:"to,omitempty"`
+	Why        string   `json:"why,omitempty"` // why it was skipped, in Chinese
 }
 
 // Why a unit that has not reported gets no reminder now (RemindLine.Why).
@@ -290,7 +290,7 @@ func (s *Scheduler) RemindNow(now time.Time, f RemindFilter, audit func(RemindRe
 	line := func(r Reminder, to []*store.OutboxItem, why string) RemindLine {
 		c, _ := ros.Campaign(r.Campaign)
 		p, _ := c.Period(r.Period)
-		l := RemindLine{Campaign: r.Campaign, Title: c.Title, Period: r.Period, Due: p.Due.String(), Unit: r.Unit,
+		l := RemindLine{Campaign: r.Campaign, Title: c.Title, Period: r.Period, PeriodName: c.PeriodName(r.Period), Due: p.Due.String(), Unit: r.Unit,
 			UnitName: ros.UnitName(r.Unit), Why: why}
 		for _, it := range to {
 			l.To = append(l.To, it.To)

@@ -131,10 +131,7 @@ func (s *Scheduler) Summary(now time.Time) (*Summary, error) {
 		line := PeriodSummary{Campaign: Clean(ps.Campaign, 60), Title: Clean(ps.Title, 120), Key: ps.Period,
 			Due: cnDate(p.Due), Closed: !now.Before(ros.DueEnd(p)), Units: len(ps.Units),
 			Reported: ps.Counts[roster.StateReported], Late: ps.Counts[roster.StateLate],
-			Rejected: ps.Counts[roster.StateRejected], Missing: ps.Counts[roster.StateMissing]}
-		if c.Monthly() {
-			line.Period = cnMonth(ps.Period)
-		}
+			Rejected: ps.Counts[roster.StateRejected], Missing: ps.Counts[roster.StateMissing], Period: c.PeriodName(ps.Period)}
 		for _, u := range ps.Units {
 			ul := UnitLine{Unit: Clean(u.Unit, 60), Name: Clean(u.Name, 80), Receipt: Clean(u.Receipt, 40), Tries: u.Tries}
 			if !u.At.IsZero() {

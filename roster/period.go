@@ -57,6 +57,29 @@ func (c Campaign) Period(key string) (Period, bool) {
 	return Period{}, false
 }
 
+// PeriodName is how a period of c is named for people: 2026年11月 for a monthly campaign's period, ""
+// for a once campaign's (its one period is named by the campaign itself). A key that is not a month is
+// returned as it is.
+func (c Campaign) PeriodName(key string) string {
+	if !c.Monthly() {
+		return ""
+	}
+	y, m, ok := strings.Cut(key, "-")
+	mi, err := strconv.Atoi(m)
+	if !ok || err != nil || mi < 1 || mi > 12 {
+		return key
+	}
+	return y + "年" + strconv.Itoa(mi) + "月"
+}
+
+// PeriodName is the PeriodName of the roster's campaign; the key itself for a campaign it does not have.
+func (r *Roster) PeriodName(campaign, key string) string {
+	if c, ok := r.Campaign(campaign); ok {
+		return c.PeriodName(key)
+	}
+	return key
+}
+
 // PeriodsUntil returns the campaign's periods that have opened by t.
 func (r *Roster) PeriodsUntil(c Campaign, t time.Time) []Period {
 	var out []Period

@@ -282,3 +282,33 @@ func TestStatusPeriodsOpenedByNow(t *testing.T) {
 		t.Errorf("all campaigns: %d period statuses, want 3", len(all))
 	}
 }
+
+func TestPeriodName(t *testing.T) {
+	monthly := Campaign{ID: "m", Every: "month"}
+	once := Campaign{ID: "o", Due: Date{2026, 12, 7}}
+	for _, tc := range []struct {
+		c    Campaign
+		key  string
+		want string
+	}{
+		{monthly, "2026-03", "2026年3月"},
+		{monthly, "2026-11", "2026年11月"},
+		{monthly, "2026-13", "2026-13"},
+		{monthly, "odd", "odd"},
+		{once, "2026-12", ""},
+	} {
+		if got := tc.c.PeriodName(tc.key); got != tc.want {
+			t.Errorf("%s %q: %q, want %q", tc.c.ID, tc.key, got, tc.want)
+		}
+	}
+	ros, err := New(nil, []Campaign{{ID: "m", Title: "月报", Opens: Date{2026, 1, 1}, Every: "month", Until: Date{2026, 12, 31}}}, time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ros.PeriodName("m", "2026-02"); got != "2026年2月" {
+		t.Errorf("roster: %q", got)
+	}
+	if got := ros.PeriodName("gone", "2026-02"); got != "2026-02" {
+		t.Errorf("unknown campaign: %q", got)
+	}
+}

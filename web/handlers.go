@@ -228,6 +228,7 @@ func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
 
 type column struct {
 	Campaign, Title, Period, Due string
+	PeriodName                   string // as people read it (roster.PeriodName)
 	Counts                       map[string]int
 	Open                         bool // the due date has not passed
 }
@@ -325,7 +326,7 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 		}
 		due, _ := roster.ParseDate(ps.Due)
 		p.Columns = append(p.Columns, column{Campaign: ps.Campaign, Title: ps.Title, Period: ps.Period, Due: ps.Due,
-			Counts: ps.Counts, Open: !due.Before(today)})
+			PeriodName: ros.PeriodName(ps.Campaign, ps.Period), Counts: ps.Counts, Open: !due.Before(today)})
 		for i := range p.Rows {
 			p.Rows[i].Cells = append(p.Rows[i].Cells, cell{Key: ps.Campaign + "/" + ps.Period})
 		}
@@ -353,6 +354,7 @@ type receiptRow struct {
 	Received string
 	UnitName string
 	Campaign string
+	Period   string   // as people read it (roster.PeriodName)
 	Files    []string // the attachments' names
 }
 
@@ -374,7 +376,7 @@ type receiptsPage struct {
 
 func (s *Server) receiptRow(ros *roster.Roster, e *store.Entry) receiptRow {
 	rr := receiptRow{R: e, Received: s.fmtTime(e.Received), UnitName: unitName(ros, e.Unit),
-		Campaign: campaignTitle(ros, e.Campaign)}
+		Campaign: campaignTitle(ros, e.Campaign), Period: ros.PeriodName(e.Campaign, e.Period)}
 	if e.Filenames != "" {
 		rr.Files = strings.Split(e.Filenames, " / ") // as store.Entry joins them
 	}
@@ -516,7 +518,10 @@ func (s *Server) receiptDetail(w http.ResponseWriter, r *http.Request) {
 	p.Pending = pending
 	if c, ok := ros.Campaign(rec.Campaign); ok {
 		if per, ok := c.Period(rec.Period); ok {
-			p.Period = fmt.Sprintf("第 %s 期，截止 %s", per.Key, per.Due)
+			p.Period = "截止 " + per.Due.String()
+			if name := c.PeriodName(per.Key); name != "" {
+				p.Period = name + "，" + p.Period
+			}
 		}
 	}
 	if u, ok := ros.UnitByAddress(rec.From); ok {
@@ -798,7 +803,7 @@ func (s *Server) pendingList(w http.ResponseWriter, r *http.Request) {
 // ---- 单位 ----
 
 type unitDue struct {
-	Title, Period, Due string
+	Title, Period, Due string // Period as people read it (roster.PeriodName)
 	State              string
 	Receipt            string
 	At                 string
@@ -863,7 +868,7 @@ func (s *Server) units(w http.ResponseWriter, r *http.Request, code int, probs [
 				continue
 			}
 			c := &p.Cards[i]
-			c.Dues = append(c.Dues, unitDue{Title: ps.Title, Period: ps.Period, Due: ps.Due, State: us.State,
+			c.Dues = append(c.Dues, unitDue{Title: ps.Title, Period: ros.PeriodName(ps.Campaign, ps.Period), Due: ps.Due, State: us.State,
 				Receipt: us.Receipt, At: s.fmtTime(us.At), Tries: us.Tries})
 			if (us.State == roster.StateMissing || us.State == roster.StateRejected) && due.Before(today) {
 				c.Owing++

@@ -993,3 +993,26 @@ func TestUndelivered(t *testing.T) {
 		t.Error("a failure older than 7 days is shown")
 	}
 }
+
+// TestPeriodWords: a monthly campaign's periods are shown as 2022年2月, a once campaign's one period
+// not at all (its title says it), on the overview and a receipt's page alike.
+func TestPeriodWords(t *testing.T) {
+	f, _, c := setup(t, nil)
+	_, body := c.get("/")
+	for _, w := range []string{`scope="col">2022年2月<small>截止 2022-02-28`, `scope="col"><small>截止 2022-01-31`} {
+		if !strings.Contains(body, w) {
+			t.Errorf("overview lacks %q", w)
+		}
+	}
+	if strings.Contains(body, `scope="col">2022-0`) {
+		t.Error("the overview shows a period's key")
+	}
+	rs, err := f.st.Receipts(func(r *store.Receipt) bool { return r.Campaign == "zjdh-study" })
+	if err != nil || len(rs) == 0 {
+		t.Fatalf("no receipt of the once campaign: %v", err)
+	}
+	_, body = c.get("/receipts/" + rs[0].Number)
+	if !strings.Contains(body, "截止 2022-01-31") || strings.Contains(body, "第 ") {
+		t.Errorf("receipt page of a once campaign: %s", body[strings.Index(body, "报送任务"):][:400])
+	}
+}

@@ -442,10 +442,10 @@ func cmdRemind(ctx context.Context, e *env, args []string) error {
 	} else {
 		t := &report.Text{Header: []string{"结果", "单位", "报送任务", "期", "截止", "邮箱 / 原因"}}
 		for _, l := range res.Sent {
-			t.Add("已催报", l.UnitName, l.Title, l.Period, l.Due, strings.Join(l.To, ", "))
+			t.Add("已催报", l.UnitName, l.Title, l.PeriodName, l.Due, strings.Join(l.To, ", "))
 		}
 		for _, l := range res.Skipped {
-			t.Add("未发送", l.UnitName, l.Title, l.Period, l.Due, l.Why)
+			t.Add("未发送", l.UnitName, l.Title, l.PeriodName, l.Due, l.Why)
 		}
 		t.Write(e.stdout)
 		fmt.Fprintln(e.stdout, office.RemindSummary(res))

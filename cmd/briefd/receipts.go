@@ -62,7 +62,10 @@ func printReceipts(w io.Writer, a *app, rs []*store.Receipt) {
 		}
 		cp := ""
 		if r.Campaign != "" {
-			cp = r.Campaign + "/" + r.Period
+			cp = r.Campaign
+			if name := a.R().PeriodName(r.Campaign, r.Period); name != "" {
+				cp += " " + name
+			}
 			if r.Late {
 				cp += " 逾期"
 			}

@@ -37,7 +37,7 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	if a.statusText == nil { // an app not made by openApp
 		a.statusText = &statusText{}
 	}
-	a.statusText.write(e.stdout, st)
+	a.statusText.write(e.stdout, st, a.R())
 	if waiting > 0 {
 		fmt.Fprintf(e.stdout, "%d mails from unregistered senders wait for `briefd assign` (briefd receipts -unit none)\n", waiting)
 	}
@@ -55,27 +55,28 @@ type statusText struct {
 }
 
 type periodKey struct {
-	units                        *roster.UnitState // the first of the period's units; it keeps them from being reused
-	campaign, title, period, due string
+	units                              *roster.UnitState // the first of the period's units; it keeps them from being reused
+	campaign, title, period, name, due string
 }
 
 // write writes the text of every period of st, printing only the periods that were not in the last
 // status written.
-func (c *statusText) write(w io.Writer, st []roster.PeriodStatus) {
+func (c *statusText) write(w io.Writer, st []roster.PeriodStatus, ros *roster.Roster) {
 	c.mu.Lock()
 	last := c.text
 	c.mu.Unlock()
 	next := make(map[periodKey][]byte, len(st))
 	for i := range st {
 		ps := &st[i]
+		name := ros.PeriodName(ps.Campaign, ps.Period)
 		if len(ps.Units) == 0 {
-			w.Write(periodText(ps))
+			w.Write(periodText(ps, name))
 			continue
 		}
-		k := periodKey{&ps.Units[0], ps.Campaign, ps.Title, ps.Period, ps.Due}
+		k := periodKey{&ps.Units[0], ps.Campaign, ps.Title, ps.Period, name, ps.Due}
 		b, ok := last[k]
 		if !ok {
-			b = periodText(ps)
+			b = periodText(ps, name)
 		}
 		next[k] = b
 		w.Write(b)
@@ -85,11 +86,15 @@ func (c *statusText) write(w io.Writer, st []roster.PeriodStatus) {
 	c.mu.Unlock()
 }
 
-// periodText is one campaign period as `briefd status` prints it.
-func periodText(ps *roster.PeriodStatus) []byte {
+// periodText is one campaign period as `briefd status` prints it; name is the period's (roster.PeriodName).
+func periodText(ps *roster.PeriodStatus, name string) []byte {
 	var b bytes.Buffer
 	c := ps.Counts
-	fmt.Fprintf(&b, "%s  %s  第%s期  截止 %s   已报 %d  逾期 %d  未通过 %d  未报 %d\n", ps.Campaign, ps.Title, ps.Period,
+	head := ps.Campaign + "  " + ps.Title
+	if name != "" {
+		head += "  " + name
+	}
+	fmt.Fprintf(&b, "%s  截止 %s   已报 %d  逾期 %d  未通过 %d  未报 %d\n", head,
 		ps.Due, c[roster.StateReported], c[roster.StateLate], c[roster.StateRejected], c[roster.StateMissing])
 	t := &report.Text{Header: []string{"单位", "状态", "回执编号", "时间"}, Indent: "  "}
 	for _, u := range ps.Units {

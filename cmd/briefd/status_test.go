@@ -53,14 +53,14 @@ func TestStatusTextKept(t *testing.T) {
 			t.Fatal(err)
 		}
 		var got, want bytes.Buffer
-		text.write(&got, status)
+		text.write(&got, status, ros)
 		for i := range status {
-			want.Write(periodText(&status[i]))
+			want.Write(periodText(&status[i], ros.PeriodName(status[i].Campaign, status[i].Period)))
 		}
 		if got.String() != want.String() {
 			t.Fatalf("%s: printed\n%s\nwant\n%s", what, got.String(), want.String())
 		}
-		if !bytes.Contains(got.Bytes(), []byte("monthly  月报  第2026-03期  截止 ")) {
+		if !bytes.Contains(got.Bytes(), []byte("monthly  月报  2026年3月  截止 ")) {
 			t.Fatalf("%s: not the status:\n%s", what, got.String())
 		}
 		byPeriod := map[string][]byte{}
