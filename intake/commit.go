@@ -115,7 +115,7 @@ func (pr *prepared) Discard() {
 
 // attempt evaluates f into its staging folder; a panic is an error of the message.
 func (p *Pipeline) attempt(ctx context.Context, f *Fetched) (pr *prepared, err error) {
-	stage := filepath.Join(p.archive.Root, ".staging", store.SafeName(stageName(f.Key)))
+	stage := p.stageOf(f.Key)
 	var ev evaluation
 	defer func() {
 		if r := recover(); r != nil {
@@ -161,7 +161,7 @@ func (p *Pipeline) prepareFailed(f *Fetched, why string) (*prepared, error) {
 			fillFromHeader(rec, hm)
 		}
 	}
-	stage := filepath.Join(p.archive.Root, ".staging", store.SafeName(stageName(f.Key)))
+	stage := p.stageOf(f.Key)
 	pr := &prepared{f: f, failed: true, rec: rec, stage: stage}
 	if f.Path != "" && !f.TooLarge {
 		if err := stageFile(stage, "raw.eml", f.Path); err != nil {
@@ -237,7 +237,7 @@ func (p *Pipeline) Commit(ctx context.Context, batch []Prepared) (int, error) {
 		}
 	}
 	if staged {
-		if err := syncStage(filepath.Join(p.archive.Root, ".staging")); err != nil {
+		if err := syncStage(p.stagingRoot()); err != nil {
 			return 0, fault(fmt.Errorf("intake: stage: %w", err))
 		}
 	}

@@ -87,7 +87,7 @@ func (p *Pipeline) RecordManual(ctx context.Context, m Manual) (*store.Receipt, 
 	token := make([]byte, 12)
 	rand.Read(token)
 	key := store.MessageKey{Mailbox: "manual:" + hex.EncodeToString(token)}
-	stage := filepath.Join(p.archive.Root, ".staging", store.SafeName(stageName(key)))
+	stage := p.stageOf(key)
 	keep := false // the receipt is recorded but its files could not be moved: RecoverStaged finishes them
 	defer func() {
 		if !keep {

@@ -571,7 +571,7 @@ func (p *Pipeline) unstage(stage string, rec *store.Receipt) error {
 // RecoverStaged finishes what a crash interrupted: staged files of recorded messages are moved into
 // place, those of messages never recorded are removed (the message is fetched again).
 func (p *Pipeline) RecoverStaged() error {
-	root := filepath.Join(p.archive.Root, ".staging")
+	root := p.stagingRoot()
 	entries, err := os.ReadDir(root)
 	if os.IsNotExist(err) {
 		return nil
@@ -598,6 +598,14 @@ func (p *Pipeline) RecoverStaged() error {
 		os.RemoveAll(dir)
 	}
 	return nil
+}
+
+// stagingRoot is the archive's staging folder: files between evaluation and commit.
+func (p *Pipeline) stagingRoot() string { return filepath.Join(p.archive.Root, ".staging") }
+
+// stageOf is the staging folder of the message with key k (RecoverStaged reads the key back from its name).
+func (p *Pipeline) stageOf(k store.MessageKey) string {
+	return filepath.Join(p.stagingRoot(), store.SafeName(stageName(k)))
 }
 
 func stageName(k store.MessageKey) string {

@@ -61,7 +61,7 @@ func (p *Pipeline) Recheck(ctx context.Context, number string, dryRun, reply boo
 	}
 	f := &Fetched{Key: store.MessageKey{Mailbox: old.Mailbox, UIDValidity: old.UIDValidity, UID: old.UID}, Size: old.Size,
 		InternalDate: old.Received, Path: raw, Fingerprint: old.Fingerprint, Junk: old.Junk}
-	stage := filepath.Join(p.archive.Root, ".staging", "recheck-"+store.SafeName(number))
+	stage := filepath.Join(p.stagingRoot(), "recheck-"+store.SafeName(number))
 	defer os.RemoveAll(stage)
 	ev, err := p.evaluate(ctx, f, stage, number)
 	defer ev.cleanup()
