@@ -137,7 +137,9 @@ func VerdictZH(v string) string {
 func Status(es []store.Entry, ros *roster.Roster, campaign string, now time.Time) []roster.PeriodStatus {
 	subs := make([]roster.Submission, 0, len(es))
 	for i := range es {
-		subs = appendSubmission(subs, &es[i])
+		if s, ok := submissionOf(&es[i]); ok {
+			subs = append(subs, s)
+		}
 	}
 	return ros.Status(subs, campaign, now)
 }
@@ -275,14 +277,6 @@ func (c *StatusCache) Status(st *store.Store, ros *roster.Roster, campaign strin
 		c.key, c.status = key, ros.StatusOf(&c.tally.Tally, campaign, now)
 	}
 	return c.status, c.tally.unassigned, nil
-}
-
-// appendSubmission appends e to subs when it counts for a unit's status.
-func appendSubmission(subs []roster.Submission, e *store.Entry) []roster.Submission {
-	if s, ok := submissionOf(e); ok {
-		return append(subs, s)
-	}
-	return subs
 }
 
 // submissionOf is e as a submission, when it counts for a unit's status: receipts of a known unit placed
