@@ -1,17 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"mime"
 	"net/textproto"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -31,32 +28,15 @@ func (b *bench) latencyPhase(ctx context.Context) error {
 	}
 	defer os.RemoveAll(dir)
 	b.sink.Reset()
-	var out bytes.Buffer
-	cmd := exec.Command(b.c.briefd, "run", "-config", cfg)
-	cmd.Stdout, cmd.Stderr = &tail{b: &out}, &tail{b: &out}
-	if err := cmd.Start(); err != nil {
+	d, err := startDaemon(b.c.briefd, cfg)
+	if err != nil {
 		return err
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		select {
-		case <-exited:
-			return
-		default:
-		}
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-	}()
+	defer d.stop()
 	// Give it time to connect, make its first pass and enter IDLE.
 	select {
-	case err := <-exited:
-		return fmt.Errorf("briefd run exited at once: %v\n%s", err, out.String())
+	case <-d.done:
+		return fmt.Errorf("briefd run exited at once: %v\n%s", d.err, d.output())
 	case <-time.After(2 * time.Second):
 	}
 	sent := map[string]time.Time{}
@@ -90,7 +70,7 @@ func (b *bench) latencyPhase(ctx context.Context) error {
 	}
 	b.res.latN, b.res.latGot = b.c.latency, len(lats)
 	if len(lats) == 0 {
-		return fmt.Errorf("no reply reached the sink\n%s", out.String())
+		return fmt.Errorf("no reply reached the sink\n%s", d.output())
 	}
 	sort.Slice(lats, func(i, j int) bool { return lats[i] < lats[j] })
 	b.res.lat50 = percentile(lats, 50)

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"briefd/internal/rusage"
@@ -199,4 +200,49 @@ func secs(d time.Duration) string {
 		return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond))
 	}
 	return fmt.Sprintf("%.2f s", d.Seconds())
+}
+
+// daemonProc is `briefd run` started by the bench, with the tail of what it prints.
+type daemonProc struct {
+	cmd  *exec.Cmd
+	out  tail
+	done chan struct{} // closed when it has exited; err is then Wait's
+	err  error
+}
+
+// startDaemon starts `briefd run` with the config cfg. Stop it with stop.
+func startDaemon(briefd, cfg string) (*daemonProc, error) {
+	d := &daemonProc{cmd: exec.Command(briefd, "run", "-config", cfg), out: tail{b: &bytes.Buffer{}}, done: make(chan struct{})}
+	d.cmd.Stdout, d.cmd.Stderr = &d.out, &d.out // one writer: exec copies both through one pipe
+	if err := d.cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() {
+		d.err = d.cmd.Wait()
+		close(d.done)
+	}()
+	return d, nil
+}
+
+// output is the tail of what it printed so far.
+func (d *daemonProc) output() string {
+	d.out.mu.Lock()
+	defer d.out.mu.Unlock()
+	return d.out.b.String()
+}
+
+// stop ends it with SIGTERM, with SIGKILL after 10 s; nothing when it has exited already.
+func (d *daemonProc) stop() {
+	select {
+	case <-d.done:
+		return
+	default:
+	}
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-d.done:
+	case <-time.After(10 * time.Second):
+		d.cmd.Process.Kill()
+		<-d.done
+	}
 }

@@ -14,7 +14,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"briefd/control"
@@ -276,23 +275,11 @@ func (b *bench) scalePhase(ctx context.Context) error {
 // control socket: the median of 5 runs after one that is not counted, then the median of 5 that each
 // come first after a new receipt.
 func (b *bench) forwardedStatus(ctx context.Context, cfg string) error {
-	var out bytes.Buffer
-	daemon := exec.Command(b.c.briefd, "run", "-config", cfg)
-	daemon.Stdout, daemon.Stderr = &tail{b: &out}, &tail{b: &out}
-	if err := daemon.Start(); err != nil {
+	d, err := startDaemon(b.c.briefd, cfg)
+	if err != nil {
 		return err
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- daemon.Wait() }()
-	defer func() {
-		daemon.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			daemon.Process.Kill()
-			<-exited
-		}
-	}()
+	defer d.stop()
 	status := func() (usage, error) {
 		cmd := exec.Command(b.c.briefd, "status", "-config", cfg)
 		cmd.Stdout = io.Discard
@@ -302,13 +289,12 @@ func (b *bench) forwardedStatus(ctx context.Context, cfg string) error {
 	sock := control.Socket(filepath.Join(filepath.Dir(cfg), "briefd.db"))
 	for deadline := time.Now().Add(2 * time.Minute); !control.Answers(sock); time.Sleep(100 * time.Millisecond) {
 		select {
-		case err := <-exited:
-			exited <- err
-			return fmt.Errorf("briefd run exited: %v\n%s", err, out.String())
+		case <-d.done:
+			return fmt.Errorf("briefd run exited: %v\n%s", d.err, d.output())
 		default:
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("briefd run did not answer on its control socket within 2 minutes\n%s", out.String())
+			return fmt.Errorf("briefd run did not answer on its control socket within 2 minutes\n%s", d.output())
 		}
 	}
 	if _, err := status(); err != nil { // not counted
