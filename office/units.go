@@ -23,10 +23,14 @@ type UnitInfo struct {
 	Learned []string `json:"learned"` // addresses registered by hand for the unit (assign -learn), not in its list
 }
 
+// Registered are the unit's addresses without those learned by hand.
+func (u UnitInfo) Registered() []string {
+	return slices.DeleteFunc(slices.Clone(u.Emails), func(e string) bool { return slices.Contains(u.Learned, e) })
+}
+
 // Input returns the unit as the form shows it (without the learned addresses).
 func (u UnitInfo) Input() UnitInput {
-	emails := slices.DeleteFunc(slices.Clone(u.Emails), func(e string) bool { return slices.Contains(u.Learned, e) })
-	return UnitInput{ID: u.ID, Name: u.Name, Aliases: strings.Join(u.Aliases, "、"), Emails: strings.Join(emails, ", "), Kind: u.Kind}
+	return UnitInput{ID: u.ID, Name: u.Name, Aliases: strings.Join(u.Aliases, "、"), Emails: strings.Join(u.Registered(), ", "), Kind: u.Kind}
 }
 
 // Units lists every unit in the roster's order, with where it is defined and its learned addresses.

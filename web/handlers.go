@@ -847,7 +847,7 @@ func (s *Server) units(w http.ResponseWriter, r *http.Request, code int, probs [
 	for i, u := range s.o.Office.Units() {
 		idx[u.ID] = i
 		// The addresses learned by hand (assign -learn) are listed apart from those registered.
-		u.Emails = slices.DeleteFunc(slices.Clone(u.Emails), func(e string) bool { return slices.Contains(u.Learned, e) })
+		u.Emails = u.Registered()
 		p.Cards = append(p.Cards, unitCard{Unit: u.Unit, Learned: slices.Sorted(slices.Values(u.Learned)), Source: u.Source})
 	}
 	q := r.URL.Query()
