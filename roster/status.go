@@ -170,12 +170,11 @@ func (r *Roster) UpdateStatus(t *Tally, prev []PeriodStatus, touched func(campai
 		if !ok {
 			return nil, false
 		}
-		periods := c.Periods()
-		j := slices.IndexFunc(periods, func(p Period) bool { return p.Key == ps.Period })
-		if j < 0 {
+		p, ok := c.Period(ps.Period)
+		if !ok {
 			return nil, false
 		}
-		*ps = r.periodStatus(t, c, r.UnitsOf(c), periods[j])
+		*ps = r.periodStatus(t, c, r.UnitsOf(c), p)
 	}
 	return out, true
 }
