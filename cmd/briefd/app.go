@@ -26,7 +26,6 @@ type app struct {
 	cfg      *config.Config
 	st       *store.Store
 	off      *office.Office
-	archive  store.Archive
 	log      *slog.Logger
 	now      func() time.Time
 	borrowed bool           // the daemon's app, lent to a forwarded command: close leaves it open
@@ -141,7 +140,7 @@ func openApp(e *env, configFlag string, needSecrets bool) (*app, error) {
 		st.Close()
 		return nil, err
 	}
-	return &app{cfg: cfg, st: st, off: off, archive: arch, log: log, now: time.Now, statusText: &statusText{}}, nil
+	return &app{cfg: cfg, st: st, off: off, log: log, now: time.Now, statusText: &statusText{}}, nil
 }
 
 // source is who runs the command, for the audit log: this process's user, through the control socket
