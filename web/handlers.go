@@ -314,7 +314,7 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 		idx[u.ID] = i
 		p.Rows = append(p.Rows, row{Unit: u})
 	}
-	today := roster.DateOf(s.o.Now().In(s.o.Location))
+	today := s.today()
 	for _, ps := range status {
 		if p.Campaign != "" && ps.Campaign != p.Campaign {
 			continue
@@ -859,7 +859,7 @@ func (s *Server) units(w http.ResponseWriter, r *http.Request, code int, probs [
 	case "import":
 		p.Flash = fmt.Sprintf("表格已导入：新增 %s 个单位，修改 %s 个。", digits(q.Get("added")), digits(q.Get("changed")))
 	}
-	today := roster.DateOf(s.o.Now().In(s.o.Location))
+	today := s.today()
 	for _, ps := range status {
 		due, _ := roster.ParseDate(ps.Due)
 		for _, us := range ps.Units {

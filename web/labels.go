@@ -166,6 +166,9 @@ func httpURL(s string) *url.URL {
 
 const timeLayout = "2006-01-02 15:04"
 
+// today is the office's date now.
+func (s *Server) today() roster.Date { return roster.DateOf(s.o.Now().In(s.o.Location)) }
+
 func (s *Server) fmtTime(t time.Time) string {
 	if t.IsZero() {
 		return ""

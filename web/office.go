@@ -80,7 +80,7 @@ type campaignsPage struct {
 
 func (s *Server) campaignRow(ros *roster.Roster, c office.CampaignInfo) campaignRow {
 	return campaignRow{CampaignInfo: c, Units: office.UnitsZH(ros, c.Units), Schedule: c.ScheduleZH(),
-		State: office.StateZH(c.State(roster.DateOf(s.o.Now().In(s.o.Location)))), Editable: c.Source == office.SourceOffice && c.Closed == ""}
+		State: office.StateZH(c.State(s.today())), Editable: c.Source == office.SourceOffice && c.Closed == ""}
 }
 
 func (s *Server) campaignList(w http.ResponseWriter, r *http.Request) {
@@ -201,7 +201,7 @@ func (s *Server) campaignNew(w http.ResponseWriter, r *http.Request) {
 	if s.readOnly(w, r) {
 		return
 	}
-	s.campaignForm(w, r, http.StatusOK, office.CampaignInput{Opens: roster.DateOf(s.o.Now().In(s.o.Location)).String()}, false, nil)
+	s.campaignForm(w, r, http.StatusOK, office.CampaignInput{Opens: s.today().String()}, false, nil)
 }
 
 func (s *Server) campaignCreate(w http.ResponseWriter, r *http.Request) {
